@@ -1,0 +1,1 @@
+//! Bird Conversations API wire types (work in progress).

@@ -1,0 +1,1 @@
+//! Partoo REST API v2 wire types (work in progress).

@@ -1,0 +1,110 @@
+//! The project's chores, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+//!
+//! - `cargo xtask test [--accept]`: every check CI runs, step by step.
+//! - `cargo xtask fixtures [--check]`: regenerate `fixtures/`, or check it is up to date.
+
+#![allow(clippy::print_stdout)]
+
+mod fixtures;
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const HELP: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test [--accept]      run every check: fmt, clippy, tests (unit, integration, snapshot, doc),
+                       fixtures --check, and the published-schema check of fixtures/.
+                       --accept writes changed insta snapshots instead of failing on them.
+  fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
+                       nothing and fail naming each stale, missing or unexpected file.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["test"] => test(false),
+        ["test", "--accept"] => test(true),
+        ["fixtures"] => fixtures::write(&root()),
+        ["fixtures", "--check"] => fixtures::check(&root()),
+        [] | ["help" | "--help" | "-h"] => {
+            print!("{HELP}");
+            Ok(())
+        }
+        _ => Err(format!("unknown command `{}`\n\n{HELP}", args.join(" "))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs one named step, failing with the step's name.
+fn step(name: &str, mut cmd: Command) -> Result<(), String> {
+    println!("==> {name}");
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("step `{name}`: cannot start: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("step `{name}` failed ({status})")) }
+}
+
+fn test(accept: bool) -> Result<(), String> {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    step("fmt: cargo fmt --check", fmt)?;
+
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
+    step("clippy: warnings denied on all targets", clippy)?;
+
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--locked"]);
+    if accept {
+        tests.env("INSTA_UPDATE", "always").env_remove("CI");
+    }
+    step("tests: unit, integration, snapshot and doc tests", tests)?;
+
+    println!("==> fixtures: cargo xtask fixtures --check");
+    fixtures::check(&root()).map_err(|e| format!("step `fixtures` failed: {e}"))?;
+
+    spec_check()
+}
+
+/// Validates `fixtures/` against the providers' published OpenAPI schemas with the shared
+/// validator that sits beside the checkout (`../shared/tools/validate-fixtures`).
+fn spec_check() -> Result<(), String> {
+    let root = root();
+    let Some(tool) = root.parent().map(|p| p.join("shared/tools/validate-fixtures")) else {
+        return Err("step `spec`: the workspace has no parent folder".into());
+    };
+    if !tool.exists() {
+        if env::var_os("CI").is_some() {
+            return Err(format!("step `spec`: {} is missing", tool.display()));
+        }
+        println!("==> spec: skipped ({} not found; CI runs it)", tool.display());
+        return Ok(());
+    }
+    for provider in ["partoo", "bird"] {
+        let dir = root.join("fixtures").join(provider);
+        if !dir.exists() {
+            continue;
+        }
+        let mut cmd = Command::new(&tool);
+        cmd.arg(provider).arg(&dir);
+        step(&format!("spec: fixtures/{provider} valid under the published schema"), cmd)?;
+    }
+    Ok(())
+}
