@@ -47,7 +47,9 @@ fn main() -> ExitCode {
 
 /// The workspace root.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 fn cargo() -> Command {
@@ -57,8 +59,15 @@ fn cargo() -> Command {
 /// Runs one named step, failing with the step's name.
 fn step(name: &str, mut cmd: Command) -> Result<(), String> {
     println!("==> {name}");
-    let status = cmd.current_dir(root()).status().map_err(|e| format!("step `{name}`: cannot start: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("step `{name}` failed ({status})")) }
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("step `{name}`: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("step `{name}` failed ({status})"))
+    }
 }
 
 fn test(accept: bool) -> Result<(), String> {
@@ -67,7 +76,15 @@ fn test(accept: bool) -> Result<(), String> {
     step("fmt: cargo fmt --check", fmt)?;
 
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     step("clippy: warnings denied on all targets", clippy)?;
 
     let mut tests = cargo();
@@ -87,14 +104,20 @@ fn test(accept: bool) -> Result<(), String> {
 /// validator that sits beside the checkout (`../shared/tools/validate-fixtures`).
 fn spec_check() -> Result<(), String> {
     let root = root();
-    let Some(tool) = root.parent().map(|p| p.join("shared/tools/validate-fixtures")) else {
+    let Some(tool) = root
+        .parent()
+        .map(|p| p.join("shared/tools/validate-fixtures"))
+    else {
         return Err("step `spec`: the workspace has no parent folder".into());
     };
     if !tool.exists() {
         if env::var_os("CI").is_some() {
             return Err(format!("step `spec`: {} is missing", tool.display()));
         }
-        println!("==> spec: skipped ({} not found; CI runs it)", tool.display());
+        println!(
+            "==> spec: skipped ({} not found; CI runs it)",
+            tool.display()
+        );
         return Ok(());
     }
     for provider in ["partoo", "bird"] {
@@ -104,7 +127,10 @@ fn spec_check() -> Result<(), String> {
         }
         let mut cmd = Command::new(&tool);
         cmd.arg(provider).arg(&dir);
-        step(&format!("spec: fixtures/{provider} valid under the published schema"), cmd)?;
+        step(
+            &format!("spec: fixtures/{provider} valid under the published schema"),
+            cmd,
+        )?;
     }
     Ok(())
 }

@@ -52,8 +52,14 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
 fn locate<T: DeserializeOwned>(bytes: &[u8], plain: serde_json::Error) -> DecodeError {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => DecodeError { path: e.path().to_string(), message: e.into_inner().to_string() },
-        Ok(_) => DecodeError { path: ".".to_owned(), message: plain.to_string() },
+        Err(e) => DecodeError {
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+        },
+        Ok(_) => DecodeError {
+            path: ".".to_owned(),
+            message: plain.to_string(),
+        },
     }
 }
 
@@ -97,10 +103,22 @@ mod tests {
         let rejected = page.items.rejected();
         assert_eq!(rejected.len(), 2);
         assert_eq!((rejected[0].index, rejected[0].path.as_str()), (1, "at"));
-        assert!(rejected[0].message.contains("invalid timestamp `soon`"), "{}", rejected[0]);
+        assert!(
+            rejected[0].message.contains("invalid timestamp `soon`"),
+            "{}",
+            rejected[0]
+        );
         assert_eq!(rejected[1].index, 2);
-        assert!(rejected[1].message.contains("missing field `id`"), "{}", rejected[1]);
-        assert_eq!(serde_json::to_string(&page).unwrap(), text, "order and bytes kept");
+        assert!(
+            rejected[1].message.contains("missing field `id`"),
+            "{}",
+            rejected[1]
+        );
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            text,
+            "order and bytes kept"
+        );
     }
 
     #[test]

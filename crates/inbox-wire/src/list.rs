@@ -31,7 +31,9 @@ pub(crate) struct StrictPass {
 
 impl StrictPass {
     pub(crate) fn enter(strict: bool) -> Self {
-        Self { previous: STRICT.with(|s| s.replace(strict)) }
+        Self {
+            previous: STRICT.with(|s| s.replace(strict)),
+        }
     }
 }
 
@@ -56,7 +58,11 @@ pub struct Rejected {
 
 impl fmt::Display for Rejected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "item {} at `{}`: {}", self.index, self.path, self.message)
+        write!(
+            f,
+            "item {} at `{}`: {}",
+            self.index, self.path, self.message
+        )
     }
 }
 
@@ -89,14 +95,20 @@ pub struct List<T> {
 
 impl<T> Default for List<T> {
     fn default() -> Self {
-        Self { items: Vec::new(), rejected: Vec::new() }
+        Self {
+            items: Vec::new(),
+            rejected: Vec::new(),
+        }
     }
 }
 
 impl<T> List<T> {
     /// A list of items that all decoded.
     pub fn new(items: Vec<T>) -> Self {
-        Self { items, rejected: Vec::new() }
+        Self {
+            items,
+            rejected: Vec::new(),
+        }
     }
 
     /// A list from decoded items and rejected ones (each at its original index).
@@ -198,7 +210,12 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for List<T> {
                 while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
                     match decode_item::<T>(&raw) {
                         Ok(item) => items.push(item),
-                        Err((path, message)) => rejected.push(Rejected { index, path, message, raw }),
+                        Err((path, message)) => rejected.push(Rejected {
+                            index,
+                            path,
+                            message,
+                            raw,
+                        }),
                     }
                     index += 1;
                 }
@@ -222,4 +239,3 @@ fn decode_item<T: DeserializeOwned>(raw: &RawValue) -> Result<T, (String, String
         }
     }
 }
-

@@ -70,7 +70,11 @@ impl fmt::Display for TimestampError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const MAX: usize = 64;
         let shown: String = self.input.chars().take(MAX).collect();
-        let more = if self.input.chars().count() > MAX { "…" } else { "" };
+        let more = if self.input.chars().count() > MAX {
+            "…"
+        } else {
+            ""
+        };
         write!(f, "invalid timestamp `{shown}{more}`: {}", self.reason)
     }
 }
@@ -82,7 +86,10 @@ const NANOS_PER_SEC: i128 = 1_000_000_000;
 impl Timestamp {
     /// Parses a timestamp; see the type's documentation for the accepted spellings.
     pub fn parse(input: &str) -> Result<Self, TimestampError> {
-        parse(input.as_bytes()).map_err(|reason| TimestampError { input: input.to_owned(), reason })
+        parse(input.as_bytes()).map_err(|reason| TimestampError {
+            input: input.to_owned(),
+            reason,
+        })
     }
 
     /// The instant `secs` seconds (and `nanos` nanoseconds) after the Unix epoch, spelled as
@@ -110,7 +117,12 @@ impl Timestamp {
             secs,
             nanos,
             offset_secs: 0,
-            style: Style { sep: b'T', frac_sep: b'.', frac_digits, offset: OffsetStyle::UpperZ },
+            style: Style {
+                sep: b'T',
+                frac_sep: b'.',
+                frac_digits,
+                offset: OffsetStyle::UpperZ,
+            },
         })
     }
 
@@ -204,7 +216,10 @@ struct Buf {
 
 impl Buf {
     fn new() -> Self {
-        Self { bytes: [0; 40], len: 0 }
+        Self {
+            bytes: [0; 40],
+            len: 0,
+        }
     }
     fn byte(&mut self, b: u8) {
         if let Some(slot) = self.bytes.get_mut(self.len) {
@@ -358,11 +373,15 @@ fn parse(s: &[u8]) -> Result<Timestamp, &'static str> {
             let (style, om) = match p.peek() {
                 Some(b':') => {
                     p.i += 1;
-                    (OffsetStyle::Colon, p.num(2).ok_or("expected 2-digit offset minutes")?)
+                    (
+                        OffsetStyle::Colon,
+                        p.num(2).ok_or("expected 2-digit offset minutes")?,
+                    )
                 }
-                Some(b'0'..=b'9') => {
-                    (OffsetStyle::Compact, p.num(2).ok_or("expected 2-digit offset minutes")?)
-                }
+                Some(b'0'..=b'9') => (
+                    OffsetStyle::Compact,
+                    p.num(2).ok_or("expected 2-digit offset minutes")?,
+                ),
                 _ => (OffsetStyle::Hours, 0),
             };
             if oh > 23 || om > 59 {
@@ -382,7 +401,12 @@ fn parse(s: &[u8]) -> Result<Timestamp, &'static str> {
         secs: local - i64::from(offset_secs),
         nanos,
         offset_secs,
-        style: Style { sep, frac_sep, frac_digits, offset },
+        style: Style {
+            sep,
+            frac_sep,
+            frac_digits,
+            offset,
+        },
     })
 }
 
@@ -491,7 +515,10 @@ mod tests {
         assert_eq!(t.subsec_nanos(), 1);
         assert_eq!(t.to_rfc3339_utc(), "2024-02-29T00:00:00.000000001Z");
         assert_eq!(ts("1969-12-31T23:59:59.5Z").unix_nanos(), -500_000_000);
-        assert_eq!(ts("1969-12-31T23:59:59.5Z").to_string(), "1969-12-31T23:59:59.5Z");
+        assert_eq!(
+            ts("1969-12-31T23:59:59.5Z").to_string(),
+            "1969-12-31T23:59:59.5Z"
+        );
     }
 
     #[test]
@@ -519,16 +546,27 @@ mod tests {
         ] {
             assert!(Timestamp::parse(s).is_err(), "{s} should not parse");
         }
-        let err = Timestamp::parse("2023-01-31T10:00").unwrap_err().to_string();
-        assert!(err.contains("2023-01-31T10:00") && err.contains("`:`"), "{err}");
+        let err = Timestamp::parse("2023-01-31T10:00")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("2023-01-31T10:00") && err.contains("`:`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn from_unix_picks_the_shortest_exact_fraction() {
         let t = Timestamp::from_unix(0, 0).unwrap();
         assert_eq!(t.to_string(), "1970-01-01T00:00:00Z");
-        assert_eq!(Timestamp::from_unix(0, 120_000_000).unwrap().to_string(), "1970-01-01T00:00:00.120Z");
-        assert_eq!(Timestamp::from_unix(0, 1_000).unwrap().to_string(), "1970-01-01T00:00:00.000001Z");
+        assert_eq!(
+            Timestamp::from_unix(0, 120_000_000).unwrap().to_string(),
+            "1970-01-01T00:00:00.120Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix(0, 1_000).unwrap().to_string(),
+            "1970-01-01T00:00:00.000001Z"
+        );
         assert!(Timestamp::from_unix(0, 1_000_000_000).is_none());
         assert!(Timestamp::from_unix(i64::MAX / 2, 0).is_none());
         let n = ts("2023-01-31 16:22:17.327878+00:00").unix_nanos();
@@ -546,8 +584,13 @@ mod tests {
     #[test]
     fn serde_round_trip() {
         let t: Timestamp = serde_json::from_str("\"2023-01-31 16:22:17.327878+00:00\"").unwrap();
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2023-01-31 16:22:17.327878+00:00\"");
-        let e = serde_json::from_str::<Timestamp>("\"yesterday\"").unwrap_err().to_string();
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2023-01-31 16:22:17.327878+00:00\""
+        );
+        let e = serde_json::from_str::<Timestamp>("\"yesterday\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("invalid timestamp `yesterday`"), "{e}");
         assert!(serde_json::from_str::<Timestamp>("12").is_err());
     }

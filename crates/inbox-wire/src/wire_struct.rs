@@ -172,11 +172,17 @@ macro_rules! __wire_finish {
     (req $field:ident, $key:literal) => {
         match $field {
             ::std::option::Option::Some(v) => v,
-            ::std::option::Option::None => return ::std::result::Result::Err(
-                <A::Error as $crate::__private::serde::de::Error>::missing_field($key),
-            ),
+            ::std::option::Option::None => {
+                return ::std::result::Result::Err(
+                    <A::Error as $crate::__private::serde::de::Error>::missing_field($key),
+                )
+            }
         }
     };
-    (opt $field:ident, $key:literal) => { $field };
-    (null $field:ident, $key:literal) => { $field };
+    (opt $field:ident, $key:literal) => {
+        $field
+    };
+    (null $field:ident, $key:literal) => {
+        $field
+    };
 }

@@ -1,0 +1,177 @@
+//! Cursor pagination as a lazy stream of pages.
+
+use std::collections::HashSet;
+use std::collections::hash_map::DefaultHasher;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+
+use futures_util::Stream;
+use futures_util::stream::try_unfold;
+
+use crate::error::Error;
+
+/// Longest cursor excerpt put in a [`Error::PaginationLoop`].
+const CURSOR_EXCERPT: usize = 80;
+
+/// A lazy stream of pages: `fetch(cursor)` returns a page and the next cursor.
+///
+/// Nothing is fetched before the stream is polled, and one request is in flight at a time.
+/// The stream ends after a page whose next cursor is missing or empty; it fails with
+/// [`Error::PaginationLoop`] when the server hands back a cursor it already gave (after
+/// yielding the page that carried it, so no data is lost), and with [`Error::PageCap`] when
+/// `max_pages` pages were fetched and more remain. After an error it ends.
+pub fn pages<P, B, F, Fut>(
+    max_pages: Option<usize>,
+    fetch: F,
+) -> impl Stream<Item = Result<P, Error<B>>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(P, Option<String>), Error<B>>>,
+{
+    struct State<F> {
+        fetch: F,
+        /// `None` once the last page was seen; `Some(cursor)` for the next request.
+        next: Option<Option<String>>,
+        seen: HashSet<u64>,
+        pages: usize,
+    }
+    let state = State {
+        fetch,
+        next: Some(None),
+        seen: HashSet::new(),
+        pages: 0,
+    };
+    try_unfold(state, move |mut state| async move {
+        let Some(cursor) = state.next.take() else {
+            return Ok(None);
+        };
+        if let Some(cursor) = &cursor {
+            if max_pages.is_some_and(|max| state.pages >= max) {
+                return Err(Error::PageCap { pages: state.pages });
+            }
+            if !state.seen.insert(fingerprint(cursor)) {
+                return Err(Error::PaginationLoop {
+                    cursor: excerpt(cursor),
+                    pages: state.pages,
+                });
+            }
+        }
+        let (page, next) = (state.fetch)(cursor).await?;
+        state.pages += 1;
+        state.next = next.filter(|c| !c.is_empty()).map(Some);
+        Ok(Some((page, state)))
+    })
+}
+
+/// Cursors can be kilobytes long (Bird allows 8000 characters): remember a hash, not the text.
+fn fingerprint(cursor: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    cursor.hash(&mut h);
+    h.finish()
+}
+
+fn excerpt(cursor: &str) -> String {
+    match cursor.char_indices().nth(CURSOR_EXCERPT) {
+        Some((end, _)) => format!("{}…", &cursor[..end]),
+        None => cursor.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::TryStreamExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    type E = Error<()>;
+
+    /// A fake server: page `i` holds `i`, and `next(i)` gives the cursor after it.
+    async fn run(
+        max_pages: Option<usize>,
+        next: fn(usize) -> Option<String>,
+    ) -> (Vec<usize>, Option<E>, usize) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let stream = pages(max_pages, move |cursor: Option<String>| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                let i = cursor.map_or(0, |s| s.trim_start_matches('c').parse().unwrap_or(99));
+                Ok::<_, E>((i, next(i)))
+            }
+        });
+        futures_util::pin_mut!(stream);
+        let mut got = Vec::new();
+        loop {
+            match stream.try_next().await {
+                Ok(Some(p)) => got.push(p),
+                Ok(None) => return (got, None, calls.load(Ordering::SeqCst)),
+                Err(e) => return (got, Some(e), calls.load(Ordering::SeqCst)),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn walks_until_the_cursor_is_missing_or_empty() {
+        let (got, err, calls) = run(None, |i| (i < 4).then(|| format!("c{}", i + 1))).await;
+        assert_eq!((got, err.is_none(), calls), (vec![0, 1, 2, 3, 4], true, 5));
+        let (got, err, _) = run(None, |i| {
+            Some(if i < 2 {
+                format!("c{}", i + 1)
+            } else {
+                String::new()
+            })
+        })
+        .await;
+        assert_eq!((got, err.is_none()), (vec![0, 1, 2], true));
+    }
+
+    #[tokio::test]
+    async fn a_repeated_cursor_is_an_error_after_its_page() {
+        let (got, err, calls) = run(None, |i| Some(format!("c{}", (i + 1).min(2)))).await;
+        assert_eq!(got, vec![0, 1, 2]);
+        assert!(
+            matches!(err, Some(Error::PaginationLoop { ref cursor, pages: 3 }) if cursor == "c2"),
+            "{err:?}"
+        );
+        assert_eq!(calls, 3);
+        // A cycle across pages: 0 -> 1 -> 2 -> 1.
+        let (got, err, _) = run(None, |i| {
+            Some(format!("c{}", if i == 2 { 1 } else { i + 1 }))
+        })
+        .await;
+        assert_eq!(got, vec![0, 1, 2]);
+        assert!(matches!(err, Some(Error::PaginationLoop { .. })));
+    }
+
+    #[tokio::test]
+    async fn the_page_cap_stops_endless_pages_with_an_error() {
+        let (got, err, calls) = run(Some(3), |i| Some(format!("c{}", i + 1))).await;
+        assert_eq!((got, calls), (vec![0, 1, 2], 3));
+        assert!(matches!(err, Some(Error::PageCap { pages: 3 })), "{err:?}");
+        // Reaching the cap exactly on the last page is not an error.
+        let (got, err, _) = run(Some(3), |i| (i < 2).then(|| format!("c{}", i + 1))).await;
+        assert_eq!((got, err.is_none()), (vec![0, 1, 2], true));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_fetched_before_polling() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let stream = pages(None, move |_| {
+            c.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, E>(((), None)) }
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        drop(stream);
+    }
+
+    #[test]
+    fn long_cursors_are_shortened_in_errors() {
+        let long = "x".repeat(8000);
+        assert_eq!(excerpt(&long).chars().count(), CURSOR_EXCERPT + 1);
+        assert_eq!(excerpt("abc"), "abc");
+    }
+}

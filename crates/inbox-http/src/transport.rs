@@ -1,0 +1,392 @@
+//! Sending one GET with authentication, timeouts, a body cap and retries.
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+use crate::error::{ApiError, Error, TransportKind, snippet};
+use crate::retry::{RetryPolicy, retry_after};
+use crate::secret::Secret;
+
+/// Settings every provider client shares. Provider crates wrap it in their own builder.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the API lives, e.g. `https://api.partoo.co/v2`. `http://` only for loopback.
+    pub base_url: Url,
+    /// The whole request, from connecting to the last body byte; `None` for no limit.
+    pub timeout: Option<Duration>,
+    /// Establishing the connection (ignored with [`Config::http_client`]).
+    pub connect_timeout: Duration,
+    /// The `User-Agent` header (ignored with [`Config::http_client`]).
+    pub user_agent: String,
+    /// When and how to retry.
+    pub retry: RetryPolicy,
+    /// Bodies larger than this are refused before being read whole.
+    pub max_body_bytes: usize,
+    /// Page streams stop with [`Error::PageCap`] after this many pages if more remain.
+    pub max_pages: Option<usize>,
+    /// A client to share (connection pool, proxy, TLS settings); one is built otherwise.
+    pub http_client: Option<reqwest::Client>,
+}
+
+impl Config {
+    /// Defaults for `base_url`: 30 s timeout, 10 s connect timeout, the default
+    /// [`RetryPolicy`], an 8 MiB body cap and a 10 000-page cap.
+    pub fn new(base_url: Url) -> Self {
+        Self {
+            base_url,
+            timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: concat!("inbox/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+            max_body_bytes: 8 << 20,
+            max_pages: Some(10_000),
+            http_client: None,
+        }
+    }
+}
+
+/// Parses a base URL and refuses one that would send a key in clear: `https` anywhere,
+/// `http` only to a loopback host (`localhost`, `127.0.0.0/8`, `::1`).
+pub fn parse_base_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("base URL `{text}`: {e}"))?;
+    check_base_url(&url)?;
+    Ok(url)
+}
+
+/// The check of [`parse_base_url`] on a parsed URL.
+pub fn check_base_url(url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => Err(format!(
+            "base URL `{url}` is plain http to a non-loopback host: the key would travel in clear; use https"
+        )),
+        other => Err(format!("base URL `{url}`: scheme `{other}` is not http(s)")),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host_str() {
+        Some(host) if host.eq_ignore_ascii_case("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+/// A successful response, read whole (within the cap).
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// The HTTP status code (2xx).
+    pub status: u16,
+    /// The `Content-Type` header, empty when none.
+    pub content_type: String,
+    /// The body.
+    pub bytes: Vec<u8>,
+}
+
+/// Sends authenticated GET requests for one provider, with retries.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    http: reqwest::Client,
+    base_url: Url,
+    auth_name: HeaderName,
+    auth_value: HeaderValue,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    max_body_bytes: usize,
+    max_pages: Option<usize>,
+}
+
+impl Transport {
+    /// A transport that sends `auth_name: auth_prefix + key` with every request.
+    ///
+    /// The header value is marked sensitive, so the HTTP stack never prints it either.
+    pub fn new<B>(
+        config: Config,
+        auth_name: HeaderName,
+        auth_prefix: &str,
+        key: &Secret,
+    ) -> Result<Self, Error<B>> {
+        check_base_url(&config.base_url).map_err(Error::Config)?;
+        if key.is_blank() {
+            return Err(Error::Config("the API key is empty".into()));
+        }
+        let mut auth_value = HeaderValue::from_str(&format!("{auth_prefix}{}", key.expose()))
+            .map_err(|_| {
+                Error::Config("the API key has characters a header cannot carry".into())
+            })?;
+        auth_value.set_sensitive(true);
+        let http = match config.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .user_agent(config.user_agent)
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+        Ok(Self {
+            http,
+            base_url: config.base_url,
+            auth_name,
+            auth_value,
+            timeout: config.timeout,
+            retry: config.retry,
+            max_body_bytes: config.max_body_bytes,
+            max_pages: config.max_pages,
+        })
+    }
+
+    /// The base URL requests are sent under.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// The page cap for streams.
+    pub fn max_pages(&self) -> Option<usize> {
+        self.max_pages
+    }
+
+    /// The URL of `segments` (each percent-encoded) under the base URL, with `query`.
+    pub fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
+        let mut url = self.base_url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        url
+    }
+
+    /// GETs `segments` with `query` and decodes the body as `T` (see [`inbox_wire::from_slice`]).
+    pub async fn get_json<T, B>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, Error<B>>
+    where
+        T: DeserializeOwned,
+        B: DeserializeOwned + std::fmt::Display,
+    {
+        let body = self.get(segments, query).await?;
+        inbox_wire::from_slice(&body.bytes).map_err(|e| Error::InvalidResponse {
+            status: body.status,
+            content_type: body.content_type,
+            path: e.path,
+            message: e.message,
+            snippet: snippet(&body.bytes),
+        })
+    }
+
+    /// GETs `segments` with `query`, retrying as the policy allows.
+    pub async fn get<B: DeserializeOwned + std::fmt::Display>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<Body, Error<B>> {
+        let url = self.url(segments, query);
+        let mut waited = Duration::ZERO;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let span = tracing::info_span!(
+                "http_request",
+                method = "GET",
+                path = url.path(),
+                attempt,
+                status = tracing::field::Empty,
+                elapsed_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let outcome = self.attempt::<B>(&url).instrument(span.clone()).await;
+            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            span.record("elapsed_ms", elapsed_ms);
+            let (error, retry_after) = match outcome {
+                Ok(body) => {
+                    span.record("status", body.status);
+                    return Ok(body);
+                }
+                Err(failure) => failure,
+            };
+            if let Some(status) = error.status() {
+                span.record("status", status);
+            }
+            let retryable = error.is_transient();
+            if retryable && attempt < self.retry.max_attempts {
+                let delay = self.retry.delay(attempt, retry_after);
+                if waited + delay <= self.retry.max_total_wait {
+                    waited += delay;
+                    span.in_scope(|| {
+                        tracing::warn!(error = %error, delay_ms = delay.as_millis() as u64, "retrying");
+                    });
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+            }
+            span.in_scope(|| tracing::warn!(error = %error, "giving up"));
+            return Err(error);
+        }
+    }
+
+    /// One attempt; on failure also the server's `Retry-After`, if any.
+    async fn attempt<B: DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<Body, (Error<B>, Option<Duration>)> {
+        let mut request = self
+            .http
+            .get(url.clone())
+            .header(self.auth_name.clone(), self.auth_value.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
+        }
+        let response = request.send().await.map_err(|e| (transport(e), None))?;
+        let status = response.status();
+        let wait = retry_after(response.headers(), SystemTime::now());
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = self
+            .read_capped(response, status)
+            .await
+            .map_err(|e| (e, wait))?;
+        if status.is_success() {
+            return Ok(Body {
+                status: status.as_u16(),
+                content_type,
+                bytes,
+            });
+        }
+        let api = ApiError {
+            status: status.as_u16(),
+            body: serde_json::from_slice::<B>(&bytes).ok(),
+            snippet: snippet(&bytes),
+        };
+        let error = match status.as_u16() {
+            401 => Error::Unauthorized(api),
+            403 => Error::Forbidden(api),
+            404 => Error::NotFound(api),
+            409 => Error::Conflict(api),
+            429 => Error::RateLimited {
+                retry_after: wait,
+                error: api,
+            },
+            500..=599 => Error::Server(api),
+            _ => Error::Rejected(api),
+        };
+        Err((error, wait))
+    }
+
+    async fn read_capped<B>(
+        &self,
+        mut response: reqwest::Response,
+        status: StatusCode,
+    ) -> Result<Vec<u8>, Error<B>> {
+        let limit = self.max_body_bytes;
+        let too_large = || Error::BodyTooLarge {
+            status: status.as_u16(),
+            limit,
+        };
+        let declared = response.content_length().unwrap_or(0);
+        if declared > limit as u64 {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+fn transport<B>(source: reqwest::Error) -> Error<B> {
+    let kind = if source.is_timeout() {
+        TransportKind::Timeout
+    } else if source.is_connect() {
+        TransportKind::Connect
+    } else if source.is_body() || source.is_decode() {
+        TransportKind::BodyCutShort
+    } else {
+        TransportKind::Request
+    };
+    Error::Transport { kind, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "https://api.partoo.co/v2",
+            "http://127.0.0.1:8080/v2",
+            "http://127.9.9.9",
+            "http://localhost:1234",
+            "http://[::1]:99/x",
+        ] {
+            assert!(parse_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.partoo.co/v2",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "ftp://localhost",
+            "nope",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
+        let err = parse_base_url("http://api.bird.com").unwrap_err();
+        assert!(err.contains("in clear"), "{err}");
+    }
+
+    #[test]
+    fn urls_join_and_encode_segments() {
+        let config = Config::new(parse_base_url("https://api.partoo.co/v2/").unwrap());
+        let t = Transport::new::<()>(
+            config,
+            HeaderName::from_static("x-apikey"),
+            "",
+            &Secret::new("k"),
+        )
+        .unwrap();
+        let url = t.url(
+            &["workspaces", "a b/c", "messages"],
+            &[("cursor", "x&y=z".into())],
+        );
+        assert_eq!(
+            url.as_str(),
+            "https://api.partoo.co/v2/workspaces/a%20b%2Fc/messages?cursor=x%26y%3Dz"
+        );
+    }
+
+    #[test]
+    fn blank_keys_are_refused() {
+        let config = Config::new(parse_base_url("https://api.partoo.co/v2").unwrap());
+        let err = Transport::new::<()>(
+            config,
+            HeaderName::from_static("x-apikey"),
+            "",
+            &Secret::new(" "),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Config(_)));
+    }
+}

@@ -1,0 +1,387 @@
+//! The shared runtime against a wiremock server: retries, errors, caps, redaction.
+
+// Helpers outside `#[test]` functions unwrap test-local values too.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use inbox_http::{Config, Error, RetryPolicy, Secret, Transport, TransportKind, parse_base_url};
+use reqwest::header::HeaderName;
+use serde::Deserialize;
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const KEY: &str = "sk_test_SECRET_4242";
+
+/// The provider error body used by these tests: `{"message": "..."}`.
+#[derive(Debug, Deserialize)]
+struct Body {
+    message: String,
+}
+
+impl std::fmt::Display for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+type E = Error<Body>;
+
+/// One server per test, with a catch-all that fails loudly on anything unexpected.
+async fn server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(|req: &Request| {
+            ResponseTemplate::new(599)
+                .set_body_string(format!("unexpected request: {} {}", req.method, req.url))
+        })
+        .with_priority(u8::MAX)
+        .expect(0)
+        .named("catch-all: no unexpected requests")
+        .mount(&server)
+        .await;
+    server
+}
+
+fn transport(server: &MockServer, retry: RetryPolicy) -> Transport {
+    let mut config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
+    config.retry = retry;
+    // A paused clock auto-advances to the next timer whenever the runtime waits on a socket,
+    // so paused tests arm no timer but the retry waits: no request timeout (it has its own
+    // test on a real clock) and no connection-pool idle timer.
+    config.timeout = None;
+    config.http_client = Some(
+        reqwest::Client::builder()
+            .pool_idle_timeout(None)
+            .build()
+            .unwrap(),
+    );
+    Transport::new::<Body>(
+        config,
+        HeaderName::from_static("x-apikey"),
+        "",
+        &Secret::new(KEY),
+    )
+    .unwrap()
+}
+
+fn patient() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        ..RetryPolicy::default()
+    }
+}
+
+async fn get(t: &Transport) -> Result<serde_json::Value, E> {
+    t.get_json(&["messages"], &[("per_page", "100".into())])
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn sends_the_key_and_query_and_decodes() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/messages"))
+        .and(header("x-apikey", KEY))
+        .and(header("accept", "application/json"))
+        .and(query_param("per_page", "100"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"ok":true}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let value = get(&transport(&server, patient())).await.unwrap();
+    assert_eq!(value["ok"], true);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_with_retry_after_is_waited_out_then_succeeds() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "60"))
+        .up_to_n_times(1)
+        .expect(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = tokio::time::Instant::now();
+    get(&transport(&server, patient())).await.unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(60) && waited < Duration::from_secs(61),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_503_is_retried_with_backoff_then_succeeds() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .up_to_n_times(2)
+        .expect(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = tokio::time::Instant::now();
+    get(&transport(&server, patient())).await.unwrap();
+    // Two waits, each at most its full-jitter ceiling (250 ms, then 500 ms).
+    assert!(
+        started.elapsed() <= Duration::from_millis(750),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn gives_up_after_the_attempt_limit_with_the_last_error() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "2")
+                .set_body_string(r#"{"message":"slow down"}"#),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        ..RetryPolicy::default()
+    };
+    let err = get(&transport(&server, policy)).await.unwrap_err();
+    match &err {
+        Error::RateLimited { retry_after, error } => {
+            assert_eq!(*retry_after, Some(Duration::from_secs(2)));
+            assert_eq!(
+                error.body.as_ref().map(|b| b.message.as_str()),
+                Some("slow down")
+            );
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "rate limited (429), retry after 2s: slow down"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_total_wait_bound_stops_retries_early() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "50"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let policy = RetryPolicy {
+        max_attempts: 10,
+        max_total_wait: Duration::from_secs(90),
+        ..RetryPolicy::default()
+    };
+    let err = get(&transport(&server, policy)).await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn client_errors_are_never_retried() {
+    for (status, check) in [
+        (
+            401u16,
+            (|e: &E| matches!(e, Error::Unauthorized(_))) as fn(&E) -> bool,
+        ),
+        (403, |e| matches!(e, Error::Forbidden(_))),
+        (404, |e| matches!(e, Error::NotFound(_))),
+        (409, |e| matches!(e, Error::Conflict(_))),
+        (400, |e| matches!(e, Error::Rejected(_))),
+        (501, |e| matches!(e, Error::Server(_))),
+    ] {
+        let server = server().await;
+        Mock::given(path("/v2/messages"))
+            .respond_with(ResponseTemplate::new(status).set_body_string(r#"{"message":"no"}"#))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = get(&transport(&server, patient())).await.unwrap_err();
+        assert!(check(&err), "{status}: {err:?}");
+        assert_eq!(err.status(), Some(status));
+        assert!(err.to_string().ends_with(": no"), "{err}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_can_be_turned_off() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = get(&transport(&server, RetryPolicy::none()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Server(ref e) if e.status == 500 && e.body.is_none()),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_server_times_out_and_the_timeout_is_retried() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let mut config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
+    config.timeout = Some(Duration::from_millis(200));
+    config.retry = RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    };
+    let t = Transport::new::<Body>(
+        config,
+        HeaderName::from_static("x-apikey"),
+        "",
+        &Secret::new(KEY),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = get(&t).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_non_json_body_names_status_content_type_and_place() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("<html>proxy error</html>", "text/html"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = get(&transport(&server, patient())).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("200") && text.contains("text/html") && text.contains("<html>proxy error"),
+        "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn bodies_over_the_cap_are_refused() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(format!("[{}0]", "0,".repeat(600))),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
+    config.max_body_bytes = 1000;
+    config.timeout = None;
+    let t = Transport::new::<Body>(
+        config,
+        HeaderName::from_static("x-apikey"),
+        "",
+        &Secret::new(KEY),
+    )
+    .unwrap();
+    let err = get(&t).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::BodyTooLarge {
+                status: 200,
+                limit: 1000
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_cut_short_is_a_transport_error_and_is_retried() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A raw server: promises 100 bytes, sends 10, hangs up. Twice.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = tokio::spawn(async move {
+        for _ in 0..2 {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":[1,2,")
+                .await;
+        }
+    });
+    let mut config = Config::new(parse_base_url(&format!("http://{addr}/v2")).unwrap());
+    config.retry = RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    };
+    let t = Transport::new::<Body>(
+        config,
+        HeaderName::from_static("x-apikey"),
+        "",
+        &Secret::new(KEY),
+    )
+    .unwrap();
+    let err = get(&t).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::BodyCutShort,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    served.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_key_never_prints() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(r#"{"message":"bad key"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let t = transport(&server, patient());
+    let err = get(&t).await.unwrap_err();
+    for text in [
+        format!("{t:?}"),
+        format!("{err}"),
+        format!("{err:?}"),
+        format!("{:?}", Secret::new(KEY)),
+    ] {
+        assert!(!text.contains(KEY), "key leaked: {text}");
+    }
+}
