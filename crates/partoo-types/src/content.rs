@@ -1,0 +1,313 @@
+//! A message's `content`, decoded by its `content_type` (and `sender_type`).
+
+use serde::de::DeserializeOwned;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use crate::message::{ContentType, SenderType};
+
+inbox_wire::open_enum! {
+    /// The kind of content an Instagram story reply carries (`content.content_type` of an
+    /// [`IgStoryReply`]).
+    pub enum IgStoryReplyType {
+        /// `content` is the url of an image.
+        Image = "Image",
+        /// `content` is the text of the reply.
+        Text = "Text",
+    }
+}
+
+inbox_wire::open_enum! {
+    /// What an [`Unsupported`] content would have been (its `type`).
+    pub enum UnsupportedType {
+        /// `video`: a video Partoo cannot show.
+        Video = "video",
+        /// `audio`: an audio file Partoo cannot show.
+        Audio = "audio",
+        /// `unknown`: Partoo could not tell what the content is.
+        Unidentified = "unknown",
+    }
+}
+
+inbox_wire::wire_struct! {
+    /// The content of a Video, Audio or Document message.
+    ///
+    /// `url` is required: an object without it does not fit and is kept as
+    /// [`Content::Raw`]. An absent `file_name` is read as `None` and encodes back as `null`.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Media {
+        /// The url of the file.
+        url: req String = "url",
+        /// The name of the file, when Partoo knows it.
+        file_name: null String = "file_name",
+    }
+}
+
+inbox_wire::wire_struct! {
+    /// The content of an `IgStoryReply` message: a reply to one of the business's Instagram
+    /// stories.
+    ///
+    /// `url`, `content` and `content_type` are required (without them the reply cannot be
+    /// shown, and the content is kept as [`Content::Raw`]); the story `id` is optional.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct IgStoryReply {
+        /// The url of the story that received the reply.
+        url: req String = "url",
+        /// The text of the reply, or the url of the image, per `content_type`.
+        content: req String = "content",
+        /// Whether `content` is text or an image url.
+        content_type: req IgStoryReplyType = "content_type",
+        /// The Instagram id of the story.
+        id: opt String = "id",
+    }
+}
+
+inbox_wire::wire_struct! {
+    /// The content of an `Unsupported` message: something Partoo received but cannot show.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Unsupported {
+        /// What the content would have been (`type` on the wire), when sent.
+        kind: opt UnsupportedType = "type",
+    }
+}
+
+/// A message's content, decoded by the message's `content_type`, never by its shape.
+///
+/// Text, Image and IgStoryMention contents are all plain strings on the wire, so only the
+/// declared type tells them apart. `Metadata` messages carry the strings `"Solving"` and
+/// `"Reopening"` whatever their `content_type`: they become [`Content::Solving`] and
+/// [`Content::Reopening`].
+///
+/// A content this crate cannot type is kept as [`Content::Raw`]: an unknown `content_type`,
+/// or a content that does not fit its declared type (an object for `Text`, a string for
+/// `Video`, a `Video` without `url`...). That is never an error for the message. Encoding
+/// writes the content back as it was received.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Content {
+    /// `Text`: the text of the message.
+    Text(String),
+    /// `Image`: the url of the image.
+    Image(String),
+    /// `Video`: the url and file name of the video.
+    Video(Media),
+    /// `Audio`: the url and file name of the audio file.
+    Audio(Media),
+    /// `Document`: the url and file name of the document.
+    Document(Media),
+    /// `IgStoryReply`: a reply to an Instagram story.
+    IgStoryReply(IgStoryReply),
+    /// `IgStoryMention`: the url of the Instagram story that mentions the business.
+    IgStoryMention(String),
+    /// `Unsupported`: a content Partoo cannot show.
+    Unsupported(Unsupported),
+    /// A `Metadata` event: the conversation was marked solved (`"Solving"`).
+    Solving,
+    /// A `Metadata` event: the conversation was reopened (`"Reopening"`).
+    Reopening,
+    /// Any other content, as sent: an unknown `content_type`, or a content that does not fit
+    /// its declared type. Partoo advises showing an "Unhandled content" placeholder.
+    Raw(Value),
+}
+
+impl Content {
+    /// Types `value` by the message's `content_type` and `sender_type`, as [`crate::Message`]
+    /// decoding does. Never fails: what does not fit is kept as [`Content::Raw`].
+    ///
+    /// ```
+    /// use partoo_types::{Content, ContentType, SenderType};
+    /// use serde_json::json;
+    ///
+    /// let c = Content::decode(&ContentType::Image, &SenderType::Consumer, json!("https://x/a.png"));
+    /// assert_eq!(c, Content::Image("https://x/a.png".into()));
+    /// let c = Content::decode(&ContentType::Text, &SenderType::Metadata, json!("Solving"));
+    /// assert_eq!(c, Content::Solving);
+    /// let c = Content::decode(&ContentType::Text, &SenderType::User, json!({"text": "hi"}));
+    /// assert!(c.is_raw());
+    /// ```
+    pub fn decode(content_type: &ContentType, sender_type: &SenderType, value: Value) -> Self {
+        if *sender_type == SenderType::Metadata {
+            match value.as_str() {
+                Some("Solving") => return Content::Solving,
+                Some("Reopening") => return Content::Reopening,
+                _ => {}
+            }
+        }
+        match (content_type, value) {
+            (ContentType::Text, Value::String(s)) => Content::Text(s),
+            (ContentType::Image, Value::String(s)) => Content::Image(s),
+            (ContentType::IgStoryMention, Value::String(s)) => Content::IgStoryMention(s),
+            (ContentType::Video, v @ Value::Object(_)) => typed(v, Content::Video),
+            (ContentType::Audio, v @ Value::Object(_)) => typed(v, Content::Audio),
+            (ContentType::Document, v @ Value::Object(_)) => typed(v, Content::Document),
+            (ContentType::IgStoryReply, v @ Value::Object(_)) => typed(v, Content::IgStoryReply),
+            (ContentType::Unsupported, v @ Value::Object(_)) => typed(v, Content::Unsupported),
+            (_, v) => Content::Raw(v),
+        }
+    }
+
+    /// The text of a [`Content::Text`].
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Content::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Whether this content was kept raw ([`Content::Raw`]).
+    pub fn is_raw(&self) -> bool {
+        matches!(self, Content::Raw(_))
+    }
+}
+
+/// Decodes an object content as `T`, keeping it raw when it does not fit.
+fn typed<T: DeserializeOwned>(value: Value, wrap: fn(T) -> Content) -> Content {
+    match T::deserialize(&value) {
+        Ok(content) => wrap(content),
+        Err(_) => Content::Raw(value),
+    }
+}
+
+impl Serialize for Content {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Content::Text(s) | Content::Image(s) | Content::IgStoryMention(s) => {
+                serializer.serialize_str(s)
+            }
+            Content::Video(m) | Content::Audio(m) | Content::Document(m) => m.serialize(serializer),
+            Content::IgStoryReply(r) => r.serialize(serializer),
+            Content::Unsupported(u) => u.serialize(serializer),
+            Content::Solving => serializer.serialize_str("Solving"),
+            Content::Reopening => serializer.serialize_str("Reopening"),
+            Content::Raw(v) => v.serialize(serializer),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn decode(content_type: &str, sender_type: &str, value: Value) -> Content {
+        Content::decode(&content_type.into(), &sender_type.into(), value)
+    }
+
+    #[test]
+    fn each_declared_type_gets_its_variant_and_encodes_back() {
+        let cases = [
+            ("Text", json!("Bonjour")),
+            ("Image", json!("https://cdn.example/i.jpg")),
+            (
+                "Video",
+                json!({"url": "https://cdn.example/v.mp4", "file_name": "v.mp4"}),
+            ),
+            (
+                "Audio",
+                json!({"url": "https://cdn.example/a.ogg", "file_name": null}),
+            ),
+            (
+                "Document",
+                json!({"url": "https://cdn.example/d.pdf", "file_name": "d.pdf"}),
+            ),
+            (
+                "IgStoryReply",
+                json!({"url": "https://ig/s/1", "content": "wow", "content_type": "Text", "id": "17"}),
+            ),
+            ("IgStoryMention", json!("https://ig/s/2")),
+            ("Unsupported", json!({"type": "video"})),
+        ];
+        for (content_type, value) in cases {
+            let content = decode(content_type, "Consumer", value.clone());
+            assert!(!content.is_raw(), "{content_type}: {content:?}");
+            let variant = format!("{content:?}");
+            assert!(
+                variant.starts_with(content_type),
+                "{content_type} decoded as {variant}"
+            );
+            assert_eq!(
+                serde_json::to_value(&content).unwrap(),
+                value,
+                "{content_type}"
+            );
+        }
+    }
+
+    #[test]
+    fn metadata_events_need_the_metadata_sender() {
+        assert_eq!(
+            decode("Text", "Metadata", json!("Solving")),
+            Content::Solving
+        );
+        assert_eq!(
+            decode("Text", "Metadata", json!("Reopening")),
+            Content::Reopening
+        );
+        assert_eq!(
+            decode("Carousel", "Metadata", json!("Solving")),
+            Content::Solving
+        );
+        assert_eq!(
+            decode("Text", "User", json!("Solving")),
+            Content::Text("Solving".into())
+        );
+        assert_eq!(
+            decode("Text", "Metadata", json!("Archived")),
+            Content::Text("Archived".into())
+        );
+        assert_eq!(
+            serde_json::to_value(Content::Reopening).unwrap(),
+            json!("Reopening")
+        );
+    }
+
+    #[test]
+    fn content_that_does_not_fit_is_kept_raw() {
+        for (content_type, value) in [
+            ("Text", json!({"body": "hi"})),
+            ("Text", json!(null)),
+            ("Image", json!(12)),
+            ("Video", json!("https://cdn.example/v.mp4")),
+            ("Video", json!({"file_name": "no-url.mp4"})),
+            ("Audio", json!({"url": 5, "file_name": null})),
+            ("Document", json!([{"url": "https://cdn.example/d.pdf"}])),
+            (
+                "IgStoryReply",
+                json!({"url": "https://ig/s/1", "content_type": "Text"}),
+            ),
+            ("Unsupported", json!("video")),
+            ("Location", json!({"lat": 48.85, "lng": 2.35})),
+        ] {
+            let content = decode(content_type, "Consumer", value.clone());
+            assert_eq!(content, Content::Raw(value.clone()), "{content_type}");
+            assert_eq!(serde_json::to_value(&content).unwrap(), value);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_inside_content_are_kept() {
+        let value =
+            json!({"url": "https://cdn.example/v.mp4", "file_name": null, "mime": "video/mp4"});
+        let Content::Video(media) = decode("Video", "User", value.clone()) else {
+            panic!("not a video");
+        };
+        assert_eq!(media.extra["mime"], "video/mp4");
+        assert_eq!(media.file_name, None);
+        assert_eq!(serde_json::to_value(Content::Video(media)).unwrap(), value);
+    }
+
+    #[test]
+    fn unsupported_type_is_open() {
+        let Content::Unsupported(u) = decode("Unsupported", "Consumer", json!({"type": "sticker"}))
+        else {
+            panic!("not unsupported");
+        };
+        assert_eq!(u.kind, Some(UnsupportedType::Unknown("sticker".into())));
+        let Content::Unsupported(u) = decode("Unsupported", "Consumer", json!({"type": "unknown"}))
+        else {
+            panic!("not unsupported");
+        };
+        assert_eq!(u.kind, Some(UnsupportedType::Unidentified));
+    }
+}
