@@ -11,8 +11,8 @@ pub const SNIPPET_BYTES: usize = 512;
 pub struct ApiError<B> {
     /// The HTTP status code.
     pub status: u16,
-    /// The provider's error body, when it parsed as one.
-    pub body: Option<B>,
+    /// The provider's error body, when it parsed as one (boxed: errors stay small).
+    pub body: Option<Box<B>>,
     /// The start of the body as text, at most [`SNIPPET_BYTES`].
     pub snippet: String,
 }
@@ -142,6 +142,10 @@ pub enum Error<B> {
     /// The client configuration is unusable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// One item of a page did not decode. It is kept here, raw, and the stream goes on with
+    /// the next item: the rest of the page is not lost.
+    #[error("invalid item {} of a page at `{}`: {}", .0.index, .0.path, .0.message)]
+    InvalidItem(Box<inbox_wire::Rejected>),
 }
 
 impl<B> Error<B> {

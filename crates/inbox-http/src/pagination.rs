@@ -63,6 +63,29 @@ where
     })
 }
 
+/// The items of a page in the order the server sent them: decoded ones as `Ok`, rejected
+/// ones as [`Error::InvalidItem`] (so an item stream reports them without stopping).
+pub fn in_order<T, B>(list: inbox_wire::List<T>) -> impl Iterator<Item = Result<T, Error<B>>> {
+    let (items, rejected) = list.into_parts();
+    let mut items = items.into_iter();
+    let mut rejected = rejected.into_iter().peekable();
+    let mut index = 0usize;
+    std::iter::from_fn(move || {
+        let next = match rejected.peek() {
+            Some(r) if r.index <= index => rejected
+                .next()
+                .map(|r| Err(Error::InvalidItem(Box::new(r)))),
+            _ => items.next().map(Ok).or_else(|| {
+                rejected
+                    .next()
+                    .map(|r| Err(Error::InvalidItem(Box::new(r))))
+            }),
+        };
+        index += 1;
+        next
+    })
+}
+
 /// Cursors can be kilobytes long (Bird allows 8000 characters): remember a hash, not the text.
 fn fingerprint(cursor: &str) -> u64 {
     let mut h = DefaultHasher::new();
@@ -166,6 +189,20 @@ mod tests {
         tokio::task::yield_now().await;
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         drop(stream);
+    }
+
+    #[test]
+    fn in_order_interleaves_rejected_items_where_they_were() {
+        let list: inbox_wire::List<u32> =
+            serde_json::from_str(r#"["a", 1, 2, "b", 3, "c"]"#).unwrap();
+        let got: Vec<String> = in_order::<u32, ()>(list)
+            .map(|r| match r {
+                Ok(n) => n.to_string(),
+                Err(Error::InvalidItem(r)) => format!("!{}", r.index),
+                Err(e) => format!("?{e:?}"),
+            })
+            .collect();
+        assert_eq!(got, ["!0", "1", "2", "!3", "3", "!5"]);
     }
 
     #[test]

@@ -273,7 +273,7 @@ impl Transport {
         }
         let api = ApiError {
             status: status.as_u16(),
-            body: serde_json::from_slice::<B>(&bytes).ok(),
+            body: serde_json::from_slice::<B>(&bytes).ok().map(Box::new),
             snippet: snippet(&bytes),
         };
         let error = match status.as_u16() {

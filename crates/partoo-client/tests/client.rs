@@ -1,0 +1,465 @@
+//! partoo-client against wiremock: one server per test, `.expect(n)` on every mock, bodies from
+//! `fixtures/partoo/`, and a catch-all that fails on any unexpected request.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use partoo_client::{Client, Error, ListConversationsQuery, ListMessagesQuery, RetryPolicy};
+use serde_json::{Value, json};
+use wiremock::matchers::{any, header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const KEY: &str = "partoo-key-DO-NOT-PRINT-7c1e";
+
+fn fixture(rel: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/partoo")
+        .join(rel);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+async fn server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|r: &Request| {
+            ResponseTemplate::new(599).set_body_string(format!("unexpected {} {}", r.method, r.url))
+        })
+        .with_priority(u8::MAX)
+        .expect(0)
+        .named("catch-all")
+        .mount(&server)
+        .await;
+    server
+}
+
+fn client(server: &MockServer) -> Client {
+    builder(server).build().unwrap()
+}
+
+/// Paused-clock tests arm no timer but the retry waits (see inbox-http's tests).
+fn builder(server: &MockServer) -> partoo_client::ClientBuilder {
+    let http = inbox_http_client();
+    Client::builder(KEY)
+        .base_url(&format!("{}/v2", server.uri()))
+        .no_timeout()
+        .http_client(http)
+}
+
+fn inbox_http_client() -> partoo_client::reqwest::Client {
+    partoo_client::reqwest::Client::builder()
+        .pool_idle_timeout(None)
+        .build()
+        .unwrap()
+}
+
+/// Page `n` of a 5-page conversation: the first fixture page's messages, renumbered.
+fn walk_page(n: usize, pages: usize) -> Value {
+    let template = fixture("messages-page-1.json");
+    let mut messages = template["messages"].as_array().unwrap().clone();
+    messages.truncate(3);
+    for (i, m) in messages.iter_mut().enumerate() {
+        m["id"] = json!(100 * n + i);
+    }
+    let next = if n + 1 < pages {
+        json!(format!("cursor-{}", n + 1))
+    } else {
+        Value::Null
+    };
+    json!({"messages": messages, "count": 3 * pages, "next_cursor": next})
+}
+
+async fn mount_walk(server: &MockServer, pages: usize, expect_each: u64) {
+    for n in 0..pages {
+        let mock = Mock::given(method("GET"))
+            .and(path("/v2/messages"))
+            .and(query_param("conversation_id", "4217"))
+            .and(query_param("per_page", "100"));
+        let mock = if n == 0 {
+            mock.and(query_param_is_missing("cursor"))
+        } else {
+            mock.and(query_param("cursor", format!("cursor-{n}")))
+        };
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(walk_page(n, pages)))
+            .expect(expect_each)
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn sends_the_key_and_every_message_query_parameter() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/messages"))
+        .and(header("x-apikey", KEY))
+        .and(query_param("conversation_id", "4217"))
+        .and(query_param("per_page", "25"))
+        .and(query_param("cursor", "abc=="))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("messages-page-2.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let query = ListMessagesQuery::new(4217)
+        .with_per_page(25)
+        .unwrap()
+        .with_cursor("abc==");
+    let page = client(&server).list_messages(&query).await.unwrap();
+    assert_eq!(
+        page.messages.len(),
+        fixture("messages-page-2.json")["messages"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+    assert!(page.messages.rejected().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn sends_every_conversation_query_parameter() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/conversations"))
+        .and(header("x-apikey", KEY))
+        .and(query_param("per_page", "10"))
+        .and(query_param("cursor", "c1"))
+        .and(query_param("business__in", "b1,b2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("conversations/conversations-page-1.json")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let query = ListConversationsQuery::new()
+        .with_per_page(10)
+        .unwrap()
+        .with_cursor("c1")
+        .with_business_ids(["b1", "b2"])
+        .unwrap();
+    let page = client(&server).list_conversations(&query).await.unwrap();
+    assert!(!page.conversations.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_five_page_walk_yields_every_message_once_in_order() {
+    let server = server().await;
+    mount_walk(&server, 5, 1).await;
+    let ids: Vec<i64> = client(&server)
+        .messages(4217)
+        .map_ok(|m| m.id)
+        .try_collect()
+        .await
+        .unwrap();
+    let want: Vec<i64> = (0..5)
+        .flat_map(|n| (0..3).map(move |i| (100 * n + i) as i64))
+        .collect();
+    assert_eq!(ids, want);
+}
+
+#[tokio::test(start_paused = true)]
+async fn streams_are_lazy() {
+    let server = server().await;
+    mount_walk(&server, 5, 0).await;
+    let stream = client(&server).messages(4217);
+    tokio::task::yield_now().await;
+    drop(stream);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_repeated_cursor_ends_the_stream_with_an_error() {
+    let server = server().await;
+    let mut page = walk_page(0, 2);
+    page["next_cursor"] = json!("same");
+    Mock::given(path("/v2/messages"))
+        .and(query_param_is_missing("cursor"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&page))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/messages"))
+        .and(query_param("cursor", "same"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&page))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let results: Vec<_> = client(&server).message_pages(4217).collect().await;
+    assert_eq!(results.len(), 3, "two pages, then the error");
+    assert!(
+        matches!(&results[2], Err(Error::PaginationLoop { cursor, pages: 2 }) if cursor == "same"),
+        "{:?}",
+        results[2]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_page_cap_ends_an_endless_walk() {
+    let server = server().await;
+    // A server that always has a next page; the client may fetch three, no more.
+    for n in 0..4usize {
+        let cursor = (n > 0).then(|| format!("cursor-{n}"));
+        let mock = Mock::given(path("/v2/messages"));
+        let mock = match &cursor {
+            None => mock.and(query_param_is_missing("cursor")),
+            Some(c) => mock.and(query_param("cursor", c.as_str())),
+        };
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(walk_page(n, 1000)))
+            .expect(u64::from(n < 3))
+            .mount(&server)
+            .await;
+    }
+    let client = builder(&server).max_pages(Some(3)).build().unwrap();
+    let results: Vec<_> = client.message_pages(4217).collect().await;
+    assert_eq!(results.len(), 4);
+    assert!(results[..3].iter().all(Result::is_ok));
+    assert!(
+        matches!(results[3], Err(Error::PageCap { pages: 3 })),
+        "{:?}",
+        results[3]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_with_retry_after_then_success() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("messages-page-2.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = tokio::time::Instant::now();
+    client(&server)
+        .list_messages(&ListMessagesQuery::new(1))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_503_then_success() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("messages-page-2.json")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .list_messages(&ListMessagesQuery::new(1))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn gives_up_after_the_attempt_limit_with_the_last_error() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let client = builder(&server)
+        .retry_policy(RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = client
+        .list_messages(&ListMessagesQuery::new(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Server(ref e) if e.status == 502),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn documented_error_bodies_are_parsed_and_never_retried() {
+    for (status, file, summary) in [
+        (
+            401u16,
+            "errors/401-error-key.json",
+            "authentication: User not authenticated",
+        ),
+        (
+            401,
+            "errors/401-errors-key.json",
+            "authentication: User not authenticated",
+        ),
+        (
+            403,
+            "errors/403-forbidden.json",
+            "authorization: Operation not allowed",
+        ),
+        (404, "errors/404-not-found.json", "json: Resource not found"),
+    ] {
+        let server = server().await;
+        Mock::given(path("/v2/messages"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(fixture(file)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .list_messages(&ListMessagesQuery::new(1))
+            .await
+            .unwrap_err();
+        let parsed = match &err {
+            Error::Unauthorized(e) | Error::Forbidden(e) | Error::NotFound(e) => {
+                e.body.as_ref().map(|b| b.summary())
+            }
+            other => panic!("{file}: unexpected {other:?}"),
+        };
+        assert_eq!(parsed.as_deref(), Some(summary), "{file}");
+        assert!(err.to_string().contains(summary), "{err}");
+    }
+    for (status, file) in [
+        (400u16, "errors/400-invalid-query.json"),
+        (415, "errors/415-unsupported-media-type.json"),
+    ] {
+        let server = server().await;
+        Mock::given(path("/v2/messages"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(fixture(file)))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .list_messages(&ListMessagesQuery::new(1))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Rejected(e) if e.status == status && e.body.is_some()),
+            "{file}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_is_reported_as_such() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::builder(KEY)
+        .base_url(&format!("{}/v2", server.uri()))
+        .timeout(Duration::from_millis(150))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client
+        .list_messages(&ListMessagesQuery::new(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: partoo_client::TransportKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_bad_message_never_costs_its_page() {
+    let server = server().await;
+    let mut page = walk_page(0, 1);
+    page["messages"][1]["date"] = json!("not a date");
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let results: Vec<_> = client(&server).messages(4217).collect().await;
+    assert_eq!(results.len(), 3);
+    assert!(results[0].is_ok() && results[2].is_ok());
+    match &results[1] {
+        Err(Error::InvalidItem(r)) => {
+            assert_eq!((r.index, r.path.as_str()), (1, "date"));
+            assert!(r.raw.get().contains("not a date"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_key_is_redacted_everywhere() {
+    let server = server().await;
+    Mock::given(path("/v2/messages"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(fixture("errors/401-error-key.json")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let builder = builder(&server);
+    let client = builder.clone().build().unwrap();
+    let err = client
+        .list_messages(&ListMessagesQuery::new(1))
+        .await
+        .unwrap_err();
+    for text in [
+        format!("{builder:?}"),
+        format!("{client:?}"),
+        err.to_string(),
+        format!("{err:?}"),
+    ] {
+        assert!(!text.contains(KEY), "key printed: {text}");
+    }
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    let err = Client::builder(KEY)
+        .base_url("http://api.partoo.co/v2")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("in clear")),
+        "{err:?}"
+    );
+    assert!(
+        Client::builder(KEY)
+            .base_url("http://127.0.0.1:9/v2")
+            .build()
+            .is_ok()
+    );
+    assert_eq!(
+        Client::builder(KEY)
+            .sandbox()
+            .build()
+            .unwrap()
+            .base_url()
+            .as_str(),
+        partoo_client::SANDBOX_URL
+    );
+    assert!(matches!(Client::builder("").build(), Err(Error::Config(_))));
+    for bad in [0, 101] {
+        let err = ListMessagesQuery::new(1).with_per_page(bad).unwrap_err();
+        assert!(err.to_string().contains(&bad.to_string()), "{err}");
+    }
+}
