@@ -8,7 +8,10 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 /// Each field is written `name: MODE Type = "wireName",` where MODE is
 /// - `req`: required; the field is `Type` and a missing key is a decode error;
 /// - `opt`: optional; the field is `Option<Type>`, absent when `None` on encode;
-/// - `null`: nullable; the field is `Option<Type>` and encodes `None` as `null`.
+/// - `null`: nullable; the field is `Option<Type>` and encodes `None` as `null`;
+/// - `maybe`: optional *and* nullable, where absent and `null` must stay apart for a lossless
+///   round trip: the field is `Option<Option<Type>>`, `None` when the key is absent,
+///   `Some(None)` when it is `null`.
 ///
 /// The struct gets a public `extra: Extra` field holding every key the definition does not
 /// name, with its value as sent; encoding writes them back. Decoding matches keys without
@@ -105,7 +108,7 @@ macro_rules! wire_struct {
                         f.write_str(concat!("a ", stringify!($name), " object"))
                     }
                     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<$name, A::Error> {
-                        $( let mut $field: ::std::option::Option<$ty> = ::std::option::Option::None; )*
+                        $( let mut $field: $crate::__wire_slot!($mode $ty) = ::std::option::Option::None; )*
                         let mut extra = $crate::Extra::new();
                         while let ::std::option::Option::Some(key) = map.next_key::<__Field>()? {
                             match key {
@@ -134,6 +137,14 @@ macro_rules! __wire_ty {
     (req $ty:ty) => { $ty };
     (opt $ty:ty) => { ::std::option::Option<$ty> };
     (null $ty:ty) => { ::std::option::Option<$ty> };
+    (maybe $ty:ty) => { ::std::option::Option<::std::option::Option<$ty>> };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wire_slot {
+    (maybe $ty:ty) => { ::std::option::Option<::std::option::Option<$ty>> };
+    ($mode:ident $ty:ty) => { ::std::option::Option<$ty> };
 }
 
 #[doc(hidden)]
@@ -150,6 +161,11 @@ macro_rules! __wire_ser {
     (null $map:ident, $key:literal, $value:expr) => {
         $map.serialize_entry($key, &$value)?
     };
+    (maybe $map:ident, $key:literal, $value:expr) => {
+        if let ::std::option::Option::Some(v) = &$value {
+            $map.serialize_entry($key, v)?;
+        }
+    };
 }
 
 #[doc(hidden)]
@@ -163,6 +179,9 @@ macro_rules! __wire_de {
     };
     (null $map:ident, $ty:ty) => {
         $map.next_value::<::std::option::Option<$ty>>()?
+    };
+    (maybe $map:ident, $ty:ty) => {
+        ::std::option::Option::Some($map.next_value::<::std::option::Option<$ty>>()?)
     };
 }
 
@@ -185,4 +204,44 @@ macro_rules! __wire_finish {
     (null $field:ident, $key:literal) => {
         $field
     };
+    (maybe $field:ident, $key:literal) => {
+        $field
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    crate::wire_struct! {
+        #[derive(Debug, PartialEq)]
+        struct Probe {
+            list: maybe Vec<u8> = "list",
+            name: null String = "name",
+            size: opt u32 = "size",
+        }
+    }
+
+    #[test]
+    fn maybe_keeps_absent_null_and_value_apart() {
+        for (input, want) in [
+            (json!({"name": null}), None),
+            (json!({"name": null, "list": null}), Some(None)),
+            (json!({"name": null, "list": [1]}), Some(Some(vec![1]))),
+        ] {
+            let probe: Probe = serde_json::from_value(input.clone()).unwrap();
+            assert_eq!(probe.list, want, "{input}");
+            assert_eq!(serde_json::to_value(&probe).unwrap(), input, "round trip");
+        }
+    }
+
+    #[test]
+    fn null_and_opt_modes_encode_their_canonical_form() {
+        let probe: Probe = serde_json::from_value(json!({"size": null})).unwrap();
+        assert_eq!((probe.name.as_deref(), probe.size), (None, None));
+        assert_eq!(
+            serde_json::to_value(&probe).unwrap(),
+            json!({"name": Value::Null})
+        );
+    }
 }

@@ -1,0 +1,50 @@
+//! The list-messages response page.
+
+use inbox_wire::{DecodeError, List};
+
+use crate::message::Message;
+
+inbox_wire::open_enum! {
+    /// How exact a page's `total` is.
+    pub enum TotalType {
+        /// Not said (Bird's enum lists the empty string).
+        Unspecified = "",
+        /// `total` is exact.
+        Equal = "equal",
+        /// `total` is a lower bound.
+        GreaterThanOrEqual = "greaterThanOrEqual",
+    }
+}
+
+inbox_wire::wire_struct! {
+    /// A page of `GET /workspaces/{workspaceId}/conversations/{conversationId}/messages`.
+    ///
+    /// A message that does not decode is kept raw in `results.rejected()` (with its index, JSON
+    /// path and error); the others still decode.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct MessagesPage {
+        /// The messages.
+        results: req List<Message> = "results",
+        /// The token for the next page; absent on the last page.
+        next_page_token: opt String = "nextPageToken",
+        /// How many messages there are in all.
+        total: opt u64 = "total",
+        /// How exact `total` is.
+        total_type: opt TotalType = "totalType",
+    }
+}
+
+impl MessagesPage {
+    /// Decodes a response body: one fast pass, and a tolerant one only when something does not
+    /// fit (see [`inbox_wire::from_slice`]). Fails only when the page itself cannot be decoded;
+    /// the error names the JSON path.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
+        inbox_wire::from_slice(bytes)
+    }
+
+    /// The token to pass as `pageToken` for the next page; `None` on the last page (an
+    /// empty token counts as none).
+    pub fn next_page(&self) -> Option<&str> {
+        self.next_page_token.as_deref().filter(|t| !t.is_empty())
+    }
+}
