@@ -1,5 +1,6 @@
 //! Bird's error body.
 
+use std::fmt;
 use std::fmt::Write as _;
 
 use inbox_wire::{DecodeError, Extra};
@@ -40,5 +41,12 @@ impl ErrorBody {
             let _ = write!(line, " {shown}");
         }
         line.replace(['\r', '\n'], " ")
+    }
+}
+
+impl fmt::Display for ErrorBody {
+    /// The one-line [`ErrorBody::summary`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())
     }
 }

@@ -13,20 +13,45 @@ use crate::error::Error;
 /// Longest cursor excerpt put in a [`Error::PaginationLoop`].
 const CURSOR_EXCERPT: usize = 80;
 
+/// Why a page stream stopped early. Converted into the stream's own error type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagingError {
+    /// The server handed back a cursor it had already given.
+    Loop {
+        /// The repeated cursor (its start, if long).
+        cursor: String,
+        /// Pages fetched before the repeat was seen.
+        pages: usize,
+    },
+    /// The page cap was reached with more pages left.
+    Cap {
+        /// The cap.
+        pages: usize,
+    },
+}
+
+impl<B> From<PagingError> for Error<B> {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::Loop { cursor, pages } => Error::PaginationLoop { cursor, pages },
+            PagingError::Cap { pages } => Error::PageCap { pages },
+        }
+    }
+}
+
 /// A lazy stream of pages: `fetch(cursor)` returns a page and the next cursor.
 ///
 /// Nothing is fetched before the stream is polled, and one request is in flight at a time.
 /// The stream ends after a page whose next cursor is missing or empty; it fails with
 /// [`Error::PaginationLoop`] when the server hands back a cursor it already gave (after
 /// yielding the page that carried it, so no data is lost), and with [`Error::PageCap`] when
-/// `max_pages` pages were fetched and more remain. After an error it ends.
-pub fn pages<P, B, F, Fut>(
-    max_pages: Option<usize>,
-    fetch: F,
-) -> impl Stream<Item = Result<P, Error<B>>>
+/// `max_pages` pages were fetched and more remain (both through `E: From<PagingError>`).
+/// After an error it ends.
+pub fn pages<P, E, F, Fut>(max_pages: Option<usize>, fetch: F) -> impl Stream<Item = Result<P, E>>
 where
     F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<(P, Option<String>), Error<B>>>,
+    Fut: Future<Output = Result<(P, Option<String>), E>>,
+    E: From<PagingError>,
 {
     struct State<F> {
         fetch: F,
@@ -41,25 +66,26 @@ where
         seen: HashSet::new(),
         pages: 0,
     };
-    try_unfold(state, move |mut state| async move {
+    try_unfold(state, move |mut state: State<F>| async move {
         let Some(cursor) = state.next.take() else {
             return Ok(None);
         };
         if let Some(cursor) = &cursor {
             if max_pages.is_some_and(|max| state.pages >= max) {
-                return Err(Error::PageCap { pages: state.pages });
+                return Err(PagingError::Cap { pages: state.pages }.into());
             }
             if !state.seen.insert(fingerprint(cursor)) {
-                return Err(Error::PaginationLoop {
+                return Err(PagingError::Loop {
                     cursor: excerpt(cursor),
                     pages: state.pages,
-                });
+                }
+                .into());
             }
         }
         let (page, next) = (state.fetch)(cursor).await?;
         state.pages += 1;
         state.next = next.filter(|c| !c.is_empty()).map(Some);
-        Ok(Some((page, state)))
+        Ok::<_, E>(Some((page, state)))
     })
 }
 
@@ -84,6 +110,23 @@ pub fn in_order<T, B>(list: inbox_wire::List<T>) -> impl Iterator<Item = Result<
         index += 1;
         next
     })
+}
+
+/// The items of a stream of pages, in order: each page's `items(page)` list flattened, with
+/// rejected items as [`Error::InvalidItem`] in their place (the stream goes on after them).
+pub fn items<P, T, B>(
+    pages: impl Stream<Item = Result<P, Error<B>>> + Send + 'static,
+    items: fn(P) -> inbox_wire::List<T>,
+) -> impl Stream<Item = Result<T, Error<B>>> + Send + 'static
+where
+    P: Send + 'static,
+    T: Send + 'static,
+    B: Send + 'static,
+{
+    use futures_util::TryStreamExt;
+    pages
+        .map_ok(move |page| futures_util::stream::iter(in_order(items(page))))
+        .try_flatten()
 }
 
 /// Cursors can be kilobytes long (Bird allows 8000 characters): remember a hash, not the text.

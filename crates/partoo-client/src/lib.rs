@@ -30,7 +30,7 @@
 //! # Ok(()) }
 //! ```
 
-use futures_util::{Stream, TryStreamExt};
+use futures_util::Stream;
 use inbox_http::reqwest::Url;
 use inbox_http::reqwest::header::HeaderName;
 use inbox_http::{Config, Transport, pages};
@@ -154,7 +154,7 @@ impl Client {
         &self,
         conversation_id: i64,
     ) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
-        flatten(self.message_pages(conversation_id), |page| page.messages)
+        inbox_http::items(self.message_pages(conversation_id), |page| page.messages)
     }
 
     /// Every page of conversations matching `query` (its filters kept; 100 a page unless the
@@ -189,20 +189,6 @@ impl Client {
         &self,
         query: ListConversationsQuery,
     ) -> impl Stream<Item = Result<Conversation, Error>> + Send + 'static {
-        flatten(self.conversation_pages(query), |page| page.conversations)
+        inbox_http::items(self.conversation_pages(query), |page| page.conversations)
     }
-}
-
-/// Items of each page, in order, rejected ones as `InvalidItem`.
-fn flatten<P, T>(
-    pages: impl Stream<Item = Result<P, Error>> + Send + 'static,
-    items: fn(P) -> List<T>,
-) -> impl Stream<Item = Result<T, Error>> + Send + 'static
-where
-    P: Send + 'static,
-    T: Send + 'static,
-{
-    pages
-        .map_ok(move |page| futures_util::stream::iter(inbox_http::in_order(items(page))))
-        .try_flatten()
 }

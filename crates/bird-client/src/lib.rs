@@ -1,0 +1,249 @@
+//! Async client for Bird's workspace Conversations API (`https://api.bird.com`).
+//!
+//! - [`Client::list_messages`] and [`Client::list_conversations`] fetch one page, with every
+//!   query parameter (`limit`, `pageToken`, `reverse`, `dateFrom`; `resource` for
+//!   conversations).
+//! - [`Client::messages`], [`Client::message_pages`], [`Client::conversations`] and
+//!   [`Client::conversation_pages`] walk `nextPageToken` as lazy streams: nothing is fetched
+//!   before the first poll, one request is in flight, pages hold 100 items by default, and a
+//!   server that repeats a token ends the stream with [`Error::PaginationLoop`].
+//! - 429 (honouring `Retry-After` when Bird sends one), 5xx other than 501, timeouts and cut
+//!   connections are retried with full-jitter backoff, within bounds ([`RetryPolicy`]).
+//! - Errors are one enum ([`Error`]) whose variants say what to do; Bird's error body
+//!   (`{code, message, details}`) is parsed into them. The access key never prints.
+//! - A message that does not decode never costs its page: it comes as
+//!   [`Error::InvalidItem`], in its place, and the stream goes on.
+//!
+//! ```no_run
+//! use bird_client::{BodyContent, Client, Error};
+//! use futures_util::StreamExt;
+//!
+//! # async fn demo() -> Result<(), Error> {
+//! let client = Client::builder(
+//!     std::env::var("BIRD_ACCESS_KEY").unwrap_or_default(),
+//!     std::env::var("BIRD_WORKSPACE_ID").unwrap_or_default(),
+//! )
+//! .build()?;
+//! let messages = client.messages("16e1df9e-c6ac-406b-b1ce-13f34d0dea08");
+//! futures_util::pin_mut!(messages);
+//! while let Some(item) = messages.next().await {
+//!     let message = match item {
+//!         Ok(message) => message,
+//!         // One odd message: report it and go on with the rest.
+//!         Err(Error::InvalidItem(raw)) => {
+//!             eprintln!("skipped message {}: {} at `{}`", raw.index, raw.message, raw.path);
+//!             continue;
+//!         }
+//!         Err(other) => return Err(other),
+//!     };
+//!     match message.body().map(|body| &body.content) {
+//!         Some(BodyContent::Text(text)) => println!("{} {}", message.created_at, text.text),
+//!         Some(other) => println!("{} {other:?}", message.created_at),
+//!         None => println!("{} (no body)", message.created_at),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use futures_util::Stream;
+use inbox_http::reqwest::Url;
+use inbox_http::reqwest::header::AUTHORIZATION;
+use inbox_http::{Config, Transport, pages};
+
+pub use bird_types::*;
+pub use inbox_http::{ApiError, RetryPolicy, Secret, TransportKind, reqwest};
+
+/// Bird production: `https://api.bird.com`.
+pub const PRODUCTION_URL: &str = "https://api.bird.com";
+
+/// Everything this client can fail with; see [`inbox_http::Error`] for the variants.
+pub type Error = inbox_http::Error<ErrorBody>;
+
+/// The page size streams ask for unless told otherwise: the API's maximum, since round trips
+/// are the cost.
+pub const STREAM_PAGE_SIZE: Limit = Limit::MAX;
+
+/// Configures a [`Client`]. Start with [`Client::builder`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    config: Config,
+    base_url_error: Option<String>,
+    key: Secret,
+    workspace_id: String,
+}
+
+impl ClientBuilder {
+    inbox_http::config_setters!();
+
+    /// Builds the client. Fails with [`Error::Config`] on a refused base URL, an empty access
+    /// key or an empty workspace id.
+    pub fn build(self) -> Result<Client, Error> {
+        if let Some(e) = self.base_url_error {
+            return Err(Error::Config(e));
+        }
+        if self.workspace_id.trim().is_empty() {
+            return Err(Error::Config("the workspace id is empty".into()));
+        }
+        Ok(Client {
+            transport: Transport::new(self.config, AUTHORIZATION, "AccessKey ", &self.key)?,
+            workspace_id: self.workspace_id.into(),
+        })
+    }
+}
+
+/// A client for one Bird workspace. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    transport: Transport,
+    workspace_id: Arc<str>,
+}
+
+impl Client {
+    /// A builder for production ([`PRODUCTION_URL`]), authenticating with `access_key` (sent
+    /// as `Authorization: AccessKey <key>`) and working in the workspace `workspace_id`.
+    pub fn builder(
+        access_key: impl Into<Secret>,
+        workspace_id: impl Into<String>,
+    ) -> ClientBuilder {
+        let base = Url::parse(PRODUCTION_URL).expect("PRODUCTION_URL is a valid URL");
+        ClientBuilder {
+            config: Config::new(base),
+            base_url_error: None,
+            key: access_key.into(),
+            workspace_id: workspace_id.into(),
+        }
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &Url {
+        self.transport.base_url()
+    }
+
+    /// The workspace every request is about.
+    pub fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+
+    /// `GET /workspaces/{workspaceId}/conversations/{conversationId}/messages`: one page of a
+    /// conversation's messages.
+    ///
+    /// An empty `conversation_id` is refused with [`Error::InvalidArgument`] before any
+    /// request is sent.
+    pub async fn list_messages(
+        &self,
+        conversation_id: &str,
+        query: &ListMessagesQuery,
+    ) -> Result<MessagesPage, Error> {
+        if conversation_id.is_empty() {
+            return Err(Error::InvalidArgument(
+                "the conversation id is empty".into(),
+            ));
+        }
+        let segments = [
+            "workspaces",
+            &self.workspace_id,
+            "conversations",
+            conversation_id,
+            "messages",
+        ];
+        self.transport.get_json(&segments, &query.to_pairs()).await
+    }
+
+    /// `GET /workspaces/{workspaceId}/conversations`: one page of conversations.
+    pub async fn list_conversations(
+        &self,
+        query: &ListConversationsQuery,
+    ) -> Result<ConversationsPage, Error> {
+        let segments = ["workspaces", &self.workspace_id, "conversations"];
+        self.transport.get_json(&segments, &query.to_pairs()).await
+    }
+
+    /// Every page of a conversation's messages, 100 messages a page, in Bird's default order.
+    pub fn message_pages(
+        &self,
+        conversation_id: impl Into<String>,
+    ) -> impl Stream<Item = Result<MessagesPage, Error>> + Send + 'static {
+        self.message_pages_from(conversation_id, ListMessagesQuery::new())
+    }
+
+    /// Every page of a conversation's messages from `query` on: its `reverse`, `dateFrom` and
+    /// `limit` are kept on every page (100 when it sets no limit), and its page token, if
+    /// any, is where the walk starts.
+    pub fn message_pages_from(
+        &self,
+        conversation_id: impl Into<String>,
+        mut query: ListMessagesQuery,
+    ) -> impl Stream<Item = Result<MessagesPage, Error>> + Send + 'static {
+        query.limit = query.limit.or(Some(STREAM_PAGE_SIZE));
+        let first = query.page_token.take();
+        let conversation_id = conversation_id.into();
+        let client = self.clone();
+        pages(self.transport.max_pages(), move |token: Option<String>| {
+            let client = client.clone();
+            let conversation_id = conversation_id.clone();
+            let mut query = query.clone();
+            query.page_token = token.or_else(|| first.clone());
+            async move {
+                let page = client.list_messages(&conversation_id, &query).await?;
+                let next = page.next_page().map(str::to_owned);
+                Ok((page, next))
+            }
+        })
+    }
+
+    /// Every message of a conversation, 100 a page, in the order the API returns them.
+    ///
+    /// A message that does not decode comes as [`Error::InvalidItem`] (holding its raw JSON)
+    /// in its place and the stream goes on; any other error ends it.
+    pub fn messages(
+        &self,
+        conversation_id: impl Into<String>,
+    ) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+        inbox_http::items(self.message_pages(conversation_id), |page| page.results)
+    }
+
+    /// Every message of a conversation from `query` on (see [`Client::message_pages_from`]);
+    /// undecodable ones come as [`Error::InvalidItem`].
+    pub fn messages_from(
+        &self,
+        conversation_id: impl Into<String>,
+        query: ListMessagesQuery,
+    ) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+        inbox_http::items(self.message_pages_from(conversation_id, query), |page| {
+            page.results
+        })
+    }
+
+    /// Every page of conversations matching `query`: its `reverse`, `resource` and `limit`
+    /// are kept on every page (100 when it sets no limit), and its page token, if any, is
+    /// where the walk starts.
+    pub fn conversation_pages(
+        &self,
+        mut query: ListConversationsQuery,
+    ) -> impl Stream<Item = Result<ConversationsPage, Error>> + Send + 'static {
+        query.limit = query.limit.or(Some(STREAM_PAGE_SIZE));
+        let first = query.page_token.take();
+        let client = self.clone();
+        pages(self.transport.max_pages(), move |token: Option<String>| {
+            let client = client.clone();
+            let mut query = query.clone();
+            query.page_token = token.or_else(|| first.clone());
+            async move {
+                let page = client.list_conversations(&query).await?;
+                let next = page.next_page().map(str::to_owned);
+                Ok((page, next))
+            }
+        })
+    }
+
+    /// Every conversation matching `query`; undecodable ones come as [`Error::InvalidItem`]
+    /// in their place and the stream goes on.
+    pub fn conversations(
+        &self,
+        query: ListConversationsQuery,
+    ) -> impl Stream<Item = Result<Conversation, Error>> + Send + 'static {
+        inbox_http::items(self.conversation_pages(query), |page| page.results)
+    }
+}
