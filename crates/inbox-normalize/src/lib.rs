@@ -1,0 +1,61 @@
+//! One provider-neutral message model, and the mapping of every Partoo and Bird message into
+//! it. Pure: no I/O, no async.
+//!
+//! `Message::from(partoo_types::Message)` and `Message::from(bird_types::Message)` are total:
+//! every documented wire variant maps to a specific [`Content`] kind, [`Status`] and
+//! [`Role`]; only what a provider did not document becomes `unknown`, with the raw value
+//! kept. The provider's message rides along whole in [`Message::origin`], so nothing is lost.
+//! The mapping tables are in the [`partoo`] and [`bird`] modules.
+//!
+//! # JSON shape
+//!
+//! A [`Message`] serializes to one JSON object (the CLI prints one per line):
+//!
+//! | key | value |
+//! |---|---|
+//! | `provider` | `"partoo"` or `"bird"` |
+//! | `id`, `conversation_id` | the provider's own ids, as strings |
+//! | `timestamp` | RFC 3339 in UTC ending in `Z`, with 0, 3, 6 or 9 fraction digits (no precision lost) |
+//! | `updated_at` | the same, when known (else absent) |
+//! | `direction` | `"inbound"`, `"outbound"` or `"system"` |
+//! | `sender` | `{"role", "raw_role"?, "id"?, "display_name"?, "address"?}`; `role` is `customer`, `business_user`, `agent`, `automation`, `system` or `unknown` (then `raw_role` holds the provider's value) |
+//! | `recipients` | `[{"id", "kind"?, "address"?}]`, absent when none |
+//! | `status` | `pending`, `sent`, `delivered`, `read`, `failed`, `deleted` or `unknown`; `status_reason` beside `failed` when the provider gives one, `status_raw` beside `unknown` |
+//! | `content` | `{"kind": …, …}` with `kind` one of `text`, `html`, `image`, `video`, `audio`, `file`, `gif`, `location`, `story_reply`, `story_mention`, `interactive`, `template`, `event`, `unsupported`, `unknown`; the fields of each are those of the `Content` variant, in snake case, absent when empty |
+//! | `text` | the one-line preview: the text, or a placeholder such as `[Image]`; never empty |
+//! | `is_deleted`, `is_automated`, `is_draft` | booleans |
+//! | `reply_to` | the id replied to, absent when none |
+//! | `interactions` | `[{"kind", "at"?, "emoji"?}]`, absent when none |
+//! | `origin` | the provider's message, exactly as decoded (encodes back to what was received) |
+//!
+//! # Example
+//!
+//! ```
+//! use inbox_normalize::{Content, Direction, Message};
+//!
+//! let page = partoo_types::MessagesPage::from_slice(br#"{"messages": [{
+//!     "id": 1, "conversation_id": 7, "date": "2023-01-31 16:22:17.327878+00:00",
+//!     "content_type": "Image", "sender_type": "Consumer", "sender_label": "Camille",
+//!     "status": "Success", "content": "https://cdn.example/a.jpg",
+//!     "user_id": null, "custom_channel": null
+//! }], "count": 1, "next_cursor": null}"#).unwrap();
+//! let message = Message::from(page.messages[0].clone());
+//! assert_eq!(message.direction, Direction::Inbound);
+//! assert!(matches!(message.content, Content::Image { .. }));
+//! assert_eq!(message.text, "[Image]");
+//! let json = serde_json::to_value(&message).unwrap();
+//! assert_eq!(json["timestamp"], "2023-01-31T16:22:17.327878Z");
+//! assert_eq!(json["content"]["kind"], "image");
+//! ```
+
+pub mod bird;
+mod model;
+pub mod partoo;
+mod preview;
+
+pub use model::{
+    Action, Content, ConversationId, Direction, Event, Interaction, InteractiveKind, Item, Media,
+    Message, MessageId, Origin, Provider, Recipient, Role, Sender, Status, TemplateParameter,
+    Timestamp,
+};
+pub use preview::preview;

@@ -1,0 +1,284 @@
+//! The one-line preview of a message.
+
+use crate::model::{Content, Event, InteractiveKind, Media};
+
+/// The one-line plain-text preview of `content`: its text with white space folded, or a
+/// placeholder in brackets (`[Image]`, `[Conversation solved]`, `[Unhandled content]`...).
+/// Never empty.
+pub fn preview(content: &Content) -> String {
+    let line = match content {
+        Content::Text {
+            text, attachments, ..
+        } => with_count(one_line(text), attachments.len(), "attachment"),
+        Content::Html { html, text, .. } => text
+            .as_deref()
+            .map(one_line)
+            .filter(|t| !t.is_empty())
+            .or_else(|| html.as_deref().map(|h| one_line(&strip_tags(h))))
+            .unwrap_or_default(),
+        Content::Image {
+            images, caption, ..
+        } => captioned(caption, &plural(images.len(), "Image")),
+        Content::Video { caption, .. } => captioned(caption, "[Video]"),
+        Content::Audio { caption, .. } => captioned(caption, "[Audio]"),
+        Content::File { files, caption, .. } => {
+            let placeholder = match files.as_slice() {
+                [
+                    Media {
+                        file_name: Some(name),
+                        ..
+                    },
+                ] => format!("[File: {}]", one_line(name)),
+                _ => plural(files.len(), "File"),
+            };
+            captioned(caption, &placeholder)
+        }
+        Content::Gif { caption, .. } => captioned(caption, "[GIF]"),
+        Content::Location { label, address, .. } => {
+            let place = [label, address]
+                .into_iter()
+                .flatten()
+                .map(|s| one_line(s))
+                .find(|s| !s.is_empty());
+            place.map_or_else(|| "[Location]".to_owned(), |p| format!("[Location: {p}]"))
+        }
+        Content::StoryReply { text, .. } => match text.as_deref().map(one_line) {
+            Some(t) if !t.is_empty() => format!("[Story reply] {t}"),
+            _ => "[Story reply]".to_owned(),
+        },
+        Content::StoryMention { .. } => "[Story mention]".to_owned(),
+        Content::Interactive {
+            interactive,
+            title,
+            text,
+            ..
+        } => [text, title]
+            .into_iter()
+            .flatten()
+            .map(|s| one_line(s))
+            .find(|s| !s.is_empty())
+            .unwrap_or_else(|| interactive_placeholder(*interactive).to_owned()),
+        Content::Template { name, .. } => match name.as_deref().map(one_line) {
+            Some(n) if !n.is_empty() => format!("[Template: {n}]"),
+            _ => "[Template]".to_owned(),
+        },
+        Content::Event { event } => match event {
+            Event::ConversationSolved => "[Conversation solved]".to_owned(),
+            Event::ConversationReopened => "[Conversation reopened]".to_owned(),
+        },
+        Content::Unsupported { .. } => "[Unsupported content]".to_owned(),
+        Content::Unknown { .. } => "[Unhandled content]".to_owned(),
+    };
+    if line.is_empty() {
+        "[Empty message]".to_owned()
+    } else {
+        line
+    }
+}
+
+fn interactive_placeholder(kind: InteractiveKind) -> &'static str {
+    match kind {
+        InteractiveKind::Carousel => "[Carousel]",
+        InteractiveKind::List => "[List]",
+        InteractiveKind::Section => "[Section]",
+        InteractiveKind::Buttons => "[Buttons]",
+        InteractiveKind::Authentication => "[Authentication code]",
+        InteractiveKind::PermissionRequest => "[Permission request]",
+    }
+}
+
+fn captioned(caption: &Option<String>, placeholder: &str) -> String {
+    match caption.as_deref().map(one_line) {
+        Some(c) if !c.is_empty() => format!("{placeholder} {c}"),
+        _ => placeholder.to_owned(),
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n > 1 {
+        format!("[{n} {}s]", what.to_lowercase())
+    } else {
+        format!("[{what}]")
+    }
+}
+
+fn with_count(text: String, n: usize, what: &str) -> String {
+    match n {
+        0 => text,
+        1 if text.is_empty() => format!("[1 {what}]"),
+        1 => format!("{text} [+1 {what}]"),
+        n if text.is_empty() => format!("[{n} {what}s]"),
+        n => format!("{text} [+{n} {what}s]"),
+    }
+}
+
+/// Text on one line: every run of white space (newlines included) becomes one space.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The text of an HTML fragment, roughly: tags dropped, common entities decoded.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn media(url: &str) -> Media {
+        Media {
+            url: url.into(),
+            ..Media::default()
+        }
+    }
+
+    #[test]
+    fn text_is_folded_onto_one_line() {
+        let c = Content::Text {
+            text: "  Bonjour\n\n  à  tous\t!".into(),
+            attachments: vec![],
+            actions: vec![],
+        };
+        assert_eq!(preview(&c), "Bonjour à tous !");
+        let c = Content::Text {
+            text: " \n ".into(),
+            attachments: vec![],
+            actions: vec![],
+        };
+        assert_eq!(preview(&c), "[Empty message]");
+        let c = Content::Text {
+            text: "see".into(),
+            attachments: vec![media("u"), media("v")],
+            actions: vec![],
+        };
+        assert_eq!(preview(&c), "see [+2 attachments]");
+    }
+
+    #[test]
+    fn placeholders_name_the_kind() {
+        let cases = [
+            (
+                Content::Image {
+                    images: vec![media("a")],
+                    caption: None,
+                    actions: vec![],
+                },
+                "[Image]",
+            ),
+            (
+                Content::Image {
+                    images: vec![media("a"), media("b")],
+                    caption: Some("Menu".into()),
+                    actions: vec![],
+                },
+                "[2 images] Menu",
+            ),
+            (
+                Content::Unknown {
+                    declared: Some("Sticker".into()),
+                    raw: json!({}),
+                },
+                "[Unhandled content]",
+            ),
+            (
+                Content::Event {
+                    event: Event::ConversationSolved,
+                },
+                "[Conversation solved]",
+            ),
+            (
+                Content::Event {
+                    event: Event::ConversationReopened,
+                },
+                "[Conversation reopened]",
+            ),
+            (
+                Content::Unsupported { detail: None },
+                "[Unsupported content]",
+            ),
+            (
+                Content::StoryMention {
+                    story_url: "u".into(),
+                },
+                "[Story mention]",
+            ),
+            (
+                Content::File {
+                    files: vec![Media {
+                        file_name: Some("devis.pdf".into()),
+                        ..media("u")
+                    }],
+                    caption: None,
+                    actions: vec![],
+                },
+                "[File: devis.pdf]",
+            ),
+            (
+                Content::Location {
+                    latitude: Some(1.0),
+                    longitude: None,
+                    label: None,
+                    address: None,
+                },
+                "[Location]",
+            ),
+            (
+                Content::Template {
+                    name: Some("order_ready".into()),
+                    locale: None,
+                    parameters: vec![],
+                    attachments: vec![],
+                },
+                "[Template: order_ready]",
+            ),
+        ];
+        for (content, want) in cases {
+            assert_eq!(preview(&content), want, "{content:?}");
+        }
+    }
+
+    #[test]
+    fn html_falls_back_to_its_stripped_markup() {
+        let c = Content::Html {
+            html: Some("<p>Hello&nbsp;<b>there</b></p>".into()),
+            text: None,
+            attachments: vec![],
+            actions: vec![],
+        };
+        assert_eq!(preview(&c), "Hello there");
+        let c = Content::Html {
+            html: Some("<br>".into()),
+            text: Some(" ".into()),
+            attachments: vec![],
+            actions: vec![],
+        };
+        assert_eq!(preview(&c), "[Empty message]");
+    }
+}
