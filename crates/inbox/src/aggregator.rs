@@ -1,0 +1,619 @@
+//! [`Inbox`]: many conversations from many sources, fetched concurrently, merged.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use inbox_normalize::{ConversationId, Message, MessageId, Timestamp};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use crate::Rejected;
+use crate::limiter::Limiter;
+use crate::source::{MessageSource, Page, SourceError, SourceErrorKind};
+
+/// What to fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// One conversation of the source named `source`.
+    Conversation {
+        /// The source's name.
+        source: String,
+        /// The conversation.
+        id: ConversationId,
+    },
+    /// Every conversation of the source named `source` (as the source filters them).
+    All {
+        /// The source's name.
+        source: String,
+    },
+}
+
+impl Target {
+    /// One conversation of a source.
+    pub fn conversation(source: impl Into<String>, id: ConversationId) -> Self {
+        Target::Conversation {
+            source: source.into(),
+            id,
+        }
+    }
+
+    /// Every conversation of a source.
+    pub fn all(source: impl Into<String>) -> Self {
+        Target::All {
+            source: source.into(),
+        }
+    }
+}
+
+/// How far a fetch has got; passed to the progress callback after every page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Conversations to fetch (known once every `Target::All` is listed).
+    pub conversations_total: usize,
+    /// Conversations finished, failed ones included.
+    pub conversations_done: usize,
+    /// Conversations that failed.
+    pub conversations_failed: usize,
+    /// Messages delivered so far.
+    pub messages: usize,
+    /// Requests sent so far.
+    pub requests: usize,
+}
+
+/// Something that was not delivered, and why. Everything else was.
+#[derive(Debug)]
+pub struct Failure {
+    /// The source's name.
+    pub source: String,
+    /// The conversation, when the failure concerns one.
+    pub conversation: Option<ConversationId>,
+    /// What failed.
+    pub kind: FailureKind,
+}
+
+/// What failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// Listing the source's conversations failed; conversations listed before the error are
+    /// fetched.
+    Discovery(SourceError),
+    /// A conversation stopped with an error; its messages delivered before it stand.
+    Conversation(SourceError),
+    /// One message did not decode: it is kept here raw; the conversation went on.
+    InvalidMessage(Rejected),
+    /// The target named a source this inbox does not have.
+    UnknownSource,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(id) = &self.conversation {
+            write!(f, " conversation {id}")?;
+        }
+        match &self.kind {
+            FailureKind::Discovery(e) => write!(f, ": listing conversations failed: {e}"),
+            FailureKind::Conversation(e) => write!(f, ": {e}"),
+            FailureKind::InvalidMessage(r) => write!(f, ": message kept raw, {r}"),
+            FailureKind::UnknownSource => f.write_str(": no such source in this inbox"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            FailureKind::Discovery(e) | FailureKind::Conversation(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A collected timeline: every message fetched, deduplicated and sorted by time, beside
+/// everything that failed.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    /// The messages, oldest first (ties broken by provider, then id).
+    pub messages: Vec<Message>,
+    /// What was not delivered, and why.
+    pub failures: Vec<Failure>,
+    /// Messages dropped because an identical (provider, id) was already there.
+    pub duplicates: usize,
+    /// The progress counters at the end.
+    pub progress: Progress,
+}
+
+type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+struct Source {
+    source: Arc<dyn MessageSource>,
+    limiter: Limiter,
+}
+
+struct Shared {
+    sources: HashMap<String, Source>,
+    global: Arc<Semaphore>,
+    since: Option<Timestamp>,
+    progress: Option<ProgressFn>,
+    max_pages: Option<usize>,
+    max_rate_limited: u32,
+    buffer: usize,
+}
+
+/// Configures an [`Inbox`].
+pub struct InboxBuilder {
+    sources: Vec<Arc<dyn MessageSource>>,
+    concurrency: usize,
+    since: Option<Timestamp>,
+    progress: Option<ProgressFn>,
+    max_pages: Option<usize>,
+    max_rate_limited: u32,
+    buffer: usize,
+}
+
+impl InboxBuilder {
+    /// Adds a source. Names must be unique; a later source with the same name replaces an
+    /// earlier one.
+    pub fn source(mut self, source: impl MessageSource + 'static) -> Self {
+        self.sources.push(Arc::new(source));
+        self
+    }
+
+    /// Adds a shared source.
+    pub fn shared_source(mut self, source: Arc<dyn MessageSource>) -> Self {
+        self.sources.push(source);
+        self
+    }
+
+    /// Requests in flight across all sources (default 16). Each source also keeps to its own
+    /// [`crate::SourceLimits`].
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.concurrency = requests.max(1);
+        self
+    }
+
+    /// Fetches only messages created at or after `since`.
+    pub fn since(mut self, since: Timestamp) -> Self {
+        self.since = Some(since);
+        self
+    }
+
+    /// Calls `f` with the counters after every page and every finished conversation.
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Fails a conversation after this many pages if more remain (default 10 000).
+    pub fn max_pages(mut self, pages: Option<usize>) -> Self {
+        self.max_pages = pages;
+        self
+    }
+
+    /// How many times in a row one request may be rate limited (after the client's own
+    /// retries) before its conversation fails (default 10). Each time, its source pauses.
+    pub fn max_rate_limited(mut self, times: u32) -> Self {
+        self.max_rate_limited = times;
+        self
+    }
+
+    /// Messages buffered between the fetchers and the consumer of [`Inbox::stream`]
+    /// (default 1024). With the pages in flight, this bounds memory.
+    pub fn buffer(mut self, messages: usize) -> Self {
+        self.buffer = messages.max(1);
+        self
+    }
+
+    /// The inbox.
+    pub fn build(self) -> Inbox {
+        let sources = self
+            .sources
+            .into_iter()
+            .map(|source| {
+                let limiter = Limiter::new(source.limits());
+                (source.name().to_owned(), Source { source, limiter })
+            })
+            .collect();
+        Inbox {
+            shared: Arc::new(Shared {
+                sources,
+                global: Arc::new(Semaphore::new(self.concurrency)),
+                since: self.since,
+                progress: self.progress,
+                max_pages: self.max_pages,
+                max_rate_limited: self.max_rate_limited,
+                buffer: self.buffer,
+            }),
+        }
+    }
+}
+
+/// Many conversations from many sources, fetched concurrently within bounds, merged into one
+/// timeline. Cheap to clone.
+///
+/// Bounds: at most `concurrency` requests in flight overall, at most
+/// [`crate::SourceLimits::max_in_flight`] per source, and each source's request rate. A
+/// conversation is paged one request at a time. When a source answers 429 after its client's
+/// own retries, that whole source pauses for the `Retry-After` (or a backoff) and the request
+/// is tried again: a rate limit slows a source down instead of failing it.
+///
+/// One conversation's failure does not stop the others: it is reported as a [`Failure`]
+/// beside everything fetched.
+#[derive(Clone)]
+pub struct Inbox {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&String> = self.shared.sources.keys().collect();
+        f.debug_struct("Inbox")
+            .field("sources", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// A builder with no source, 16 requests in flight, no `since`.
+    pub fn builder() -> InboxBuilder {
+        InboxBuilder {
+            sources: Vec::new(),
+            concurrency: 16,
+            since: None,
+            progress: None,
+            max_pages: Some(10_000),
+            max_rate_limited: 10,
+            buffer: 1024,
+        }
+    }
+
+    /// The names of the sources.
+    pub fn source_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.shared.sources.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Every conversation of one source, within the source's bounds.
+    pub async fn conversations(&self, source: &str) -> Result<Vec<ConversationId>, Failure> {
+        let (ids, failure) = discover(&self.shared, source, &AtomicUsize::new(0)).await;
+        match failure {
+            Some(failure) => Err(failure),
+            None => Ok(ids),
+        }
+    }
+
+    /// The messages of `targets` as they arrive: not sorted across conversations, each
+    /// (provider, id) once. Failures come in between as `Err` and the stream goes on; it ends
+    /// when every conversation is done.
+    ///
+    /// Memory is bounded by the pages in flight and the buffer, not by the total fetched.
+    /// Nothing starts before the first poll, and dropping the stream stops the fetchers. Must
+    /// be polled within a Tokio runtime.
+    pub fn stream(
+        &self,
+        targets: Vec<Target>,
+    ) -> impl Stream<Item = Result<Message, Failure>> + Send + 'static {
+        self.stream_counted(targets, Arc::new(Counters::default()))
+    }
+
+    fn stream_counted(
+        &self,
+        targets: Vec<Target>,
+        counters: Arc<Counters>,
+    ) -> impl Stream<Item = Result<Message, Failure>> + Send + 'static {
+        let start = Some((self.shared.clone(), targets, counters));
+        futures_util::stream::unfold((start, None), |(start, rx)| async move {
+            let mut rx: mpsc::Receiver<Result<Message, Failure>> = match rx {
+                Some(rx) => rx,
+                None => {
+                    let (shared, targets, counters) = start?;
+                    let (tx, rx) = mpsc::channel(shared.buffer);
+                    tokio::spawn(drive(shared, targets, counters, tx));
+                    rx
+                }
+            };
+            let item = rx.recv().await?;
+            Some((item, (None, Some(rx))))
+        })
+    }
+
+    /// Every message of `targets`, deduplicated and sorted by time, beside every failure.
+    pub async fn timeline(&self, targets: Vec<Target>) -> Timeline {
+        let counters = Arc::new(Counters::default());
+        let mut timeline = Timeline::default();
+        let mut seen: HashSet<MessageId> = HashSet::new();
+        let stream = self.stream_counted(targets, counters.clone());
+        futures_util::pin_mut!(stream);
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(message) if seen.insert(message.id.clone()) => timeline.messages.push(message),
+                Ok(_) => timeline.duplicates += 1,
+                Err(failure) => timeline.failures.push(failure),
+            }
+        }
+        timeline.messages.sort_by(|a, b| {
+            (a.timestamp, a.provider, &a.id).cmp(&(b.timestamp, b.provider, &b.id))
+        });
+        timeline.progress = counters.snapshot();
+        timeline
+    }
+}
+
+/// Counters of one run.
+#[derive(Default)]
+struct Counters {
+    total: AtomicUsize,
+    done: AtomicUsize,
+    failed: AtomicUsize,
+    messages: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+impl Counters {
+    fn snapshot(&self) -> Progress {
+        Progress {
+            conversations_total: self.total.load(Ordering::Relaxed),
+            conversations_done: self.done.load(Ordering::Relaxed),
+            conversations_failed: self.failed.load(Ordering::Relaxed),
+            messages: self.messages.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn report(shared: &Shared, counters: &Counters) {
+    if let Some(f) = &shared.progress {
+        f(counters.snapshot());
+    }
+}
+
+async fn drive(
+    shared: Arc<Shared>,
+    targets: Vec<Target>,
+    counters: Arc<Counters>,
+    tx: mpsc::Sender<Result<Message, Failure>>,
+) {
+    let mut wanted: Vec<(String, ConversationId)> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut listing = JoinSet::new();
+    for target in targets {
+        match target {
+            Target::Conversation { source, id } if shared.sources.contains_key(&source) => {
+                if seen.insert((source.clone(), id.clone())) {
+                    wanted.push((source, id));
+                }
+            }
+            Target::All { source } if shared.sources.contains_key(&source) => {
+                let (shared, counters) = (shared.clone(), counters.clone());
+                listing.spawn(async move {
+                    let (ids, failure) = discover(&shared, &source, &counters.requests).await;
+                    (source, ids, failure)
+                });
+            }
+            Target::Conversation { source, id } => {
+                let failure = Failure {
+                    source,
+                    conversation: Some(id),
+                    kind: FailureKind::UnknownSource,
+                };
+                if tx.send(Err(failure)).await.is_err() {
+                    return;
+                }
+            }
+            Target::All { source } => {
+                let failure = Failure {
+                    source,
+                    conversation: None,
+                    kind: FailureKind::UnknownSource,
+                };
+                if tx.send(Err(failure)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    while let Some(listed) = listing.join_next().await {
+        let Ok((source, ids, failure)) = listed else {
+            continue;
+        };
+        for id in ids {
+            if seen.insert((source.clone(), id.clone())) {
+                wanted.push((source.clone(), id));
+            }
+        }
+        if let Some(failure) = failure {
+            if tx.send(Err(failure)).await.is_err() {
+                return;
+            }
+        }
+    }
+    counters.total.store(wanted.len(), Ordering::Relaxed);
+    report(&shared, &counters);
+
+    let mut fetches = JoinSet::new();
+    for (source, id) in wanted {
+        fetches.spawn(fetch_conversation(
+            shared.clone(),
+            counters.clone(),
+            source,
+            id,
+            tx.clone(),
+        ));
+    }
+    drop(tx);
+    while fetches.join_next().await.is_some() {}
+}
+
+/// Lists every conversation of `source`; on error, those listed so far and the failure.
+async fn discover(
+    shared: &Shared,
+    name: &str,
+    requests: &AtomicUsize,
+) -> (Vec<ConversationId>, Option<Failure>) {
+    let Some(source) = shared.sources.get(name) else {
+        return (
+            Vec::new(),
+            Some(Failure {
+                source: name.into(),
+                conversation: None,
+                kind: FailureKind::UnknownSource,
+            }),
+        );
+    };
+    let pages = inbox_http::pages(shared.max_pages, |cursor: Option<String>| async move {
+        let page = request(shared, source, requests, || {
+            source.source.conversations_page(cursor.clone())
+        })
+        .await?;
+        let next = page.next.clone();
+        Ok::<_, SourceError>((page, next))
+    });
+    futures_util::pin_mut!(pages);
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => ids.extend(page.items),
+            Err(e) => {
+                let kind = FailureKind::Discovery(e);
+                return (
+                    ids,
+                    Some(Failure {
+                        source: name.into(),
+                        conversation: None,
+                        kind,
+                    }),
+                );
+            }
+        }
+    }
+    (ids, None)
+}
+
+async fn fetch_conversation(
+    shared: Arc<Shared>,
+    counters: Arc<Counters>,
+    name: String,
+    id: ConversationId,
+    tx: mpsc::Sender<Result<Message, Failure>>,
+) {
+    let Some(source) = shared.sources.get(&name) else {
+        return;
+    };
+    let Some(_slot) = source.limiter.slot().await else {
+        return;
+    };
+    if tx.is_closed() {
+        return;
+    }
+    let since = shared.since;
+    let (shared_ref, id_ref) = (&*shared, &id);
+    let pages = inbox_http::pages(shared.max_pages, |cursor: Option<String>| {
+        let counters = counters.clone();
+        async move {
+            let call = || {
+                source
+                    .source
+                    .messages_page(id_ref, since.as_ref(), cursor.clone())
+            };
+            let page: Page<Message> = request(shared_ref, source, &counters.requests, call).await?;
+            let next = page.next.clone();
+            Ok::<_, SourceError>((page, next))
+        }
+    });
+    futures_util::pin_mut!(pages);
+    // Duplicates come from pages shifting while a conversation receives messages: remember
+    // this conversation's ids only, and only while it is being fetched.
+    let mut delivered: HashSet<MessageId> = HashSet::new();
+    let mut failed = false;
+    while let Some(page) = pages.next().await {
+        if tx.is_closed() {
+            return;
+        }
+        match page {
+            Ok(page) => {
+                for message in page.items {
+                    if delivered.insert(message.id.clone()) {
+                        counters.messages.fetch_add(1, Ordering::Relaxed);
+                        if tx.send(Ok(message)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                for rejected in page.rejected {
+                    let kind = FailureKind::InvalidMessage(rejected);
+                    let failure = Failure {
+                        source: name.clone(),
+                        conversation: Some(id.clone()),
+                        kind,
+                    };
+                    if tx.send(Err(failure)).await.is_err() {
+                        return;
+                    }
+                }
+                report(&shared, &counters);
+            }
+            Err(e) => {
+                failed = true;
+                let failure = Failure {
+                    source: name.clone(),
+                    conversation: Some(id.clone()),
+                    kind: FailureKind::Conversation(e),
+                };
+                if tx.send(Err(failure)).await.is_err() {
+                    return;
+                }
+                break;
+            }
+        }
+    }
+    if failed {
+        counters.failed.fetch_add(1, Ordering::Relaxed);
+    }
+    counters.done.fetch_add(1, Ordering::Relaxed);
+    report(&shared, &counters);
+}
+
+/// Sends one request within the bounds; a 429 pauses the source and tries again.
+async fn request<T, F, Fut>(
+    shared: &Shared,
+    source: &Source,
+    requests: &AtomicUsize,
+    mut call: F,
+) -> Result<T, SourceError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SourceError>>,
+{
+    let mut limited = 0u32;
+    loop {
+        source.limiter.ready().await;
+        let result = {
+            let _permit = shared.global.acquire().await;
+            requests.fetch_add(1, Ordering::Relaxed);
+            call().await
+        };
+        match result {
+            Err(e) if limited < shared.max_rate_limited => {
+                let SourceErrorKind::RateLimited { retry_after } = e.kind() else {
+                    return Err(e);
+                };
+                limited += 1;
+                let wait = retry_after.unwrap_or_else(|| Duration::from_secs(1 << limited.min(6)));
+                tracing::warn!(
+                    source = source.source.name(),
+                    wait_ms = wait.as_millis() as u64,
+                    "rate limited: pausing the source"
+                );
+                source.limiter.pause(wait).await;
+            }
+            other => return other,
+        }
+    }
+}

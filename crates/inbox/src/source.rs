@@ -1,0 +1,159 @@
+//! Where messages come from: the [`MessageSource`] trait.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use inbox_normalize::{ConversationId, Message, Timestamp};
+
+use crate::Rejected;
+
+/// One page of a source's listing: the items that decoded, the ones that did not (kept raw),
+/// and the cursor of the next page (`None` on the last).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items, in the order the source returned them.
+    pub items: Vec<T>,
+    /// Items that did not decode, with their raw JSON.
+    pub rejected: Vec<Rejected>,
+    /// The next page's cursor.
+    pub next: Option<String>,
+}
+
+/// How hard a source may be pushed. The aggregator never exceeds either bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceLimits {
+    /// Requests in flight to this source at once.
+    pub max_in_flight: usize,
+    /// At most `requests` requests every `per` (a token bucket: bursts up to `requests`).
+    pub rate: Option<Rate>,
+}
+
+/// A request rate: `requests` every `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// How many requests.
+    pub requests: u32,
+    /// In what window.
+    pub per: Duration,
+}
+
+/// A source of conversations and their messages, in the unified model.
+///
+/// Implemented by [`crate::PartooSource`] and [`crate::BirdSource`]; a third provider plugs
+/// into [`crate::Inbox`] by implementing it. Methods fetch one page; the aggregator does the
+/// paging, the concurrency and the rate limiting, so a source stays simple.
+#[async_trait]
+pub trait MessageSource: Send + Sync {
+    /// A short name, unique among the sources of one [`crate::Inbox`] (`"partoo"`, `"bird"`).
+    fn name(&self) -> &str;
+
+    /// The bounds the aggregator keeps to for this source.
+    fn limits(&self) -> SourceLimits;
+
+    /// One page of the source's conversations (filtered as the source was configured).
+    async fn conversations_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<Page<ConversationId>, SourceError>;
+
+    /// One page of a conversation's messages, only those created at or after `since` when
+    /// given. A source that can tell no later page holds a message that recent returns no
+    /// next cursor.
+    async fn messages_page(
+        &self,
+        conversation: &ConversationId,
+        since: Option<&Timestamp>,
+        cursor: Option<String>,
+    ) -> Result<Page<Message>, SourceError>;
+}
+
+/// Whether a source error is worth waiting out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SourceErrorKind {
+    /// The source asked us to slow down (429), after the client's own retries.
+    RateLimited {
+        /// How long it asked us to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// Anything else.
+    Other,
+}
+
+/// An error from a [`MessageSource`]: the provider client's error, classified.
+pub struct SourceError {
+    kind: SourceErrorKind,
+    inner: Box<dyn StdError + Send + Sync>,
+}
+
+impl SourceError {
+    /// Wraps an error of kind `kind`.
+    pub fn new(kind: SourceErrorKind, inner: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self {
+            kind,
+            inner: inner.into(),
+        }
+    }
+
+    /// What kind of error it is.
+    pub fn kind(&self) -> SourceErrorKind {
+        self.kind
+    }
+
+    /// The provider client's error, to downcast (e.g. to `inbox::partoo::Error`).
+    pub fn inner(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        &*self.inner
+    }
+}
+
+impl fmt::Debug for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceError")
+            .field("kind", &self.kind)
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.inner, f)
+    }
+}
+
+impl StdError for SourceError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner.source()
+    }
+}
+
+impl From<inbox_http::PagingError> for SourceError {
+    fn from(e: inbox_http::PagingError) -> Self {
+        let message = match e {
+            inbox_http::PagingError::Loop { cursor, pages } => {
+                format!("pagination loop: cursor `{cursor}` came back after {pages} pages")
+            }
+            inbox_http::PagingError::Cap { pages } => {
+                format!("stopped at the cap of {pages} pages with more pages left")
+            }
+        };
+        SourceError::new(SourceErrorKind::Other, message)
+    }
+}
+
+impl<B> From<inbox_http::Error<B>> for SourceError
+where
+    B: fmt::Display + fmt::Debug + Send + Sync + 'static,
+{
+    fn from(e: inbox_http::Error<B>) -> Self {
+        let kind = match &e {
+            inbox_http::Error::RateLimited { retry_after, .. } => SourceErrorKind::RateLimited {
+                retry_after: *retry_after,
+            },
+            _ => SourceErrorKind::Other,
+        };
+        SourceError::new(kind, e)
+    }
+}

@@ -1,0 +1,650 @@
+//! The aggregator against wiremock servers for both providers at once.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use inbox::{
+    BirdSource, ConversationId, FailureKind, Inbox, PartooSource, Provider, RetryPolicy,
+    SourceLimits, Target, Timestamp,
+};
+use serde_json::{Value, json};
+use wiremock::matchers::{any, path, path_regex, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const WS: &str = "ws-1";
+
+fn fixture(rel: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(rel);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+/// A Partoo text message of conversation `conv`, sent `minute` minutes after 10:00.
+fn partoo_message(id: i64, conv: i64, minute: u32) -> Value {
+    let mut m = fixture("partoo/messages-page-1.json")["messages"][0].clone();
+    m["id"] = json!(id);
+    m["conversation_id"] = json!(conv);
+    m["date"] = json!(format!("2024-05-01 10:{minute:02}:00.000000+00:00"));
+    m
+}
+
+fn bird_message(id: &str, conv: &str, minute: u32) -> Value {
+    let mut m = fixture("bird/messages/page-1.json")["results"][0].clone();
+    m["id"] = json!(id);
+    m["conversationId"] = json!(conv);
+    m["createdAt"] = json!(format!("2024-05-01T10:{minute:02}:30.000Z"));
+    m
+}
+
+fn partoo_page(messages: Vec<Value>, next: Option<&str>) -> Value {
+    json!({"messages": messages, "count": 0, "next_cursor": next})
+}
+
+fn bird_page(messages: Vec<Value>, next: Option<&str>) -> Value {
+    let mut page = json!({"results": messages});
+    if let Some(next) = next {
+        page["nextPageToken"] = json!(next);
+    }
+    page
+}
+
+async fn server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|r: &Request| {
+            ResponseTemplate::new(599).set_body_string(format!("unexpected {}", r.url))
+        })
+        .with_priority(u8::MAX)
+        .expect(0)
+        .named("catch-all")
+        .mount(&server)
+        .await;
+    server
+}
+
+fn http() -> inbox::partoo::reqwest::Client {
+    inbox::partoo::reqwest::Client::builder()
+        .pool_idle_timeout(None)
+        .build()
+        .unwrap()
+}
+
+fn unlimited(in_flight: usize) -> SourceLimits {
+    SourceLimits {
+        max_in_flight: in_flight,
+        rate: None,
+    }
+}
+
+fn partoo(server: &MockServer, retry: RetryPolicy) -> PartooSource {
+    let client = inbox::partoo::Client::builder("pk")
+        .base_url(&format!("{}/v2", server.uri()))
+        .no_timeout()
+        .http_client(http())
+        .retry_policy(retry)
+        .build()
+        .unwrap();
+    PartooSource::new(client).limits(unlimited(8))
+}
+
+fn bird(server: &MockServer) -> BirdSource {
+    let client = inbox::bird::Client::builder("bk", WS)
+        .base_url(&server.uri())
+        .no_timeout()
+        .http_client(http())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    BirdSource::new(client).limits(unlimited(8))
+}
+
+async fn mount_partoo(
+    server: &MockServer,
+    conv: i64,
+    cursor: Option<&str>,
+    body: Value,
+    expect: u64,
+) {
+    let mock =
+        Mock::given(path("/v2/messages")).and(query_param("conversation_id", conv.to_string()));
+    let mock = match cursor {
+        Some(c) => mock.and(query_param("cursor", c)),
+        None => mock.and(query_param_is_missing("cursor")),
+    };
+    mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(expect)
+        .mount(server)
+        .await;
+}
+
+async fn mount_bird(
+    server: &MockServer,
+    conv: &str,
+    token: Option<&str>,
+    body: Value,
+    expect: u64,
+) {
+    let mock = Mock::given(path(format!(
+        "/workspaces/{WS}/conversations/{conv}/messages"
+    )));
+    let mock = match token {
+        Some(t) => mock.and(query_param("pageToken", t)),
+        None => mock.and(query_param_is_missing("pageToken")),
+    };
+    mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(expect)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn merges_orders_and_deduplicates_both_providers() {
+    let (p, b) = (server().await, server().await);
+    // Partoo 1: two pages, and message 12 shows up on both (a page shift): once in the result.
+    mount_partoo(
+        &p,
+        1,
+        None,
+        partoo_page(
+            vec![partoo_message(11, 1, 1), partoo_message(12, 1, 5)],
+            Some("p1"),
+        ),
+        1,
+    )
+    .await;
+    mount_partoo(
+        &p,
+        1,
+        Some("p1"),
+        partoo_page(
+            vec![partoo_message(12, 1, 5), partoo_message(13, 1, 9)],
+            None,
+        ),
+        1,
+    )
+    .await;
+    mount_partoo(
+        &p,
+        2,
+        None,
+        partoo_page(vec![partoo_message(21, 2, 3)], None),
+        1,
+    )
+    .await;
+    mount_bird(
+        &b,
+        "b1",
+        None,
+        bird_page(
+            vec![bird_message("b1-1", "b1", 0), bird_message("b1-2", "b1", 4)],
+            Some("t1"),
+        ),
+        1,
+    )
+    .await;
+    mount_bird(
+        &b,
+        "b1",
+        Some("t1"),
+        bird_page(vec![bird_message("b1-3", "b1", 8)], None),
+        1,
+    )
+    .await;
+    mount_bird(
+        &b,
+        "b2",
+        None,
+        bird_page(vec![bird_message("b2-1", "b2", 2)], None),
+        1,
+    )
+    .await;
+
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .on_progress(move |pr| seen.lock().unwrap().push(pr))
+        .build();
+    let timeline = inbox
+        .timeline(vec![
+            Target::conversation("partoo", ConversationId::Partoo(1)),
+            Target::conversation("bird", ConversationId::Bird("b1".into())),
+            Target::conversation("partoo", ConversationId::Partoo(2)),
+            Target::conversation("bird", ConversationId::Bird("b2".into())),
+            Target::conversation("partoo", ConversationId::Partoo(2)),
+        ])
+        .await;
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        ["b1-1", "11", "b2-1", "21", "b1-2", "12", "b1-3", "13"]
+    );
+    let times: Vec<i64> = timeline
+        .messages
+        .iter()
+        .map(|m| m.timestamp.unix_seconds())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(
+        timeline
+            .messages
+            .iter()
+            .filter(|m| m.provider == Provider::Bird)
+            .count(),
+        4
+    );
+    let last = *progress.lock().unwrap().last().unwrap();
+    assert_eq!(
+        (
+            last.conversations_total,
+            last.conversations_done,
+            last.messages,
+            last.requests
+        ),
+        (4, 4, 8, 6)
+    );
+    assert_eq!(timeline.progress, last);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_conversation_is_reported_and_the_others_complete() {
+    let (p, b) = (server().await, server().await);
+    mount_partoo(
+        &p,
+        1,
+        None,
+        partoo_page(vec![partoo_message(11, 1, 1)], Some("p1")),
+        1,
+    )
+    .await;
+    Mock::given(path("/v2/messages"))
+        .and(query_param("cursor", "p1"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(fixture("partoo/errors/404-not-found.json")),
+        )
+        .expect(1)
+        .mount(&p)
+        .await;
+    mount_partoo(
+        &p,
+        2,
+        None,
+        partoo_page(vec![partoo_message(21, 2, 3)], None),
+        1,
+    )
+    .await;
+    mount_bird(
+        &b,
+        "b1",
+        None,
+        bird_page(vec![bird_message("b1-1", "b1", 0)], None),
+        1,
+    )
+    .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .build();
+    let timeline = inbox
+        .timeline(vec![
+            Target::conversation("partoo", ConversationId::Partoo(1)),
+            Target::conversation("partoo", ConversationId::Partoo(2)),
+            Target::conversation("bird", ConversationId::Bird("b1".into())),
+            Target::conversation("nowhere", ConversationId::Partoo(9)),
+        ])
+        .await;
+    let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        ["b1-1", "11", "21"],
+        "messages before the failure are kept"
+    );
+    assert_eq!(timeline.failures.len(), 2, "{:?}", timeline.failures);
+    let failure = timeline
+        .failures
+        .iter()
+        .find(|f| f.source == "partoo")
+        .unwrap();
+    assert_eq!(failure.conversation, Some(ConversationId::Partoo(1)));
+    assert!(matches!(failure.kind, FailureKind::Conversation(_)));
+    assert!(failure.to_string().contains("not found (404)"), "{failure}");
+    assert!(
+        timeline
+            .failures
+            .iter()
+            .any(|f| matches!(f.kind, FailureKind::UnknownSource) && f.source == "nowhere")
+    );
+    assert_eq!(
+        (
+            timeline.progress.conversations_done,
+            timeline.progress.conversations_failed
+        ),
+        (3, 1)
+    );
+}
+
+/// Records when each request arrived and answers after a fixed delay.
+struct Timed {
+    arrivals: Arc<Mutex<Vec<Instant>>>,
+    body: Value,
+    delay: Duration,
+}
+
+impl Respond for Timed {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        self.arrivals.lock().unwrap().push(Instant::now());
+        ResponseTemplate::new(200)
+            .set_body_json(&self.body)
+            .set_delay(self.delay)
+    }
+}
+
+/// Most requests whose service windows overlap: a request arriving at `t` is in flight until
+/// `t + delay`, and a client only sends its next one after the answer.
+fn max_overlap(arrivals: &[Instant], window: Duration) -> usize {
+    arrivals
+        .iter()
+        .map(|a| {
+            arrivals
+                .iter()
+                .filter(|b| **b >= *a && **b < *a + window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn concurrency_bounds_are_never_exceeded() {
+    let (p, b) = (server().await, server().await);
+    let delay = Duration::from_millis(60);
+    let (pa, ba) = (
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(Mutex::new(Vec::new())),
+    );
+    Mock::given(path("/v2/messages"))
+        .respond_with(Timed {
+            arrivals: pa.clone(),
+            body: partoo_page(vec![partoo_message(1, 1, 1)], None),
+            delay,
+        })
+        .expect(12)
+        .mount(&p)
+        .await;
+    Mock::given(path_regex(
+        "^/workspaces/ws-1/conversations/[^/]+/messages$",
+    ))
+    .respond_with(Timed {
+        arrivals: ba.clone(),
+        body: bird_page(vec![bird_message("x", "x", 1)], None),
+        delay,
+    })
+    .expect(12)
+    .mount(&b)
+    .await;
+    let plain = |s: &MockServer| {
+        inbox::partoo::Client::builder("pk")
+            .base_url(&format!("{}/v2", s.uri()))
+            .build()
+            .unwrap()
+    };
+    let bird_client = inbox::bird::Client::builder("bk", WS)
+        .base_url(&b.uri())
+        .build()
+        .unwrap();
+    let inbox = Inbox::builder()
+        .source(PartooSource::new(plain(&p)).limits(unlimited(2)))
+        .source(BirdSource::new(bird_client).limits(unlimited(8)))
+        .concurrency(5)
+        .build();
+    let mut targets: Vec<Target> = (1..=12)
+        .map(|i| Target::conversation("partoo", ConversationId::Partoo(i)))
+        .collect();
+    targets.extend(
+        (1..=12).map(|i| Target::conversation("bird", ConversationId::Bird(format!("c{i}")))),
+    );
+    let timeline = inbox.timeline(targets).await;
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    let window = delay.mul_f64(0.8);
+    let partoo_peak = max_overlap(&pa.lock().unwrap(), window);
+    let mut all: Vec<Instant> = pa.lock().unwrap().clone();
+    all.extend(ba.lock().unwrap().iter().copied());
+    let global_peak = max_overlap(&all, window);
+    assert!(partoo_peak <= 2, "partoo in flight peaked at {partoo_peak}");
+    assert!(global_peak <= 5, "in flight peaked at {global_peak}");
+    assert!(
+        global_peak >= 4,
+        "the bound is used, not just respected: {global_peak}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_slows_its_source_down_without_failing_it() {
+    let (p, b) = (server().await, server().await);
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .expect(2)
+        .mount(&p)
+        .await;
+    mount_partoo(
+        &p,
+        1,
+        None,
+        partoo_page(vec![partoo_message(11, 1, 1)], None),
+        1,
+    )
+    .await;
+    mount_bird(
+        &b,
+        "b1",
+        None,
+        bird_page(vec![bird_message("b1-1", "b1", 0)], None),
+        1,
+    )
+    .await;
+    let started = tokio::time::Instant::now();
+    // The client does not retry: the 429s reach the aggregator, which pauses the source.
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .build();
+    let timeline = inbox
+        .timeline(vec![
+            Target::conversation("partoo", ConversationId::Partoo(1)),
+            Target::conversation("bird", ConversationId::Bird("b1".into())),
+        ])
+        .await;
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    assert_eq!(timeline.messages.len(), 2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "two pauses of 30 s: {:?}",
+        started.elapsed()
+    );
+
+    // With no patience left, the rate limit fails that conversation only.
+    let (p, b) = (server().await, server().await);
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .expect(2)
+        .mount(&p)
+        .await;
+    mount_bird(
+        &b,
+        "b1",
+        None,
+        bird_page(vec![bird_message("b1-1", "b1", 0)], None),
+        1,
+    )
+    .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .max_rate_limited(1)
+        .build();
+    let timeline = inbox
+        .timeline(vec![
+            Target::conversation("partoo", ConversationId::Partoo(1)),
+            Target::conversation("bird", ConversationId::Bird("b1".into())),
+        ])
+        .await;
+    assert_eq!(timeline.messages.len(), 1);
+    assert!(
+        timeline.failures[0]
+            .to_string()
+            .contains("rate limited (429)"),
+        "{}",
+        timeline.failures[0]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn since_filters_both_and_stops_newest_first_partoo_paging() {
+    let (p, b) = (server().await, server().await);
+    // Newest first: page 1 holds 10:09 and 10:05; `since` is 10:04, so page 2 (10:03, 10:01)
+    // is still needed, but page 3 is not.
+    mount_partoo(
+        &p,
+        1,
+        None,
+        partoo_page(
+            vec![partoo_message(14, 1, 9), partoo_message(13, 1, 5)],
+            Some("p1"),
+        ),
+        1,
+    )
+    .await;
+    mount_partoo(
+        &p,
+        1,
+        Some("p1"),
+        partoo_page(
+            vec![partoo_message(12, 1, 3), partoo_message(11, 1, 1)],
+            Some("p2"),
+        ),
+        1,
+    )
+    .await;
+    mount_partoo(
+        &p,
+        1,
+        Some("p2"),
+        partoo_page(vec![partoo_message(10, 1, 0)], None),
+        0,
+    )
+    .await;
+    Mock::given(path(format!("/workspaces/{WS}/conversations/b1/messages")))
+        .and(query_param("dateFrom", "2024-05-01T10:04:00Z"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(bird_page(vec![bird_message("b1-2", "b1", 6)], None)),
+        )
+        .expect(1)
+        .mount(&b)
+        .await;
+    let since = Timestamp::parse("2024-05-01T10:04:00Z").unwrap();
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .since(since)
+        .build();
+    let timeline = inbox
+        .timeline(vec![
+            Target::conversation("partoo", ConversationId::Partoo(1)),
+            Target::conversation("bird", ConversationId::Bird("b1".into())),
+        ])
+        .await;
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(ids, ["13", "b1-2", "14"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn discovers_every_conversation_of_a_source() {
+    let (p, b) = (server().await, server().await);
+    let mut page = fixture("partoo/conversations/conversations-page-1.json");
+    page["next_cursor"] = Value::Null;
+    let conversation_ids: Vec<i64> = page["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    Mock::given(path("/v2/conversations"))
+        .and(query_param("per_page", "100"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&page))
+        .expect(1)
+        .mount(&p)
+        .await;
+    for (i, id) in conversation_ids.iter().enumerate() {
+        mount_partoo(
+            &p,
+            *id,
+            None,
+            partoo_page(vec![partoo_message(1000 + i as i64, *id, 1)], None),
+            1,
+        )
+        .await;
+    }
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .build();
+    let timeline = inbox.timeline(vec![Target::all("partoo")]).await;
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    assert_eq!(timeline.messages.len(), conversation_ids.len());
+    assert_eq!(
+        timeline.progress.conversations_total,
+        conversation_ids.len()
+    );
+}
+
+#[tokio::test]
+async fn the_stream_holds_no_more_than_the_pages_in_flight() {
+    let (p, b) = (server().await, server().await);
+    let hundred: Vec<Value> = (0..100)
+        .map(|i| partoo_message(i, 1, (i % 60) as u32))
+        .collect();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    Mock::given(path("/v2/messages"))
+        .respond_with(Timed {
+            arrivals: requests.clone(),
+            body: partoo_page(hundred, None),
+            delay: Duration::ZERO,
+        })
+        .mount(&p)
+        .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()).limits(unlimited(2)))
+        .source(bird(&b))
+        .buffer(10)
+        .build();
+    let targets = (1..=20)
+        .map(|i| Target::conversation("partoo", ConversationId::Partoo(i)))
+        .collect();
+    let stream = inbox.stream(targets);
+    futures_util::pin_mut!(stream);
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.provider, Provider::Partoo);
+    // A consumer that stops reading: the fetchers fill the buffer and wait, holding one page
+    // per conversation slot; nothing more is fetched.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fetched = requests.lock().unwrap().len();
+    assert!(
+        fetched <= 3,
+        "{fetched} pages fetched for a stalled consumer (2 slots + the one read)"
+    );
+    // Reading on gets everything: 20 conversations answering the same 100 ids, per
+    // conversation once each.
+    let rest = stream.count().await;
+    assert_eq!(rest + 1, 20 * 100);
+}
