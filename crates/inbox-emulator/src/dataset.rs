@@ -1,0 +1,602 @@
+//! What the emulator serves: the conversations of each provider, their listing entries
+//! (serialized once at start) and their messages (serialized once per conversation, oldest
+//! first, kept in a bounded cache for synthetic data, and held whole for fixtures).
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::{Value, json};
+
+use crate::generate::{BUSINESSES, BirdConv, PartooConv};
+use crate::rng::Rng;
+use crate::time::{self, Instant};
+use crate::{Config, Dataset};
+
+/// How many bytes of serialized synthetic messages the cache keeps: every conversation of
+/// the default dataset (about 1 MiB), or dozens of long conversations being paged at once.
+/// A dataset of thousands of conversations does not grow the emulator's memory with it.
+const CACHE_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+/// One in this many synthetic conversations (indices 0, 6, 12, ...) is long.
+const LONG_EVERY: usize = 6;
+
+/// Which API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Provider {
+    Partoo,
+    Bird,
+}
+
+/// A conversation's messages, serialized, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct Messages {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    times: Vec<Instant>,
+}
+
+impl Messages {
+    fn push(&mut self, json: &[u8], at: Instant) {
+        self.buf.extend_from_slice(json);
+        self.ends.push(self.buf.len());
+        self.times.push(at);
+    }
+
+    /// How many messages.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Message `i` (oldest first) as JSON; empty when out of range.
+    pub(crate) fn get(&self, i: usize) -> &[u8] {
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).copied().unwrap_or(self.buf.len()),
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    /// The index of the first message created strictly after `at`.
+    pub(crate) fn first_after(&self, at: Instant) -> usize {
+        self.times.partition_point(|t| *t <= at)
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self.times.shrink_to_fit();
+    }
+
+    fn bytes(&self) -> usize {
+        self.buf.len() + self.ends.len() * 24
+    }
+}
+
+enum Source {
+    Partoo(PartooConv),
+    Bird(BirdConv),
+    Fixed(Arc<Messages>),
+}
+
+/// A conversation of either provider.
+pub(crate) struct Conv {
+    /// The id, as a string (Partoo ids are integers).
+    pub(crate) key: String,
+    /// The Partoo business it belongs to, when known.
+    pub(crate) business: Option<String>,
+    /// Its entry in the conversations listing, as JSON.
+    pub(crate) listing: Box<[u8]>,
+    /// Whether its message pagination hands back the same cursor forever.
+    pub(crate) looping: bool,
+    len: usize,
+    source: Source,
+}
+
+impl Conv {
+    /// How many messages it has.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<(Provider, usize), (Arc<Messages>, u64)>,
+    bytes: usize,
+    tick: u64,
+}
+
+/// The dataset being served.
+pub(crate) struct Data {
+    partoo: Vec<Conv>,
+    bird: Vec<Conv>,
+    partoo_index: HashMap<String, usize>,
+    bird_index: HashMap<String, usize>,
+    /// Partoo business ids the key may see.
+    businesses: HashSet<String>,
+    cache: Mutex<Cache>,
+}
+
+impl Data {
+    /// Builds the dataset a configuration asks for.
+    pub(crate) fn build(config: &Config) -> io::Result<Data> {
+        let (partoo, bird, businesses) = match &config.dataset {
+            Dataset::Synthetic {
+                partoo_conversations,
+                bird_conversations,
+                messages_per_conversation,
+            } => synthetic(
+                config.seed,
+                *partoo_conversations,
+                *bird_conversations,
+                (
+                    *messages_per_conversation.start(),
+                    *messages_per_conversation.end(),
+                ),
+            ),
+            Dataset::Fixtures(root) => fixtures(root)?,
+        };
+        let looping: HashSet<&str> = config
+            .looping_conversations
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let finish = |mut convs: Vec<Conv>| {
+            let mut index = HashMap::with_capacity(convs.len());
+            for (i, conv) in convs.iter_mut().enumerate() {
+                conv.looping = looping.contains(conv.key.as_str());
+                index.entry(conv.key.clone()).or_insert(i);
+            }
+            (convs, index)
+        };
+        let (partoo, partoo_index) = finish(partoo);
+        let (bird, bird_index) = finish(bird);
+        Ok(Data {
+            partoo,
+            bird,
+            partoo_index,
+            bird_index,
+            businesses,
+            cache: Mutex::default(),
+        })
+    }
+
+    /// The conversations of a provider, in listing order.
+    pub(crate) fn conversations(&self, provider: Provider) -> &[Conv] {
+        match provider {
+            Provider::Partoo => &self.partoo,
+            Provider::Bird => &self.bird,
+        }
+    }
+
+    /// The index of a conversation by id.
+    pub(crate) fn find(&self, provider: Provider, id: &str) -> Option<usize> {
+        match provider {
+            Provider::Partoo => self.partoo_index.get(id).copied(),
+            Provider::Bird => self.bird_index.get(id).copied(),
+        }
+    }
+
+    /// Whether the Partoo key may see this business.
+    pub(crate) fn business_visible(&self, id: &str) -> bool {
+        self.businesses.contains(id)
+    }
+
+    /// Total messages, both providers.
+    pub(crate) fn message_count(&self) -> usize {
+        self.partoo.iter().chain(&self.bird).map(|c| c.len).sum()
+    }
+
+    /// The messages of conversation `index`, serialized (from the cache when they are in it).
+    pub(crate) fn messages(&self, provider: Provider, index: usize) -> Arc<Messages> {
+        let Some(conv) = self.conversations(provider).get(index) else {
+            return Arc::default();
+        };
+        if let Source::Fixed(messages) = &conv.source {
+            return Arc::clone(messages);
+        }
+        let key = (provider, index);
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            cache.tick += 1;
+            let tick = cache.tick;
+            if let Some((messages, used)) = cache.entries.get_mut(&key) {
+                *used = tick;
+                return Arc::clone(messages);
+            }
+        }
+        // Generated outside the lock: two requests may both generate a conversation, and
+        // get the same bytes.
+        let mut messages = Messages::default();
+        match &conv.source {
+            Source::Partoo(p) => {
+                for i in 0..p.len {
+                    messages.push(&p.message(i), Instant::from_micros(p.time(i)));
+                }
+            }
+            Source::Bird(b) => {
+                for i in 0..b.len {
+                    messages.push(&b.message(i).0, Instant::from_micros(b.time(i)));
+                }
+            }
+            Source::Fixed(_) => {}
+        }
+        messages.shrink_to_fit();
+        let messages = Arc::new(messages);
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.tick += 1;
+        let tick = cache.tick;
+        let size = messages.bytes();
+        if let Some((old, _)) = cache.entries.insert(key, (Arc::clone(&messages), tick)) {
+            cache.bytes = cache.bytes.saturating_sub(old.bytes());
+        }
+        cache.bytes += size;
+        while cache.bytes > CACHE_BUDGET_BYTES {
+            let oldest = cache
+                .entries
+                .iter()
+                .filter(|(k, _)| **k != key)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k);
+            let Some(oldest) = oldest else { break };
+            if let Some((old, _)) = cache.entries.remove(&oldest) {
+                cache.bytes = cache.bytes.saturating_sub(old.bytes());
+            }
+        }
+        messages
+    }
+}
+
+/// How many messages synthetic conversation `index` has: drawn from `lo..=hi`, except one
+/// conversation in six (indices 0, 6, 12, ...) that has 250 to 400; a single-value range
+/// gives every conversation exactly that many.
+fn message_count(seed: u64, salt: u64, index: usize, (lo, hi): (usize, usize)) -> usize {
+    if hi <= lo {
+        return lo;
+    }
+    let mut rng = Rng::of(&[seed, salt, index as u64, 0x0043_4f55_4e54]);
+    if index % LONG_EVERY == 0 {
+        rng.range(250, 400) as usize
+    } else {
+        rng.range(lo as u64, hi as u64) as usize
+    }
+}
+
+type Built = (Vec<Conv>, Vec<Conv>, HashSet<String>);
+
+fn synthetic(seed: u64, partoo_n: usize, bird_n: usize, range: (usize, usize)) -> Built {
+    let mut next_id = 1_000_001_i64;
+    let partoo = (0..partoo_n)
+        .map(|i| {
+            let len = message_count(seed, 0x5041_5254, i, range);
+            let conv = PartooConv::new(seed, i, len, next_id, i == 0);
+            next_id += len as i64;
+            Conv {
+                key: conv.id.to_string(),
+                business: Some(BUSINESSES[conv.business % BUSINESSES.len()].id.to_owned()),
+                listing: conv.conversation().into(),
+                looping: false,
+                len,
+                source: Source::Partoo(conv),
+            }
+        })
+        .collect();
+    let bird = (0..bird_n)
+        .map(|i| {
+            let len = message_count(seed, 0x4249_5244, i, range);
+            let conv = BirdConv::new(seed, i, len, i == 0);
+            Conv {
+                key: conv.id.clone(),
+                business: None,
+                listing: conv.conversation().into(),
+                looping: false,
+                len,
+                source: Source::Bird(conv),
+            }
+        })
+        .collect();
+    let businesses = BUSINESSES.iter().map(|b| b.id.to_owned()).collect();
+    (partoo, bird, businesses)
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------
+
+fn invalid(path: &Path, what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("fixture {}: {what}", path.display()),
+    )
+}
+
+/// Every `.json` file under `dir`, sorted, skipping `drift/` and `errors/` folders.
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<Vec<_>>>()?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            let skip = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n == "drift" || n == "errors");
+            if !skip {
+                json_files(&path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_json(path: &Path) -> io::Result<Value> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    serde_json::from_slice(&bytes).map_err(|e| invalid(path, e))
+}
+
+/// Messages of one fixture conversation, in the order met, deduplicated by message id.
+#[derive(Default)]
+struct Group {
+    seen: HashSet<String>,
+    items: Vec<(Instant, Value)>,
+}
+
+impl Group {
+    fn add(&mut self, message: Value, date_key: &str) {
+        let id = message.get("id").map(Value::to_string).unwrap_or_default();
+        if !self.seen.insert(id) {
+            return;
+        }
+        let at = message
+            .get(date_key)
+            .and_then(Value::as_str)
+            .and_then(time::parse)
+            .unwrap_or(Instant::MIN);
+        self.items.push((at, message));
+    }
+
+    /// Serialized, oldest first (ties keep the order met).
+    fn into_messages(mut self) -> io::Result<(Messages, Vec<Value>)> {
+        self.items.sort_by_key(|(at, _)| *at);
+        let mut messages = Messages::default();
+        let mut values = Vec::with_capacity(self.items.len());
+        for (at, value) in self.items {
+            messages.push(&serde_json::to_vec(&value)?, at);
+            values.push(value);
+        }
+        messages.shrink_to_fit();
+        Ok((messages, values))
+    }
+}
+
+/// Conversations met in listing pages (in order), and message groups by conversation.
+#[derive(Default)]
+struct Found {
+    listed: Vec<(String, Value)>,
+    listed_ids: HashSet<String>,
+    groups: Vec<(String, Group)>,
+    group_index: HashMap<String, usize>,
+}
+
+impl Found {
+    fn list(&mut self, id: String, conversation: Value) {
+        if self.listed_ids.insert(id.clone()) {
+            self.listed.push((id, conversation));
+        }
+    }
+
+    fn message(&mut self, conversation: String, message: Value, date_key: &str) {
+        let i = *self
+            .group_index
+            .entry(conversation.clone())
+            .or_insert_with(|| {
+                self.groups.push((conversation, Group::default()));
+                self.groups.len() - 1
+            });
+        self.groups[i].1.add(message, date_key);
+    }
+
+    /// Every conversation: the listed ones in order, then the ones only met through their
+    /// messages, with a listing entry made by `derive`.
+    fn into_convs(
+        mut self,
+        derive: impl Fn(&str, &[Value]) -> Value,
+        business: impl Fn(&Value) -> Option<String>,
+    ) -> io::Result<Vec<Conv>> {
+        let mut groups: HashMap<String, Group> = self.groups.drain(..).collect();
+        let mut convs = Vec::new();
+        let mut derived = Vec::new();
+        for (id, listing) in std::mem::take(&mut self.listed) {
+            let (messages, _) = groups.remove(&id).unwrap_or_default().into_messages()?;
+            convs.push(fixed_conv(id, &listing, business(&listing), messages)?);
+        }
+        let mut rest: Vec<(String, Group)> = groups.into_iter().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
+        for (id, group) in rest {
+            let (messages, values) = group.into_messages()?;
+            let listing = derive(&id, &values);
+            derived.push(fixed_conv(id, &listing, business(&listing), messages)?);
+        }
+        convs.extend(derived);
+        Ok(convs)
+    }
+}
+
+fn fixed_conv(
+    key: String,
+    listing: &Value,
+    business: Option<String>,
+    messages: Messages,
+) -> io::Result<Conv> {
+    Ok(Conv {
+        key,
+        business,
+        listing: serde_json::to_vec(listing)?.into(),
+        looping: false,
+        len: messages.len(),
+        source: Source::Fixed(Arc::new(messages)),
+    })
+}
+
+fn fixtures(root: &Path) -> io::Result<Built> {
+    let mut partoo = Found::default();
+    let mut bird = Found::default();
+    let partoo_dir = root.join("partoo");
+    let bird_dir = root.join("bird");
+    if !partoo_dir.is_dir() && !bird_dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "no fixtures under {}: expected partoo/ or bird/",
+                root.display()
+            ),
+        ));
+    }
+    let mut files = Vec::new();
+    if partoo_dir.is_dir() {
+        json_files(&partoo_dir, &mut files)?;
+    }
+    for path in files.drain(..) {
+        let value = read_json(&path)?;
+        if let Some(messages) = value.get("messages").and_then(Value::as_array) {
+            for message in messages {
+                if let Some(id) = message.get("conversation_id").and_then(Value::as_i64) {
+                    partoo.message(id.to_string(), message.clone(), "date");
+                }
+            }
+        } else if let Some(conversations) = value.get("conversations").and_then(Value::as_array) {
+            for conversation in conversations {
+                if let Some(id) = conversation.get("id").and_then(Value::as_i64) {
+                    partoo.list(id.to_string(), conversation.clone());
+                }
+            }
+        } else if let Some(id) = value.get("id").and_then(Value::as_i64) {
+            // One conversation (`GET /conversations/{id}`).
+            if value.get("business").is_some() || value.get("messaging_partner").is_some() {
+                partoo.list(id.to_string(), value.clone());
+            }
+        }
+    }
+    if bird_dir.is_dir() {
+        json_files(&bird_dir, &mut files)?;
+    }
+    for path in files {
+        let value = read_json(&path)?;
+        let Some(results) = value.get("results").and_then(Value::as_array) else {
+            continue;
+        };
+        for item in results {
+            let id = item.get("id").and_then(Value::as_str);
+            if item.get("sender").is_some() {
+                if let Some(conversation) = item.get("conversationId").and_then(Value::as_str) {
+                    bird.message(conversation.to_owned(), item.clone(), "createdAt");
+                }
+            } else if let Some(id) = id {
+                bird.list(id.to_owned(), item.clone());
+            }
+        }
+    }
+    let businesses: HashSet<String> = partoo
+        .listed
+        .iter()
+        .filter_map(|(_, c)| partoo_business(c))
+        .collect();
+    let partoo = partoo.into_convs(derive_partoo, partoo_business)?;
+    let bird = bird.into_convs(derive_bird, |_| None)?;
+    Ok((partoo, bird, businesses))
+}
+
+fn partoo_business(conversation: &Value) -> Option<String> {
+    conversation
+        .get("business")
+        .and_then(|b| b.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// A Partoo listing entry for a conversation only met through its messages.
+fn derive_partoo(id: &str, messages: &[Value]) -> Value {
+    let consumer = messages
+        .iter()
+        .find(|m| m.get("sender_type").and_then(Value::as_str) == Some("Consumer"))
+        .and_then(|m| m.get("sender_label").cloned())
+        .unwrap_or(Value::Null);
+    let first_date = messages
+        .first()
+        .and_then(|m| m.get("date").cloned())
+        .unwrap_or(Value::Null);
+    let user_message = messages.iter().any(|m| {
+        m.get("sender_type").and_then(Value::as_str) == Some("User")
+            && m.get("user_id").is_some_and(|u| !u.is_null())
+    });
+    json!({
+        "assigned_user_id": null,
+        "consumer_img": null,
+        "consumer_name": consumer,
+        "consumer_phone_number": null,
+        "created_at": first_date,
+        "custom_channel": null,
+        "first_message_date": first_date,
+        "has_one_user_message": user_message,
+        "id": id.parse::<i64>().unwrap_or_default(),
+        "is_expired": false,
+        "is_read": true,
+        "is_solved": false,
+        "issues": [],
+        "last_message": messages.last().cloned().unwrap_or(Value::Null),
+        "status": "Open",
+    })
+}
+
+/// A Bird listing entry for a conversation only met through its messages.
+fn derive_bird(id: &str, messages: &[Value]) -> Value {
+    let mut participants: Vec<Value> = Vec::new();
+    for sender in messages.iter().filter_map(|m| m.get("sender")) {
+        let sender_id = sender.get("id");
+        if participants.len() < 5 && !participants.iter().any(|p| p.get("id") == sender_id) {
+            participants.push(sender.clone());
+        }
+    }
+    let created = messages
+        .first()
+        .and_then(|m| m.get("createdAt").cloned())
+        .unwrap_or_else(|| json!("1970-01-01T00:00:00.000Z"));
+    let updated = messages
+        .last()
+        .and_then(|m| m.get("createdAt").cloned())
+        .unwrap_or_else(|| created.clone());
+    let channel = messages
+        .iter()
+        .find_map(|m| m.get("channelId").cloned())
+        .unwrap_or_else(|| json!("00000000-0000-4000-8000-000000000000"));
+    let mut conversation = json!({
+        "accessibility": "open",
+        "activeParticipantCount": participants.len(),
+        "channelId": channel,
+        "createdAt": created,
+        "description": "",
+        "featuredParticipants": participants,
+        "id": id,
+        "name": format!("Conversation {id}"),
+        "pendingParticipantCount": 0,
+        "platformStyle": "email",
+        "status": "active",
+        "style": "default",
+        "updatedAt": updated,
+        "visibility": "private",
+    });
+    if let (Some(first), Some(map)) = (
+        messages.iter().find_map(|m| m.get("sender")),
+        conversation.as_object_mut(),
+    ) {
+        map.insert("initiatingParticipant".to_owned(), first.clone());
+    }
+    conversation
+}

@@ -1,0 +1,1299 @@
+//! The emulator end to end, over real TCP: pagination, limits, auth, decoding with the wire
+//! types, determinism, faults, keep-alive, looping cursors and the fixtures dataset.
+
+// Helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+use inbox_emulator::{Config, Dataset, Emulator, Faults, generate};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+// ----------------------------------------------------------------------------------------
+// Helpers
+// ----------------------------------------------------------------------------------------
+
+fn fixtures_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn small(partoo: usize, bird: usize, messages: std::ops::RangeInclusive<usize>) -> Config {
+    Config {
+        dataset: Dataset::Synthetic {
+            partoo_conversations: partoo,
+            bird_conversations: bird,
+            messages_per_conversation: messages,
+        },
+        ..Config::default()
+    }
+}
+
+/// One GET with reqwest: the status, the raw body and the content type.
+struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    content_type: Option<String>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = client.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header("content-type");
+    let body = response.bytes().await.expect("body read").to_vec();
+    Reply {
+        status,
+        body,
+        content_type,
+    }
+}
+
+struct Api<'a> {
+    emulator: &'a Emulator,
+    client: reqwest::Client,
+}
+
+impl<'a> Api<'a> {
+    fn new(emulator: &'a Emulator) -> Self {
+        Api {
+            emulator,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn partoo(&self, path_and_query: &str) -> Reply {
+        let key = self.emulator.config().partoo_key.clone();
+        let url = format!("{}{path_and_query}", self.emulator.partoo_base_url());
+        get(&self.client, &url, &[("x-APIKey", &key)]).await
+    }
+
+    async fn bird(&self, path_and_query: &str) -> Reply {
+        let auth = format!("AccessKey {}", self.emulator.config().bird_key);
+        let url = format!(
+            "{}/workspaces/{}{path_and_query}",
+            self.emulator.bird_base_url(),
+            self.emulator.config().bird_workspace
+        );
+        get(&self.client, &url, &[("Authorization", &auth)]).await
+    }
+
+    /// Every Partoo message of a conversation, page by page; the pages' sizes too.
+    async fn partoo_walk(&self, id: i64, per_page: Option<usize>) -> (Vec<Value>, Vec<usize>) {
+        let mut messages = Vec::new();
+        let mut sizes = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/messages?conversation_id={id}");
+            if let Some(n) = per_page {
+                path.push_str(&format!("&per_page={n}"));
+            }
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let reply = self.partoo(&path).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            let page = partoo_types::MessagesPage::from_slice(&reply.body).unwrap();
+            assert!(page.messages.rejected().is_empty());
+            let value = reply.json();
+            let items = value["messages"].as_array().unwrap().clone();
+            sizes.push(items.len());
+            messages.extend(items);
+            match value["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => {
+                    assert!(value["next_cursor"].is_null());
+                    assert_eq!(value["count"].as_u64(), Some(messages.len() as u64));
+                    return (messages, sizes);
+                }
+            }
+        }
+    }
+
+    /// Every Bird message of a conversation, page by page, with a query suffix.
+    async fn bird_walk(&self, id: &str, query: &str) -> (Vec<Value>, Vec<usize>) {
+        let mut messages = Vec::new();
+        let mut sizes = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut path = format!("/conversations/{id}/messages?{query}");
+            if let Some(t) = &token {
+                path.push_str(&format!("&pageToken={t}"));
+            }
+            let reply = self.bird(&path).await;
+            assert_eq!(
+                reply.status,
+                200,
+                "{}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            let page = bird_types::MessagesPage::from_slice(&reply.body).unwrap();
+            assert!(page.results.rejected().is_empty());
+            let value = reply.json();
+            let items = value["results"].as_array().unwrap().clone();
+            sizes.push(items.len());
+            messages.extend(items);
+            match value.get("nextPageToken") {
+                Some(next) => token = Some(next.as_str().unwrap().to_owned()),
+                None => {
+                    assert_eq!(value["total"].as_u64(), Some(messages.len() as u64));
+                    assert_eq!(value["totalType"], "equal");
+                    return (messages, sizes);
+                }
+            }
+        }
+    }
+}
+
+/// Sends raw bytes and reads one response: status line, headers and a `Content-Length`
+/// body. `None` when the connection closes first.
+async fn read_response(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> Option<(u16, String, Vec<u8>)> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8(buf[..end].to_vec()).unwrap();
+            let status = head[9..12].parse().unwrap();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().unwrap())
+                })
+                .unwrap();
+            while buf.len() < end + 4 + length {
+                let mut chunk = [0u8; 8192];
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = buf[end + 4..end + 4 + length].to_vec();
+            buf.drain(..end + 4 + length);
+            return Some((status, head, body));
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn partoo_request(emulator: &Emulator, target: &str, extra: &str) -> String {
+    format!(
+        "GET /v2{target} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-APIKey: {}\r\n{extra}\r\n",
+        emulator.config().partoo_key
+    )
+}
+
+fn port(url: &str) -> u16 {
+    let rest = url.strip_prefix("http://127.0.0.1:").unwrap();
+    rest.split('/').next().unwrap().parse().unwrap()
+}
+
+/// The unified content kind of a message (`interactive:list`, `event:conversation_solved`).
+fn kind(message: &inbox_normalize::Message) -> String {
+    let content = serde_json::to_value(&message.content).unwrap();
+    let kind = content["kind"].as_str().unwrap().to_owned();
+    match kind.as_str() {
+        "interactive" => format!("interactive:{}", content["interactive"].as_str().unwrap()),
+        "event" => format!("event:{}", content["event"].as_str().unwrap()),
+        _ => kind,
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Pagination
+// ----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn partoo_pagination_walks_every_message_once() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for id in emulator.partoo_conversation_ids() {
+        let (messages, sizes) = api.partoo_walk(id, Some(7)).await;
+        assert!(
+            sizes[..sizes.len() - 1].iter().all(|&n| n == 7),
+            "{sizes:?}"
+        );
+        let dates: Vec<&str> = messages
+            .iter()
+            .map(|m| m["date"].as_str().unwrap())
+            .collect();
+        assert!(dates.windows(2).all(|w| w[0] < w[1]), "oldest first");
+        for m in &messages {
+            assert_eq!(m["conversation_id"], id);
+            assert!(
+                seen.insert(m["id"].as_i64().unwrap()),
+                "duplicate {}",
+                m["id"]
+            );
+        }
+        total += messages.len();
+        // The default page size is 30; 100 is the most.
+        let (again, sizes) = api.partoo_walk(id, None).await;
+        assert_eq!(again, messages);
+        assert!(sizes[0] == 30 || sizes.len() == 1, "{sizes:?}");
+        let (_, sizes) = api.partoo_walk(id, Some(100)).await;
+        assert!(sizes[0] == 100 || sizes.len() == 1, "{sizes:?}");
+    }
+    assert!(total > 0);
+    // Conversations are paged too, every one exactly once.
+    let mut listed = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let reply = api
+            .partoo(&format!("/conversations?per_page=5&cursor={cursor}"))
+            .await;
+        assert_eq!(reply.status, 200);
+        let page = partoo_types::ConversationsPage::from_slice(&reply.body).unwrap();
+        assert!(page.conversations.rejected().is_empty());
+        assert_eq!(page.count, Some(12));
+        listed.extend(page.conversations.iter().map(|c| c.id));
+        match page.next_cursor {
+            Some(next) => cursor = next,
+            None => break,
+        }
+    }
+    assert_eq!(listed, emulator.partoo_conversation_ids());
+    let one = api.partoo(&format!("/conversations/{}", listed[3])).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(
+        partoo_types::Conversation::from_slice(&one.body)
+            .unwrap()
+            .id,
+        listed[3]
+    );
+}
+
+#[tokio::test]
+async fn bird_pagination_walks_every_message_once_in_both_orders() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let mut seen = HashSet::new();
+    for id in emulator.bird_conversation_ids() {
+        let (newest_first, sizes) = api.bird_walk(&id, "limit=9").await;
+        assert!(
+            sizes[..sizes.len() - 1].iter().all(|&n| n == 9),
+            "{sizes:?}"
+        );
+        let times: Vec<&str> = newest_first
+            .iter()
+            .map(|m| m["createdAt"].as_str().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] > w[1]), "newest first");
+        for m in &newest_first {
+            assert_eq!(m["conversationId"], id.as_str());
+            assert!(seen.insert(m["id"].as_str().unwrap().to_owned()));
+        }
+        let (mut oldest_first, _) = api.bird_walk(&id, "limit=100&reverse=true").await;
+        oldest_first.reverse();
+        assert_eq!(oldest_first, newest_first);
+        let (_, sizes) = api.bird_walk(&id, "").await;
+        assert!(
+            sizes[0] == 10 || sizes.len() == 1,
+            "default limit 10: {sizes:?}"
+        );
+        // dateFrom keeps the messages created strictly after it.
+        if newest_first.len() > 3 {
+            let from = times[2];
+            let (after, _) = api
+                .bird_walk(&id, &format!("limit=2&dateFrom={from}"))
+                .await;
+            assert_eq!(after, newest_first[..2].to_vec());
+        }
+    }
+    assert!(!seen.is_empty());
+    let mut listed = Vec::new();
+    let mut token = String::new();
+    loop {
+        let reply = api
+            .bird(&format!("/conversations?limit=5&pageToken={token}"))
+            .await;
+        assert_eq!(reply.status, 200);
+        let page = bird_types::ConversationsPage::from_slice(&reply.body).unwrap();
+        assert!(page.results.rejected().is_empty());
+        listed.extend(page.results.iter().map(|c| c.id.clone()));
+        match page.next_page() {
+            Some(next) => token = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(listed, emulator.bird_conversation_ids());
+    let one = api.bird(&format!("/conversations/{}", listed[1])).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["id"], listed[1].as_str());
+}
+
+#[tokio::test]
+async fn the_provider_clients_fetch_the_whole_dataset() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let config = emulator.config();
+    let partoo = partoo_client::Client::builder(config.partoo_key.clone())
+        .base_url(&emulator.partoo_base_url())
+        .build()
+        .unwrap();
+    let bird = bird_client::Client::builder(config.bird_key.clone(), config.bird_workspace.clone())
+        .base_url(&emulator.bird_base_url())
+        .build()
+        .unwrap();
+    let mut total = 0;
+    let conversations: Vec<_> = partoo
+        .conversations(partoo_client::ListConversationsQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conversations.len(), 12);
+    for conversation in conversations {
+        let messages: Vec<_> = partoo
+            .messages(conversation.id)
+            .try_collect()
+            .await
+            .unwrap();
+        total += messages.len();
+    }
+    let conversations: Vec<_> = bird
+        .conversations(bird_client::ListConversationsQuery::new())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(conversations.len(), 12);
+    for conversation in conversations {
+        let messages: Vec<_> = bird.messages(conversation.id).try_collect().await.unwrap();
+        total += messages.len();
+    }
+    assert_eq!(total, emulator.message_count());
+    // A few long conversations (hundreds of messages), the rest within 3..=40.
+    let stats = emulator.stats();
+    assert!(stats.partoo_requests > 12 && stats.bird_requests > 12);
+    assert_eq!((stats.partoo_connections, stats.bird_connections), (1, 1));
+}
+
+#[tokio::test]
+async fn synthetic_sizes_follow_the_range() {
+    let emulator = Emulator::start(small(13, 7, 3..=40)).await.unwrap();
+    let api = Api::new(&emulator);
+    let mut long = 0;
+    for (i, id) in emulator.partoo_conversation_ids().into_iter().enumerate() {
+        let count = api
+            .partoo(&format!("/messages?conversation_id={id}&per_page=1"))
+            .await
+            .json()["count"]
+            .as_u64()
+            .unwrap();
+        if i % 6 == 0 {
+            assert!((250..=400).contains(&count), "{i}: {count}");
+            long += 1;
+        } else {
+            assert!((3..=40).contains(&count), "{i}: {count}");
+        }
+    }
+    assert_eq!(long, 3);
+    let exact = Emulator::start(small(5, 5, 17..=17)).await.unwrap();
+    assert_eq!(exact.message_count(), 170);
+    let empty = Emulator::start(small(2, 2, 0..=0)).await.unwrap();
+    assert_eq!(empty.message_count(), 0);
+    let api = Api::new(&empty);
+    let id = empty.partoo_conversation_ids()[0];
+    let (messages, _) = api.partoo_walk(id, None).await;
+    assert!(messages.is_empty());
+    let (messages, _) = api.bird_walk(&empty.bird_conversation_ids()[0], "").await;
+    assert!(messages.is_empty());
+    let conversations = api.bird("/conversations").await;
+    bird_types::ConversationsPage::from_slice(&conversations.body).unwrap();
+}
+
+// ----------------------------------------------------------------------------------------
+// Limits, auth, errors
+// ----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn page_sizes_outside_1_to_100_are_refused_with_the_documented_body() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let id = emulator.partoo_conversation_ids()[0];
+    for bad in ["0", "101", "-1", "100000000000000000000"] {
+        for path in [
+            format!("/messages?conversation_id={id}&per_page={bad}"),
+            format!("/conversations?per_page={bad}"),
+        ] {
+            let reply = api.partoo(&path).await;
+            assert_eq!(reply.status, 400, "{path}");
+            let expected = if bad.len() > 4 {
+                json!({"error": {"json": {"per_page": ["Not a valid integer."]}}})
+            } else {
+                json!({"error": {"json": {"per_page": ["Must be between 1 and 100."]}}})
+            };
+            assert_eq!(reply.json(), expected, "{path}");
+            assert_eq!(reply.content_type.as_deref(), Some("application/json"));
+        }
+    }
+    let bird_id = &emulator.bird_conversation_ids()[0];
+    for bad in ["0", "101", "ten"] {
+        for path in [
+            format!("/conversations/{bird_id}/messages?limit={bad}"),
+            format!("/conversations?limit={bad}"),
+        ] {
+            let reply = api.bird(&path).await;
+            assert_eq!(reply.status, 400, "{path}");
+            assert_eq!(reply.json()["code"], "InvalidParameter");
+            assert!(reply.json()["message"].as_str().unwrap().contains("limit"));
+        }
+    }
+    for ok in ["1", "100"] {
+        assert_eq!(
+            api.partoo(&format!("/messages?conversation_id={id}&per_page={ok}"))
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            api.bird(&format!("/conversations/{bird_id}/messages?limit={ok}"))
+                .await
+                .status,
+            200
+        );
+    }
+    // Partoo: a missing or invalid conversation id, a bad cursor.
+    let reply = api.partoo("/messages?per_page=0").await;
+    assert_eq!(
+        reply.json(),
+        json!({"error": {"json": {
+            "conversation_id": ["Missing data for required field."],
+            "per_page": ["Must be between 1 and 100."],
+        }}})
+    );
+    let reply = api.partoo("/messages?conversation_id=abc").await;
+    assert_eq!(
+        (reply.status, reply.json()),
+        (
+            400,
+            json!({"error": {"json": {"conversation_id": ["Not a valid integer."]}}})
+        )
+    );
+    let reply = api
+        .partoo(&format!("/messages?conversation_id={id}&cursor=nope"))
+        .await;
+    assert_eq!(
+        (reply.status, reply.json()),
+        (
+            400,
+            json!({"error": {"json": {"cursor": ["Invalid cursor."]}}})
+        )
+    );
+    // A cursor of another conversation is not one of this one.
+    let other = emulator.partoo_conversation_ids()[1];
+    let first = api
+        .partoo(&format!("/messages?conversation_id={id}&per_page=1"))
+        .await
+        .json();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let reply = api
+        .partoo(&format!(
+            "/messages?conversation_id={other}&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(reply.status, 400);
+    // Bird: bad token, reverse and dateFrom.
+    for query in ["pageToken=nope", "reverse=maybe", "dateFrom=yesterday"] {
+        let reply = api
+            .bird(&format!("/conversations/{bird_id}/messages?{query}"))
+            .await;
+        assert_eq!(reply.status, 400, "{query}");
+        assert_eq!(reply.json()["code"], "InvalidParameter");
+    }
+    assert_eq!(api.bird("/conversations?pageToken=nope").await.status, 400);
+    assert_eq!(api.partoo("/conversations?cursor=nope").await.status, 400);
+}
+
+#[tokio::test]
+async fn auth_and_not_found_bodies() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let client = reqwest::Client::new();
+    let partoo = emulator.partoo_base_url();
+    let bird = emulator.bird_base_url();
+    let id = emulator.partoo_conversation_ids()[0];
+    let messages = format!("{partoo}/messages?conversation_id={id}");
+    let unauthenticated = json!({"error": {"authentication": "User not authenticated"}});
+    for headers in [vec![], vec![("x-APIKey", "wrong")], vec![("x-APIKey", "")]] {
+        let reply = get(&client, &messages, &headers).await;
+        assert_eq!((reply.status, reply.json()), (401, unauthenticated.clone()));
+    }
+    let key = emulator.config().partoo_key.clone();
+    let with_key = [("x-APIKey", key.as_str())];
+    // 403: a business the key may not see.
+    let reply = get(
+        &client,
+        &format!("{partoo}/conversations?business__in=not-mine"),
+        &with_key,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.json()),
+        (
+            403,
+            json!({"error": {"authorization": "Operation not allowed"}})
+        )
+    );
+    // The businesses it may see filter the listing.
+    let all = get(
+        &client,
+        &format!("{partoo}/conversations?per_page=100"),
+        &with_key,
+    )
+    .await
+    .json();
+    let business = all["conversations"][0]["business"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let filtered = get(
+        &client,
+        &format!("{partoo}/conversations?per_page=100&business__in={business}"),
+        &with_key,
+    )
+    .await
+    .json();
+    let expected: Vec<&Value> = all["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["business"]["id"] == business.as_str())
+        .collect();
+    assert_eq!(
+        filtered["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(filtered["count"], expected.len());
+    let reply = get(
+        &client,
+        &format!("{partoo}/conversations?business__in={business},"),
+        &with_key,
+    )
+    .await;
+    assert_eq!(reply.status, 400);
+    // 404s.
+    let not_found = json!({"error": {"json": "Resource not found"}});
+    for path in [
+        "/messages?conversation_id=1",
+        "/conversations/1",
+        "/nothing",
+        "/conversations/x",
+    ] {
+        let reply = get(&client, &format!("{partoo}{path}"), &with_key).await;
+        assert_eq!(
+            (reply.status, reply.json()),
+            (404, not_found.clone()),
+            "{path}"
+        );
+    }
+
+    let workspace = &emulator.config().bird_workspace;
+    let bird_id = &emulator.bird_conversation_ids()[0];
+    let url = format!("{bird}/workspaces/{workspace}/conversations/{bird_id}/messages");
+    let good = format!("AccessKey {}", emulator.config().bird_key);
+    for headers in [
+        vec![],
+        vec![("Authorization", "AccessKey wrong")],
+        vec![("Authorization", "Bearer emulator-bird-key")],
+    ] {
+        let reply = get(&client, &url, &headers).await;
+        assert_eq!(reply.status, 401);
+        assert_eq!(reply.json()["code"], "Unauthorized");
+        assert!(reply.json()["message"].is_string());
+    }
+    let auth = [("Authorization", good.as_str())];
+    let reply = get(
+        &client,
+        &format!("{bird}/workspaces/someone-else/conversations"),
+        &auth,
+    )
+    .await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(reply.json()["code"], "Forbidden");
+    let missing = format!(
+        "{bird}/workspaces/{workspace}/conversations/00000000-0000-4000-8000-000000000000/messages"
+    );
+    let reply = get(&client, &missing, &auth).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.json()["code"], "NotFound");
+    bird_types::ErrorBody::from_slice(&reply.body).unwrap();
+    let reply = get(&client, &format!("{bird}/elsewhere"), &auth).await;
+    assert_eq!(reply.status, 404);
+    // Only GET.
+    let reply = client
+        .post(format!("{partoo}/messages"))
+        .header("x-APIKey", &key)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 405);
+    assert_eq!(reply.headers()["allow"], "GET");
+}
+
+// ----------------------------------------------------------------------------------------
+// Content
+// ----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn served_pages_decode_and_cover_every_content_kind() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let mut kinds = BTreeSet::new();
+    for id in emulator.partoo_conversation_ids() {
+        let (messages, _) = api.partoo_walk(id, Some(100)).await;
+        for value in messages {
+            let message: partoo_types::Message = serde_json::from_value(value).unwrap();
+            assert!(!message.content.is_raw(), "{message:?}");
+            assert!(message.content_type.is_known() && message.sender_type.is_known());
+            assert!(message.status.as_ref().is_some_and(|s| s.is_known()));
+            let unified = inbox_normalize::Message::from(message);
+            assert!(!format!("{:?}", unified.status).starts_with("Unknown"));
+            kinds.insert(format!("partoo {}", kind(&unified)));
+        }
+    }
+    for id in emulator.bird_conversation_ids() {
+        let (messages, _) = api.bird_walk(&id, "limit=100").await;
+        for value in messages {
+            let message: bird_types::Message = serde_json::from_value(value).unwrap();
+            assert!(message.status.is_known() && message.source.is_known());
+            assert!(message.sender.participant_type.is_known());
+            if let Some(body) = message.body() {
+                assert!(
+                    !matches!(body.content, bird_types::BodyContent::Untyped(_)),
+                    "{body:?}"
+                );
+            }
+            let unified = inbox_normalize::Message::from(message);
+            assert!(!format!("{:?}", unified.status).starts_with("Unknown"));
+            assert!(!format!("{:?}", unified.sender.role).starts_with("Unknown"));
+            kinds.insert(format!("bird {}", kind(&unified)));
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "partoo text",
+        "partoo image",
+        "partoo video",
+        "partoo audio",
+        "partoo file",
+        "partoo story_reply",
+        "partoo story_mention",
+        "partoo unsupported",
+        "partoo event:conversation_solved",
+        "partoo event:conversation_reopened",
+        "bird text",
+        "bird html",
+        "bird image",
+        "bird file",
+        "bird gif",
+        "bird location",
+        "bird interactive:carousel",
+        "bird interactive:list",
+        "bird interactive:section",
+        "bird interactive:authentication",
+        "bird interactive:permission_request",
+        "bird template",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(kinds, expected);
+}
+
+#[test]
+fn generated_pages_decode_with_every_kind_in_realistic_proportions() {
+    for seed in [0, 7, 42] {
+        let body = generate::partoo_page(seed, 100);
+        let page = partoo_types::MessagesPage::from_slice(&body).unwrap();
+        assert_eq!(
+            (page.messages.len(), page.messages.rejected().len()),
+            (100, 0)
+        );
+        let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+        for message in page.messages.iter() {
+            assert!(!message.content.is_raw());
+            *kinds.entry(kind(&message.clone().into())).or_default() += 1;
+        }
+        assert_eq!(kinds.len(), 10, "{kinds:?}");
+        assert!(kinds["text"] >= 50, "mostly text: {kinds:?}");
+
+        let body = generate::bird_page(seed, 100);
+        let page = bird_types::MessagesPage::from_slice(&body).unwrap();
+        assert_eq!(
+            (page.results.len(), page.results.rejected().len()),
+            (100, 0)
+        );
+        assert_eq!(page.next_page(), None);
+        let mut kinds = std::collections::BTreeMap::<String, usize>::new();
+        for message in page.results.iter() {
+            *kinds.entry(kind(&message.clone().into())).or_default() += 1;
+        }
+        assert_eq!(kinds.len(), 12, "{kinds:?}");
+        assert!(kinds["text"] >= 50, "mostly text: {kinds:?}");
+        assert!(!kinds.contains_key("unknown"));
+    }
+    assert_eq!(generate::partoo_page(1, 100), generate::partoo_page(1, 100));
+    assert_ne!(generate::partoo_page(1, 100), generate::partoo_page(2, 100));
+    assert_eq!(generate::bird_page(1, 3), generate::bird_page(1, 3));
+    let empty: Value = serde_json::from_slice(&generate::bird_page(1, 0)).unwrap();
+    assert_eq!(empty["results"], json!([]));
+}
+
+// ----------------------------------------------------------------------------------------
+// Determinism
+// ----------------------------------------------------------------------------------------
+
+async fn snapshot(emulator: &Emulator) -> Vec<Vec<u8>> {
+    let api = Api::new(emulator);
+    let mut bodies = vec![
+        api.partoo("/conversations?per_page=100").await.body,
+        api.bird("/conversations?limit=100").await.body,
+    ];
+    for id in emulator.partoo_conversation_ids() {
+        bodies.push(
+            api.partoo(&format!("/messages?conversation_id={id}&per_page=100"))
+                .await
+                .body,
+        );
+    }
+    for id in emulator.bird_conversation_ids() {
+        bodies.push(
+            api.bird(&format!("/conversations/{id}/messages?limit=100"))
+                .await
+                .body,
+        );
+    }
+    bodies
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_bytes() {
+    let a = Emulator::start(Config::default()).await.unwrap();
+    let b = Emulator::start(Config::default()).await.unwrap();
+    assert_eq!(a.partoo_conversation_ids(), b.partoo_conversation_ids());
+    assert_eq!(a.bird_conversation_ids(), b.bird_conversation_ids());
+    assert_eq!(a.message_count(), b.message_count());
+    assert_eq!(snapshot(&a).await, snapshot(&b).await);
+    let c = Emulator::start(Config {
+        seed: 8,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert_ne!(a.bird_conversation_ids(), c.bird_conversation_ids());
+    assert_ne!(snapshot(&a).await, snapshot(&c).await);
+}
+
+// ----------------------------------------------------------------------------------------
+// Faults
+// ----------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, PartialEq)]
+struct Seen {
+    ok: usize,
+    rate_limited: usize,
+    server: [usize; 3],
+    cut: usize,
+    dropped: usize,
+}
+
+async fn hammer(emulator: &Emulator, requests: usize) -> (Seen, Vec<String>) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    let id = emulator.partoo_conversation_ids()[0];
+    let url = format!(
+        "{}/messages?conversation_id={id}&per_page=100",
+        emulator.partoo_base_url()
+    );
+    let key = emulator.config().partoo_key.clone();
+    let mut seen = Seen::default();
+    let mut sequence = Vec::new();
+    for _ in 0..requests {
+        let outcome = match client.get(&url).header("x-APIKey", &key).send().await {
+            Err(_) => {
+                seen.dropped += 1;
+                "dropped".to_owned()
+            }
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let retry_after = response.headers().get("retry-after").cloned();
+                match response.bytes().await {
+                    Err(_) => {
+                        seen.cut += 1;
+                        "cut".to_owned()
+                    }
+                    Ok(body) => {
+                        let value: Value = serde_json::from_slice(&body).unwrap();
+                        match status {
+                            200 => seen.ok += 1,
+                            429 => {
+                                assert_eq!(retry_after.unwrap(), "3");
+                                assert!(value["error"]["rate_limit"].is_string());
+                                seen.rate_limited += 1;
+                            }
+                            500 | 502 | 503 => {
+                                assert!(value["error"]["server"].is_string());
+                                seen.server[match status {
+                                    500 => 0,
+                                    502 => 1,
+                                    _ => 2,
+                                }] += 1;
+                            }
+                            other => panic!("unexpected {other}"),
+                        }
+                        status.to_string()
+                    }
+                }
+            }
+        };
+        sequence.push(outcome);
+    }
+    (seen, sequence)
+}
+
+fn faulty() -> Config {
+    Config {
+        faults: Faults {
+            rate_limited: 0.1,
+            retry_after_secs: 3,
+            server_error: 0.15,
+            slow: 0.1,
+            slow_delay: Duration::from_millis(20),
+            cut_body: 0.1,
+            drop_connection: 0.1,
+        },
+        ..Config::default()
+    }
+}
+
+#[tokio::test]
+async fn faults_are_injected_counted_and_repeatable() {
+    let emulator = Emulator::start(faulty()).await.unwrap();
+    let (seen, sequence) = hammer(&emulator, 300).await;
+    let stats = emulator.stats();
+    assert!(
+        seen.rate_limited > 0 && seen.cut > 0 && seen.dropped > 0,
+        "{seen:?}"
+    );
+    assert!(
+        seen.server.iter().all(|&n| n > 0),
+        "500, 502 and 503: {seen:?}"
+    );
+    assert_eq!(stats.rate_limited, seen.rate_limited);
+    assert_eq!(stats.server_errors, seen.server.iter().sum::<usize>());
+    assert_eq!(stats.cut_bodies, seen.cut);
+    assert_eq!(stats.dropped, seen.dropped);
+    assert!(stats.slow > 0, "{stats:?}");
+    assert_eq!(
+        stats.faults,
+        stats.rate_limited + stats.server_errors + stats.slow + stats.cut_bodies + stats.dropped
+    );
+    assert_eq!(stats.partoo_requests, 300);
+    // Every fault cost its connection (cut and dropped), the rest were kept alive.
+    assert_eq!(stats.partoo_connections, 1 + seen.cut + seen.dropped);
+    // Roughly the fractions asked for (10%, 15%, 10%, 10%, 10% of 300).
+    assert!((15..=50).contains(&seen.rate_limited), "{seen:?}");
+    assert!(
+        (25..=70).contains(&seen.server.iter().sum::<usize>()),
+        "{seen:?}"
+    );
+
+    // The same configuration and the same requests meet the same faults.
+    let again = Emulator::start(faulty()).await.unwrap();
+    let (_, repeat) = hammer(&again, 300).await;
+    assert_eq!(repeat, sequence);
+    assert_eq!(again.stats(), stats);
+}
+
+#[tokio::test]
+async fn latency_is_added_to_every_response() {
+    let emulator = Emulator::start(Config {
+        latency: Duration::from_millis(30),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&emulator);
+    let start = std::time::Instant::now();
+    for _ in 0..3 {
+        assert_eq!(api.bird("/conversations").await.status, 200);
+    }
+    assert!(start.elapsed() >= Duration::from_millis(90));
+}
+
+// ----------------------------------------------------------------------------------------
+// HTTP
+// ----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn keep_alive_serves_many_requests_on_one_connection() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let id = emulator.partoo_conversation_ids()[1];
+    let mut stream = TcpStream::connect(("127.0.0.1", port(&emulator.partoo_base_url())))
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let request = partoo_request(
+        &emulator,
+        &format!("/messages?conversation_id={id}&per_page=2"),
+        "",
+    );
+    for _ in 0..50 {
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let (status, head, body) = read_response(&mut stream, &mut buf).await.unwrap();
+        assert_eq!(status, 200);
+        assert!(head.contains("Content-Type: application/json"));
+        assert!(!head.to_ascii_lowercase().contains("connection: close"));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["messages"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+    // Pipelined: three requests at once, three answers in order.
+    let pipelined = format!(
+        "{}{}{}",
+        request,
+        partoo_request(&emulator, "/nothing", ""),
+        request
+    );
+    stream.write_all(pipelined.as_bytes()).await.unwrap();
+    let statuses = [
+        read_response(&mut stream, &mut buf).await.unwrap().0,
+        read_response(&mut stream, &mut buf).await.unwrap().0,
+        read_response(&mut stream, &mut buf).await.unwrap().0,
+    ];
+    assert_eq!(statuses, [200, 404, 200]);
+    // `Connection: close` is honoured.
+    stream
+        .write_all(partoo_request(&emulator, "/conversations", "Connection: close\r\n").as_bytes())
+        .await
+        .unwrap();
+    let (status, head, _) = read_response(&mut stream, &mut buf).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(head.contains("Connection: close"));
+    assert!(read_response(&mut stream, &mut buf).await.is_none());
+    let stats = emulator.stats();
+    assert_eq!((stats.partoo_connections, stats.partoo_requests), (1, 54));
+    assert_eq!((stats.bird_connections, stats.bird_requests), (0, 0));
+
+    // reqwest keeps one connection for sequential requests.
+    let api = Api::new(&emulator);
+    for _ in 0..20 {
+        assert_eq!(api.bird("/conversations").await.status, 200);
+    }
+    assert_eq!(emulator.stats().bird_connections, 1);
+}
+
+#[tokio::test]
+async fn hostile_requests_get_a_clear_answer_and_never_a_panic() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let address = ("127.0.0.1", port(&emulator.partoo_base_url()));
+    let huge_header = format!(
+        "GET /v2/conversations HTTP/1.1\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let cases: Vec<(Vec<u8>, u16)> = vec![
+        (huge_header.into_bytes(), 431),
+        (b"NONSENSE\r\n\r\n".to_vec(), 400),
+        (b"GET /v2/conversations HTTP/9.9\r\n\r\n".to_vec(), 505),
+        (
+            b"GET /v2/conversations HTTP/1.1\r\nbroken header\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            b"GET /v2/conversations HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            501,
+        ),
+        (
+            b"GET /v2/conversations HTTP/1.1\r\nContent-Length: 999999\r\n\r\n".to_vec(),
+            413,
+        ),
+        (
+            b"GET /v2/conversations HTTP/1.1\r\nContent-Length: x\r\n\r\n".to_vec(),
+            400,
+        ),
+        (b"GET /v2/\xff HTTP/1.1\r\n\r\n".to_vec(), 400),
+    ];
+    for (request, expected) in cases {
+        let mut stream = TcpStream::connect(address).await.unwrap();
+        stream.write_all(&request).await.unwrap();
+        let mut buf = Vec::new();
+        let (status, head, body) = read_response(&mut stream, &mut buf).await.unwrap();
+        assert_eq!(
+            status,
+            expected,
+            "{}",
+            String::from_utf8_lossy(&request[..40.min(request.len())])
+        );
+        assert!(head.contains("Connection: close"));
+        serde_json::from_slice::<Value>(&body).unwrap();
+    }
+    // Malformed queries and paths, with the key.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let mut buf = Vec::new();
+    for (target, expected) in [
+        ("/messages?conversation_id=%zz", 400),
+        ("/messages?conversation_id=%ff", 400),
+        ("/%zz", 404),
+        ("/messages?conversation_id=1&&&per_page=", 400),
+    ] {
+        stream
+            .write_all(partoo_request(&emulator, target, "").as_bytes())
+            .await
+            .unwrap();
+        let (status, _, _) = read_response(&mut stream, &mut buf).await.unwrap();
+        assert_eq!(status, expected, "{target}");
+    }
+    // A GET with a small body is read past, and the connection goes on.
+    let id = emulator.partoo_conversation_ids()[0];
+    let with_body = partoo_request(
+        &emulator,
+        &format!("/messages?conversation_id={id}"),
+        "Content-Length: 5\r\n",
+    ) + "hello";
+    stream.write_all(with_body.as_bytes()).await.unwrap();
+    assert_eq!(read_response(&mut stream, &mut buf).await.unwrap().0, 200);
+    // HEAD gets a head and no body.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "HEAD /v2/conversations HTTP/1.1\r\nx-APIKey: {}\r\nConnection: close\r\n\r\n",
+        emulator.config().partoo_key
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 405 "), "{answer}");
+    assert!(answer.ends_with("\r\n\r\n"), "{answer}");
+    // A client that goes away mid-request is no problem.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(b"GET /v2/conv").await.unwrap();
+    drop(stream);
+    let api = Api::new(&emulator);
+    assert_eq!(api.partoo("/conversations").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_looping_conversation_hands_back_the_same_cursor() {
+    let defaults = Emulator::start(Config::default()).await.unwrap();
+    let partoo_id = defaults.partoo_conversation_ids()[2];
+    let bird_id = defaults.bird_conversation_ids()[2].clone();
+    let emulator = Emulator::start(Config {
+        looping_conversations: vec![partoo_id.to_string(), bird_id.clone()],
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&emulator);
+    let mut cursors = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..5 {
+        let page = api
+            .partoo(&format!(
+                "/messages?conversation_id={partoo_id}&per_page=2&cursor={cursor}"
+            ))
+            .await
+            .json();
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        cursors.push(cursor.clone());
+    }
+    assert!(cursors.iter().all(|c| *c == cursors[0]), "{cursors:?}");
+    let mut tokens = Vec::new();
+    let mut token = String::new();
+    for _ in 0..5 {
+        let page = api
+            .bird(&format!(
+                "/conversations/{bird_id}/messages?limit=100&pageToken={token}"
+            ))
+            .await
+            .json();
+        token = page["nextPageToken"].as_str().unwrap().to_owned();
+        tokens.push(token.clone());
+    }
+    assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
+    // The client notices, after two pages.
+    let client = partoo_client::Client::builder(emulator.config().partoo_key.clone())
+        .base_url(&emulator.partoo_base_url())
+        .build()
+        .unwrap();
+    let result: Result<Vec<_>, _> = client.messages(partoo_id).try_collect().await;
+    assert!(
+        matches!(result, Err(partoo_client::Error::PaginationLoop { .. })),
+        "{result:?}"
+    );
+    // The other conversations page normally.
+    let other = emulator.partoo_conversation_ids()[3];
+    let (messages, _) = api.partoo_walk(other, Some(5)).await;
+    assert!(!messages.is_empty());
+}
+
+#[tokio::test]
+async fn the_fixtures_dataset_serves_the_fixture_messages() {
+    let root = fixtures_root();
+    let emulator = Emulator::start(Config {
+        dataset: Dataset::Fixtures(root.clone()),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&emulator);
+    let partoo_ids = emulator.partoo_conversation_ids();
+    assert_eq!(partoo_ids, [4217, 5301, 4380, 4402, 4455, 6001, 4500]);
+    let read = |path: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(root.join(path)).unwrap()).unwrap()
+    };
+    let mut expected: Vec<Value> = read("partoo/messages-page-1.json")["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    expected.extend(
+        read("partoo/messages-page-2.json")["messages"]
+            .as_array()
+            .unwrap()
+            .clone(),
+    );
+    let (messages, sizes) = api.partoo_walk(4217, Some(5)).await;
+    assert_eq!(messages, expected);
+    assert_eq!(sizes, [5, 5, 5, 1]);
+    let (messages, _) = api.partoo_walk(5301, None).await;
+    assert_eq!(
+        messages,
+        read("partoo/messages-unicode.json")["messages"]
+            .as_array()
+            .unwrap()
+            .clone()
+    );
+    let (messages, _) = api.partoo_walk(4380, None).await;
+    assert!(messages.is_empty(), "listed without messages");
+    let listing = api.partoo("/conversations?per_page=3").await;
+    let page = partoo_types::ConversationsPage::from_slice(&listing.body).unwrap();
+    assert_eq!((page.conversations.len(), page.count), (3, Some(7)));
+    assert_eq!(
+        listing.json()["conversations"][0],
+        read("partoo/conversations/conversations-page-1.json")["conversations"][0]
+    );
+
+    // Bird: the listed conversations, then the one only met through its messages.
+    let bird_ids = emulator.bird_conversation_ids();
+    let conversation = "16e1df9e-c6ac-406b-b1ce-13f34d0dea08";
+    assert_eq!(
+        bird_ids,
+        [
+            "c0a80001-6b1e-4d3f-8e2a-5f9c00000001",
+            "c0a80002-6b1e-4d3f-8e2a-5f9c00000002",
+            "c0a80003-6b1e-4d3f-8e2a-5f9c00000003",
+            conversation
+        ]
+    );
+    let mut expected = Vec::new();
+    for file in ["page-1", "page-2", "bodies", "templates"] {
+        expected.extend(
+            read(&format!("bird/messages/{file}.json"))["results"]
+                .as_array()
+                .unwrap()
+                .clone(),
+        );
+    }
+    let (mut messages, sizes) = api.bird_walk(conversation, "limit=4&reverse=true").await;
+    assert_eq!(sizes.len(), expected.len().div_ceil(4));
+    assert_eq!(messages, expected, "oldest first when reversed");
+    let (newest_first, _) = api.bird_walk(conversation, "limit=100").await;
+    messages.reverse();
+    assert_eq!(newest_first, messages);
+    let (after, _) = api
+        .bird_walk(
+            conversation,
+            "dateFrom=2024-11-26T10:09:00.000Z&reverse=true",
+        )
+        .await;
+    let ids: Vec<&str> = after.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids[0], "7e1d006e-2f4b-4c8e-9a61-3b5c0000006e");
+    assert_eq!(ids.len(), 4);
+    let listing = api.bird("/conversations?limit=100").await;
+    let page = bird_types::ConversationsPage::from_slice(&listing.body).unwrap();
+    assert!(
+        page.results.rejected().is_empty(),
+        "{:?}",
+        page.results.rejected()
+    );
+    assert_eq!(page.results.len(), 4);
+    assert_eq!(emulator.message_count(), 16 + 6 + 2 + expected.len());
+
+    let missing = Emulator::start(Config {
+        dataset: Dataset::Fixtures(root.join("does-not-exist")),
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(missing.unwrap_err().kind(), std::io::ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn shutdown_and_drop_stop_the_server() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let partoo = port(&emulator.partoo_base_url());
+    let bird = port(&emulator.bird_base_url());
+    let mut open = TcpStream::connect(("127.0.0.1", partoo)).await.unwrap();
+    emulator.shutdown().await;
+    assert!(TcpStream::connect(("127.0.0.1", partoo)).await.is_err());
+    assert!(TcpStream::connect(("127.0.0.1", bird)).await.is_err());
+    // The open connection was closed too.
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), open.read(&mut byte)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let partoo = port(&emulator.partoo_base_url());
+    drop(emulator);
+    let mut refused = false;
+    for _ in 0..50 {
+        if TcpStream::connect(("127.0.0.1", partoo)).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused);
+}
