@@ -16,8 +16,9 @@ pub const BIRD_RATE: Rate = Rate {
 
 /// A Bird client (one workspace) as a [`MessageSource`].
 ///
-/// `since` is sent as `dateFrom`, so Bird filters on its side; messages are also checked on
-/// ours, so the result is the same as for Partoo: created at or after `since`.
+/// `since` is sent as `dateFrom` (which Bird reads as "created after", so one nanosecond
+/// earlier is sent), so Bird filters on its side; messages are also checked on ours, so the
+/// result is the same as for Partoo: created at or after `since`.
 #[derive(Debug, Clone)]
 pub struct BirdSource {
     client: Client,
@@ -102,7 +103,10 @@ impl MessageSource for BirdSource {
         };
         let mut query = ListMessagesQuery::new().limit(page_size()?);
         if let Some(since) = since {
-            query = query.date_from(*since);
+            // `dateFrom` means "created after": ask from one nanosecond earlier so a message
+            // stamped exactly at `since` is included, as it is for Partoo.
+            let just_before = Timestamp::from_unix_nanos(since.unix_nanos() - 1).unwrap_or(*since);
+            query = query.date_from(just_before);
         }
         if let Some(cursor) = cursor {
             query = query.page_token(cursor);
