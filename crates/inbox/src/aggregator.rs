@@ -143,6 +143,7 @@ struct Shared {
     progress: Option<ProgressFn>,
     max_pages: Option<usize>,
     max_rate_limited: u32,
+    max_transient: u32,
     buffer: usize,
 }
 
@@ -154,6 +155,7 @@ pub struct InboxBuilder {
     progress: Option<ProgressFn>,
     max_pages: Option<usize>,
     max_rate_limited: u32,
+    max_transient: u32,
     buffer: usize,
 }
 
@@ -203,6 +205,15 @@ impl InboxBuilder {
         self
     }
 
+    /// How many times in a row one request may fail transiently (5xx, timeout, cut
+    /// connection) after the client's own retries before its conversation fails (default 3).
+    /// Each time the request waits a backoff and resumes from the same cursor, so a fault
+    /// costs time, not messages.
+    pub fn max_transient(mut self, times: u32) -> Self {
+        self.max_transient = times;
+        self
+    }
+
     /// Messages buffered between the fetchers and the consumer of [`Inbox::stream`]
     /// (default 1024). With the pages in flight, this bounds memory.
     pub fn buffer(mut self, messages: usize) -> Self {
@@ -228,6 +239,7 @@ impl InboxBuilder {
                 progress: self.progress,
                 max_pages: self.max_pages,
                 max_rate_limited: self.max_rate_limited,
+                max_transient: self.max_transient,
                 buffer: self.buffer,
             }),
         }
@@ -269,6 +281,7 @@ impl Inbox {
             progress: None,
             max_pages: Some(10_000),
             max_rate_limited: 10,
+            max_transient: 3,
             buffer: 1024,
         }
     }
@@ -580,7 +593,8 @@ async fn fetch_conversation(
     report(&shared, &counters);
 }
 
-/// Sends one request within the bounds; a 429 pauses the source and tries again.
+/// Sends one request within the bounds; a 429 pauses the source and tries again, a transient
+/// failure waits a backoff and tries again, each a bounded number of times in a row.
 async fn request<T, F, Fut>(
     shared: &Shared,
     source: &Source,
@@ -591,7 +605,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SourceError>>,
 {
-    let mut limited = 0u32;
+    let (mut limited, mut transient) = (0u32, 0u32);
     loop {
         source.limiter.ready().await;
         let result = {
@@ -599,21 +613,27 @@ where
             requests.fetch_add(1, Ordering::Relaxed);
             call().await
         };
-        match result {
-            Err(e) if limited < shared.max_rate_limited => {
-                let SourceErrorKind::RateLimited { retry_after } = e.kind() else {
-                    return Err(e);
-                };
+        let error = match result {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let name = source.source.name();
+        match error.kind() {
+            SourceErrorKind::RateLimited { retry_after } if limited < shared.max_rate_limited => {
                 limited += 1;
                 let wait = retry_after.unwrap_or_else(|| Duration::from_secs(1 << limited.min(6)));
-                tracing::warn!(
-                    source = source.source.name(),
-                    wait_ms = wait.as_millis() as u64,
-                    "rate limited: pausing the source"
-                );
+                let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                tracing::warn!(source = name, wait_ms, %error, "rate limited: pausing the source");
                 source.limiter.pause(wait).await;
             }
-            other => return other,
+            SourceErrorKind::Transient if transient < shared.max_transient => {
+                transient += 1;
+                let wait = Duration::from_millis(250 << transient.min(6));
+                let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                tracing::warn!(source = name, wait_ms, %error, "transient failure: trying the page again");
+                tokio::time::sleep(wait).await;
+            }
+            _ => return Err(error),
         }
     }
 }

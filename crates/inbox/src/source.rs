@@ -78,6 +78,9 @@ pub enum SourceErrorKind {
         /// How long it asked us to wait, if it said.
         retry_after: Option<Duration>,
     },
+    /// A failure that may pass (a 5xx other than 501, a timeout, a cut connection), after
+    /// the client's own retries.
+    Transient,
     /// Anything else.
     Other,
 }
@@ -152,6 +155,7 @@ where
             inbox_http::Error::RateLimited { retry_after, .. } => SourceErrorKind::RateLimited {
                 retry_after: *retry_after,
             },
+            e if e.is_transient() => SourceErrorKind::Transient,
             _ => SourceErrorKind::Other,
         };
         SourceError::new(kind, e)
