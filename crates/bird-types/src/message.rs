@@ -124,6 +124,12 @@ inbox_wire::wire_struct! {
 }
 
 impl Message {
+    /// Decodes one message (e.g. a line of JSON Lines, or a webhook's payload). The error
+    /// names the JSON path of the problem.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, crate::DecodeError> {
+        inbox_wire::from_slice(bytes)
+    }
+
     /// The body, when there is one (neither absent nor `null`).
     pub fn body(&self) -> Option<&Body> {
         self.body.as_ref().and_then(Option::as_ref)

@@ -278,6 +278,14 @@ inbox_wire::wire_struct! {
     }
 }
 
+impl Message {
+    /// Decodes one message (e.g. a line of JSON Lines, or a webhook's `message`). The error
+    /// names the JSON path of the problem.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
+        inbox_wire::from_slice(bytes)
+    }
+}
+
 impl MessagesPage {
     /// Decodes a page from a response body.
     ///

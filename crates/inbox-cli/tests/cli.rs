@@ -1,0 +1,378 @@
+//! The `inbox` binary end to end, against the emulator on loopback.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use inbox_emulator::{Config, Dataset, Emulator, Faults};
+use serde_json::Value;
+
+/// Runs `inbox args…` with `env` (and nothing of the caller's provider variables).
+async fn inbox(args: &[&str], env: &[(&str, String)], stdin: Option<Vec<u8>>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inbox"));
+    cmd.args(args)
+        .env_remove("PARTOO_API_KEY")
+        .env_remove("BIRD_ACCESS_KEY")
+        .env_remove("BIRD_WORKSPACE_ID")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(&input).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn small(faults: Faults) -> Config {
+    Config {
+        dataset: Dataset::Synthetic {
+            partoo_conversations: 5,
+            bird_conversations: 5,
+            messages_per_conversation: 3..=140,
+        },
+        faults,
+        ..Config::default()
+    }
+}
+
+/// The environment and flags that point `inbox` at an emulator.
+fn connection(emulator: &Emulator) -> (Vec<(&'static str, String)>, Vec<String>) {
+    let c = emulator.config();
+    let env = vec![
+        ("PARTOO_API_KEY", c.partoo_key.clone()),
+        ("BIRD_ACCESS_KEY", c.bird_key.clone()),
+        ("BIRD_WORKSPACE_ID", c.bird_workspace.clone()),
+    ];
+    let flags = vec![
+        "--partoo-url".into(),
+        emulator.partoo_base_url(),
+        "--bird-url".into(),
+        emulator.bird_base_url(),
+    ];
+    (env, flags)
+}
+
+fn jsonl(out: &[u8]) -> Vec<Value> {
+    text(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_prints_the_whole_merged_timeline_and_a_summary() {
+    // The demo's own emulator is the default dataset at seed 7 with 12 conversations each.
+    let reference = Emulator::start(Config::default()).await.unwrap();
+    let total = reference.message_count();
+    reference.shutdown().await;
+    let out = inbox(&["demo", "--latency-ms", "0"], &[], None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("TIME (UTC)"), "{stdout}");
+    assert!(stdout.contains(&format!("messages: {total} (")), "{stdout}");
+    assert!(stdout.contains("conversations: 24 (0 failed)"), "{stdout}");
+    assert!(
+        stdout.contains("by kind: ") && stdout.contains("text "),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("20")).count(),
+        total
+    );
+
+    let out = inbox(
+        &["demo", "--latency-ms", "0", "--format", "jsonl", "--quiet"],
+        &[],
+        None,
+    )
+    .await;
+    assert!(out.status.success());
+    let messages = jsonl(&out.stdout);
+    assert_eq!(messages.len(), total);
+    let stamps: Vec<&str> = messages
+        .iter()
+        .map(|m| m["timestamp"].as_str().unwrap())
+        .collect();
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "sorted by time");
+    assert!(
+        text(&out.stderr).is_empty(),
+        "--quiet: {}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conversations_lists_both_providers() {
+    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
+    let (env, flags) = connection(&emulator);
+    let mut args = vec!["conversations", "--format", "jsonl"];
+    args.extend(flags.iter().map(String::as_str));
+    let out = inbox(&args, &env, None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = jsonl(&out.stdout);
+    let partoo: HashSet<String> = emulator
+        .partoo_conversation_ids()
+        .iter()
+        .map(i64::to_string)
+        .collect();
+    let bird: HashSet<String> = emulator.bird_conversation_ids().into_iter().collect();
+    let got = |p: &str| {
+        rows.iter()
+            .filter(|r| r["provider"] == p)
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect::<HashSet<_>>()
+    };
+    assert_eq!(got("partoo"), partoo);
+    assert_eq!(got("bird"), bird);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_one_conversation_of_each_in_jsonl() {
+    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
+    let (env, flags) = connection(&emulator);
+    let p = emulator.partoo_conversation_ids()[0].to_string();
+    let b = emulator.bird_conversation_ids()[0].clone();
+    let mut args = vec![
+        "fetch",
+        "--partoo-conversation",
+        &p,
+        "--bird-conversation",
+        &b,
+        "--format",
+        "jsonl",
+        "--quiet",
+    ];
+    args.extend(flags.iter().map(String::as_str));
+    let out = inbox(&args, &env, None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let messages = jsonl(&out.stdout);
+    assert!(!messages.is_empty());
+    for m in &messages {
+        let conversation = m["conversation_id"].as_str().unwrap();
+        assert!(conversation == p || conversation == b, "{m}");
+        assert!(m["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(!m["text"].as_str().unwrap().is_empty());
+    }
+    assert!(
+        messages.iter().any(|m| m["provider"] == "partoo")
+            && messages.iter().any(|m| m["provider"] == "bird")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_under_injected_faults_delivers_every_message_exactly_once() {
+    let faults = Faults {
+        rate_limited: 0.05,
+        retry_after_secs: 0,
+        server_error: 0.10,
+        cut_body: 0.02,
+        drop_connection: 0.02,
+        ..Faults::default()
+    };
+    let emulator = Emulator::start(small(faults)).await.unwrap();
+    let (env, flags) = connection(&emulator);
+    let mut args = vec!["fetch", "--all", "--format", "jsonl", "--quiet"];
+    args.extend(flags.iter().map(String::as_str));
+    let out = inbox(&args, &env, None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let messages = jsonl(&out.stdout);
+    let ids: HashSet<(String, String)> = messages
+        .iter()
+        .map(|m| {
+            (
+                m["provider"].as_str().unwrap().to_owned(),
+                m["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(ids.len(), messages.len(), "no duplicates");
+    assert_eq!(messages.len(), emulator.message_count(), "nothing lost");
+    assert!(
+        emulator.stats().faults > 0,
+        "faults were injected: {:?}",
+        emulator.stats()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conversation_whose_cursor_repeats_is_reported_and_the_rest_complete() {
+    async fn fetch_all(emulator: &Emulator) -> Output {
+        let (env, flags) = connection(emulator);
+        let mut args = vec!["fetch", "--all", "--format", "jsonl", "--quiet"];
+        args.extend(flags.iter().map(String::as_str));
+        inbox(&args, &env, None).await
+    }
+    let ids_outside = |out: &Output, looping: &str| -> HashSet<String> {
+        jsonl(&out.stdout)
+            .iter()
+            .filter(|m| m["conversation_id"] != looping)
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let baseline = Emulator::start(small(Faults::default())).await.unwrap();
+    let looping = baseline.partoo_conversation_ids()[0].to_string();
+    let before = fetch_all(&baseline).await;
+    assert!(before.status.success(), "{}", text(&before.stderr));
+
+    let config = Config {
+        looping_conversations: vec![looping.clone()],
+        ..small(Faults::default())
+    };
+    let emulator = Emulator::start(config).await.unwrap();
+    let out = fetch_all(&emulator).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("partoo conversation {looping}: pagination loop")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one failure, one line: {stderr}");
+    let rest = ids_outside(&out, &looping);
+    assert!(!rest.is_empty());
+    assert_eq!(
+        rest,
+        ids_outside(&before, &looping),
+        "every other conversation complete"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn normalize_a_page_and_json_lines_with_a_bad_line() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let page = fixtures.join("partoo/messages-page-1.json");
+    let want = serde_json::from_slice::<Value>(&std::fs::read(&page).unwrap()).unwrap()["messages"]
+        .as_array()
+        .unwrap()
+        .len();
+    let out = inbox(
+        &["normalize", "--provider", "partoo", page.to_str().unwrap()],
+        &[],
+        None,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = jsonl(&out.stdout);
+    assert_eq!(lines.len(), want);
+    assert!(lines.iter().all(|m| m["provider"] == "partoo"));
+
+    let bird_page: Value =
+        serde_json::from_slice(&std::fs::read(fixtures.join("bird/messages/page-1.json")).unwrap())
+            .unwrap();
+    let wire = bird_page["results"].as_array().unwrap();
+    let mut input = String::new();
+    for (i, m) in wire.iter().enumerate() {
+        input.push_str(&m.to_string());
+        input.push('\n');
+        if i == 0 {
+            input.push_str("{\"not\": \"a message\"}\n");
+        }
+    }
+    let out = inbox(
+        &["normalize", "--provider", "bird", "-"],
+        &[],
+        Some(input.into_bytes()),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 2: not a Bird message"), "{stderr}");
+    let lines = jsonl(&out.stdout);
+    let ids: Vec<&str> = lines.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let want: Vec<&str> = wire.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, want, "every other message, in input order");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_command_lines_exit_2_with_one_line() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["fetch", "--nope"], "--nope"),
+        (&["fetch", "--partoo-conversation", "abc"], "abc"),
+        (
+            &["fetch", "--all", "--since", "yesterday"],
+            "invalid timestamp",
+        ),
+        (
+            &["fetch", "--partoo-conversation", "1"],
+            "missing PARTOO_API_KEY",
+        ),
+        (
+            &["fetch", "--bird-conversation", "x"],
+            "missing BIRD_ACCESS_KEY",
+        ),
+        (&["fetch", "--all"], "no credentials"),
+    ];
+    for (args, needle) in cases {
+        let out = inbox(args, &[], None).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let out = inbox(
+        &["fetch", "--bird-conversation", "x"],
+        &[("BIRD_ACCESS_KEY", "k".into())],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "inbox: missing BIRD_WORKSPACE_ID: set it or pass --bird-workspace"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_on_every_command_and_no_key_ever_printed() {
+    for command in ["demo", "conversations", "fetch", "normalize"] {
+        let out = inbox(&[command, "--help"], &[], None).await;
+        assert!(out.status.success(), "{command}");
+        assert!(text(&out.stdout).contains("Usage: inbox"), "{command}");
+    }
+    let secret = "sk-live-DO-NOT-PRINT";
+    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
+    let mut args = vec![
+        "fetch",
+        "--all",
+        "--provider",
+        "partoo",
+        "--partoo-key",
+        secret,
+        "--partoo-url",
+    ];
+    let url = emulator.partoo_base_url();
+    args.push(&url);
+    let out = inbox(&args, &[], None).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a wrong key fails discovery: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("unauthorized (401)"),
+        "{}",
+        text(&out.stderr)
+    );
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(!text(stream).contains(secret));
+    }
+}
