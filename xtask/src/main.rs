@@ -20,6 +20,8 @@ commands:
                        --accept writes changed insta snapshots instead of failing on them.
   fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
                        nothing and fail naming each stale, missing or unexpected file.
+  fuzz [--cases N]     the hostile-input property tests (decoders, normalizer, the CLI's
+                       normalize path) in release with N cases each (default 100000).
 ";
 
 fn main() -> ExitCode {
@@ -30,6 +32,8 @@ fn main() -> ExitCode {
         ["test", "--accept"] => test(true),
         ["fixtures"] => fixtures::write(&root()),
         ["fixtures", "--check"] => fixtures::check(&root()),
+        ["fuzz"] => fuzz("100000"),
+        ["fuzz", "--cases", n] if n.parse::<u32>().is_ok_and(|n| n > 0) => fuzz(n),
         [] | ["help" | "--help" | "-h"] => {
             print!("{HELP}");
             Ok(())
@@ -98,6 +102,30 @@ fn test(accept: bool) -> Result<(), String> {
     fixtures::check(&root()).map_err(|e| format!("step `fixtures` failed: {e}"))?;
 
     spec_check()
+}
+
+/// The property tests that feed hostile input to every decoding path, with many cases.
+/// Stable Rust has no coverage-guided fuzzer built in; proptest's generators (arbitrary JSON,
+/// mutated fixtures, truncated and bit-flipped bytes) run here at scale instead.
+fn fuzz(cases: &str) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "--release",
+        "--locked",
+        "-p",
+        "inbox-normalize",
+        "--test",
+        "hostile",
+        "-p",
+        "inbox-cli",
+        "hostile",
+    ])
+    .env("PROPTEST_CASES", cases);
+    step(
+        &format!("fuzz: hostile input, {cases} cases per property"),
+        cmd,
+    )
 }
 
 /// Validates `fixtures/` against the providers' published OpenAPI schemas with the shared

@@ -3,6 +3,8 @@
 // Helpers outside `#[test]` functions unwrap test-local values too.
 #![allow(clippy::unwrap_used)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use inbox_http::{Config, Error, RetryPolicy, Secret, Transport, TransportKind, parse_base_url};
@@ -384,4 +386,116 @@ async fn the_key_never_prints() {
     ] {
         assert!(!text.contains(KEY), "key leaked: {text}");
     }
+}
+
+/// A raw server that runs `behave` on every connection, counting them.
+async fn raw_server<F, Fut>(behave: F) -> (std::net::SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(behave(socket));
+        }
+    });
+    (addr, accepted)
+}
+
+fn impatient(addr: std::net::SocketAddr) -> Transport {
+    let mut config = Config::new(parse_base_url(&format!("http://{addr}/v2")).unwrap());
+    config.timeout = Some(Duration::from_millis(300));
+    config.retry = RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    };
+    Transport::new::<Body>(
+        config,
+        HeaderName::from_static("x-apikey"),
+        "",
+        &Secret::new(KEY),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_ends_in_a_timeout_after_bounded_attempts() {
+    use tokio::io::AsyncReadExt;
+    let (addr, accepted) = raw_server(|mut socket| async move {
+        let mut buf = [0u8; 4096];
+        let _ = socket.read(&mut buf).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let err = get(&impatient(addr)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "ends by itself: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "one request per allowed attempt"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_trickles_bytes_is_cut_off_by_the_request_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (addr, accepted) = raw_server(|mut socket| async move {
+        let mut buf = [0u8; 4096];
+        let _ = socket.read(&mut buf).await;
+        let head =
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n[";
+        if socket.write_all(head).await.is_err() {
+            return;
+        }
+        for _ in 0..10_000 {
+            if socket.write_all(b"1,").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let err = get(&impatient(addr)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "ends by itself: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "one request per allowed attempt"
+    );
 }

@@ -1,7 +1,5 @@
 //! The aggregator against wiremock servers for both providers at once.
 
-#![allow(clippy::unwrap_used)]
-
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -510,6 +508,10 @@ async fn a_429_slows_its_source_down_without_failing_it() {
 #[tokio::test(start_paused = true)]
 async fn since_filters_both_and_stops_newest_first_partoo_paging() {
     let (p, b) = (server().await, server().await);
+    // Bird reads `dateFrom` as "created after": the source asks from just before `since`, so
+    // a message stamped exactly at `since` is kept, as for Partoo.
+    let mut exactly_at_since = bird_message("b1-1", "b1", 4);
+    exactly_at_since["createdAt"] = json!("2024-05-01T10:04:00.000Z");
     // Newest first: page 1 holds 10:09 and 10:05; `since` is 10:04, so page 2 (10:03, 10:01)
     // is still needed, but page 3 is not.
     mount_partoo(
@@ -543,11 +545,11 @@ async fn since_filters_both_and_stops_newest_first_partoo_paging() {
     )
     .await;
     Mock::given(path(format!("/workspaces/{WS}/conversations/b1/messages")))
-        .and(query_param("dateFrom", "2024-05-01T10:04:00Z"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(bird_page(vec![bird_message("b1-2", "b1", 6)], None)),
-        )
+        .and(query_param("dateFrom", "2024-05-01T10:03:59.999999999Z"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bird_page(
+            vec![exactly_at_since, bird_message("b1-2", "b1", 6)],
+            None,
+        )))
         .expect(1)
         .mount(&b)
         .await;
@@ -565,7 +567,7 @@ async fn since_filters_both_and_stops_newest_first_partoo_paging() {
         .await;
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
-    assert_eq!(ids, ["13", "b1-2", "14"]);
+    assert_eq!(ids, ["b1-1", "13", "b1-2", "14"]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -647,4 +649,76 @@ async fn the_stream_holds_no_more_than_the_pages_in_flight() {
     // conversation once each.
     let rest = stream.count().await;
     assert_eq!(rest + 1, 20 * 100);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transient_failure_after_the_client_retries_resumes_the_page() {
+    let (p, b) = (server().await, server().await);
+    mount_partoo(
+        &p,
+        1,
+        None,
+        partoo_page(vec![partoo_message(11, 1, 1)], Some("p1")),
+        1,
+    )
+    .await;
+    Mock::given(path("/v2/messages"))
+        .and(query_param("cursor", "p1"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .expect(2)
+        .mount(&p)
+        .await;
+    mount_partoo(
+        &p,
+        1,
+        Some("p1"),
+        partoo_page(vec![partoo_message(12, 1, 2)], None),
+        1,
+    )
+    .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .build();
+    let timeline = inbox
+        .timeline(vec![Target::conversation(
+            "partoo",
+            ConversationId::Partoo(1),
+        )])
+        .await;
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(
+        ids,
+        ["11", "12"],
+        "resumed from the same cursor, nothing lost or repeated"
+    );
+
+    // Past the bound, the conversation fails with the last error; the others are unaffected.
+    let (p, b) = (server().await, server().await);
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(2)
+        .mount(&p)
+        .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .max_transient(1)
+        .build();
+    let timeline = inbox
+        .timeline(vec![Target::conversation(
+            "partoo",
+            ConversationId::Partoo(1),
+        )])
+        .await;
+    assert!(
+        timeline.failures[0]
+            .to_string()
+            .contains("server error (502)"),
+        "{}",
+        timeline.failures[0]
+    );
 }
