@@ -53,7 +53,7 @@ use inbox_http::reqwest::header::AUTHORIZATION;
 use inbox_http::{Config, Transport, pages};
 
 pub use bird_types::*;
-pub use inbox_http::{ApiError, RetryPolicy, Secret, TransportKind, reqwest};
+pub use inbox_http::{ApiError, Body, RetryPolicy, Secret, TransportKind, reqwest};
 
 /// Bird production: `https://api.bird.com`.
 pub const PRODUCTION_URL: &str = "https://api.bird.com";
@@ -136,6 +136,19 @@ impl Client {
         conversation_id: &str,
         query: &ListMessagesQuery,
     ) -> Result<MessagesPage, Error> {
+        self.list_messages_body(conversation_id, query)
+            .await?
+            .decode()
+    }
+
+    /// The same request, the body not yet decoded: decode it with [`Body::decode`] into a
+    /// [`MessagesPage`]. For callers that bound requests in flight and decode outside that
+    /// bound.
+    pub async fn list_messages_body(
+        &self,
+        conversation_id: &str,
+        query: &ListMessagesQuery,
+    ) -> Result<Body, Error> {
         if conversation_id.is_empty() {
             return Err(Error::InvalidArgument(
                 "the conversation id is empty".into(),
@@ -148,7 +161,7 @@ impl Client {
             conversation_id,
             "messages",
         ];
-        self.transport.get_json(&segments, &query.to_pairs()).await
+        self.transport.get(&segments, &query.to_pairs()).await
     }
 
     /// `GET /workspaces/{workspaceId}/conversations`: one page of conversations.

@@ -47,4 +47,23 @@ impl MessagesPage {
     pub fn next_page(&self) -> Option<&str> {
         self.next_page_token.as_deref().filter(|t| !t.is_empty())
     }
+
+    /// The `nextPageToken` of a page body, read without decoding its messages (they are
+    /// only scanned over): a pager can ask for the next page before decoding this one.
+    /// `None` on the last page (absent or empty).
+    ///
+    /// ```
+    /// let body = br#"{"results": [{"id": "m1"}], "nextPageToken": "t2"}"#;
+    /// assert_eq!(bird_types::MessagesPage::peek_next_page_token(body)?.as_deref(), Some("t2"));
+    /// # Ok::<(), bird_types::DecodeError>(())
+    /// ```
+    pub fn peek_next_page_token(bytes: &[u8]) -> Result<Option<String>, DecodeError> {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            #[serde(default, rename = "nextPageToken")]
+            next_page_token: Option<String>,
+        }
+        let envelope: Envelope = inbox_wire::from_slice(bytes)?;
+        Ok(envelope.next_page_token.filter(|t| !t.is_empty()))
+    }
 }

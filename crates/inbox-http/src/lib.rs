@@ -28,7 +28,7 @@ mod secret;
 mod transport;
 
 pub use error::{ApiError, Error, SNIPPET_BYTES, TransportKind, snippet};
-pub use pagination::{PagingError, in_order, items, pages};
+pub use pagination::{CursorGuard, PagingError, in_order, items, pages};
 pub use retry::{RetryPolicy, retry_after};
 pub use secret::Secret;
 pub use transport::{Body, Config, Transport, check_base_url, parse_base_url};

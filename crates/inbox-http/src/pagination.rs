@@ -57,36 +57,69 @@ where
         fetch: F,
         /// `None` once the last page was seen; `Some(cursor)` for the next request.
         next: Option<Option<String>>,
-        seen: HashSet<u64>,
-        pages: usize,
+        guard: CursorGuard,
     }
     let state = State {
         fetch,
         next: Some(None),
-        seen: HashSet::new(),
-        pages: 0,
+        guard: CursorGuard::new(max_pages),
     };
     try_unfold(state, move |mut state: State<F>| async move {
         let Some(cursor) = state.next.take() else {
             return Ok(None);
         };
         if let Some(cursor) = &cursor {
-            if max_pages.is_some_and(|max| state.pages >= max) {
-                return Err(PagingError::Cap { pages: state.pages }.into());
-            }
-            if !state.seen.insert(fingerprint(cursor)) {
-                return Err(PagingError::Loop {
-                    cursor: excerpt(cursor),
-                    pages: state.pages,
-                }
-                .into());
-            }
+            state.guard.follow(cursor)?;
         }
         let (page, next) = (state.fetch)(cursor).await?;
-        state.pages += 1;
+        state.guard.fetched();
         state.next = next.filter(|c| !c.is_empty()).map(Some);
         Ok::<_, E>(Some((page, state)))
     })
+}
+
+/// The cursors of one walk: refuses a cursor it has already followed (a loop) and a page past
+/// the cap. [`pages`] uses it; so can any other pager.
+#[derive(Debug, Clone)]
+pub struct CursorGuard {
+    seen: HashSet<u64>,
+    pages: usize,
+    max_pages: Option<usize>,
+}
+
+impl CursorGuard {
+    /// A walk of at most `max_pages` pages (`None`: no cap).
+    pub fn new(max_pages: Option<usize>) -> Self {
+        Self {
+            seen: HashSet::new(),
+            pages: 0,
+            max_pages,
+        }
+    }
+
+    /// Records that one more page was fetched.
+    pub fn fetched(&mut self) {
+        self.pages += 1;
+    }
+
+    /// Pages fetched so far.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Checks that `cursor` may be followed, and remembers it.
+    pub fn follow(&mut self, cursor: &str) -> Result<(), PagingError> {
+        if self.max_pages.is_some_and(|max| self.pages >= max) {
+            return Err(PagingError::Cap { pages: self.pages });
+        }
+        if !self.seen.insert(fingerprint(cursor)) {
+            return Err(PagingError::Loop {
+                cursor: excerpt(cursor),
+                pages: self.pages,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The items of a page in the order the server sent them: decoded ones as `Ok`, rejected

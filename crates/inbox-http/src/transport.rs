@@ -93,6 +93,23 @@ pub struct Body {
     pub bytes: Vec<u8>,
 }
 
+impl Body {
+    /// Decodes the body as `T` (see [`inbox_wire::from_slice`]); a body that does not decode
+    /// is an [`Error::InvalidResponse`] naming the status, content type and JSON path.
+    ///
+    /// Separate from fetching so a caller can bound the requests in flight without holding
+    /// a slot while it decodes.
+    pub fn decode<T: DeserializeOwned, B>(&self) -> Result<T, Error<B>> {
+        inbox_wire::from_slice(&self.bytes).map_err(|e| Error::InvalidResponse {
+            status: self.status,
+            content_type: self.content_type.clone(),
+            path: e.path,
+            message: e.message,
+            snippet: snippet(&self.bytes),
+        })
+    }
+}
+
 /// Sends authenticated GET requests for one provider, with retries.
 #[derive(Debug, Clone)]
 pub struct Transport {
@@ -179,13 +196,7 @@ impl Transport {
         B: DeserializeOwned + std::fmt::Display,
     {
         let body = self.get(segments, query).await?;
-        inbox_wire::from_slice(&body.bytes).map_err(|e| Error::InvalidResponse {
-            status: body.status,
-            content_type: body.content_type,
-            path: e.path,
-            message: e.message,
-            snippet: snippet(&body.bytes),
-        })
+        body.decode()
     }
 
     /// GETs `segments` with `query`, retrying as the policy allows.

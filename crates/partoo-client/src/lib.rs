@@ -35,7 +35,7 @@ use inbox_http::reqwest::Url;
 use inbox_http::reqwest::header::HeaderName;
 use inbox_http::{Config, Transport, pages};
 
-pub use inbox_http::{ApiError, RetryPolicy, Secret, TransportKind, reqwest};
+pub use inbox_http::{ApiError, Body, RetryPolicy, Secret, TransportKind, reqwest};
 pub use partoo_types::*;
 
 /// Partoo production: `https://api.partoo.co/v2`.
@@ -101,9 +101,14 @@ impl Client {
 
     /// `GET /messages`: one page of a conversation's messages.
     pub async fn list_messages(&self, query: &ListMessagesQuery) -> Result<MessagesPage, Error> {
-        self.transport
-            .get_json(&["messages"], &query.to_pairs())
-            .await
+        self.list_messages_body(query).await?.decode()
+    }
+
+    /// `GET /messages`, the body not yet decoded: decode it with [`Body::decode`] into a
+    /// [`MessagesPage`]. For callers that bound requests in flight and decode outside that
+    /// bound.
+    pub async fn list_messages_body(&self, query: &ListMessagesQuery) -> Result<Body, Error> {
+        self.transport.get(&["messages"], &query.to_pairs()).await
     }
 
     /// `GET /conversations`: one page of conversations.

@@ -296,6 +296,25 @@ impl MessagesPage {
         inbox_wire::from_slice(bytes)
     }
 
+    /// The `next_cursor` of a page body, read without decoding its messages (they are only
+    /// scanned over): a pager can ask for the next page before decoding this one. `None` on
+    /// the last page (`null`, absent or empty).
+    ///
+    /// ```
+    /// let body = br#"{"messages": [{"id": 1}], "count": 2, "next_cursor": "abc"}"#;
+    /// assert_eq!(partoo_types::MessagesPage::peek_next_cursor(body)?.as_deref(), Some("abc"));
+    /// # Ok::<(), partoo_types::DecodeError>(())
+    /// ```
+    pub fn peek_next_cursor(bytes: &[u8]) -> Result<Option<String>, DecodeError> {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            #[serde(default)]
+            next_cursor: Option<String>,
+        }
+        let envelope: Envelope = inbox_wire::from_slice(bytes)?;
+        Ok(envelope.next_cursor.filter(|c| !c.is_empty()))
+    }
+
     /// Whether this is the last page (no `next_cursor`).
     pub fn is_last(&self) -> bool {
         self.next_cursor.is_none()
