@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::Rejected;
 use crate::limiter::Limiter;
-use crate::source::{MessageSource, Page, SourceError, SourceErrorKind};
+use crate::source::{Body, MessageSource, SourceError, SourceErrorKind};
 
 /// What to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -131,6 +131,12 @@ pub struct Timeline {
 
 type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// What the stream yields.
+type Item = Result<Message, Failure>;
+
+/// What fetchers send: the items of one page, or one failure.
+type Batch = Vec<Item>;
+
 struct Source {
     source: Arc<dyn MessageSource>,
     limiter: Limiter,
@@ -139,6 +145,9 @@ struct Source {
 struct Shared {
     sources: HashMap<String, Source>,
     global: Arc<Semaphore>,
+    /// Pages decoded at once: one per core. More would only add threads (and their memory)
+    /// to the blocking pool without decoding any faster.
+    decoders: Arc<Semaphore>,
     since: Option<Timestamp>,
     progress: Option<ProgressFn>,
     max_pages: Option<usize>,
@@ -214,10 +223,10 @@ impl InboxBuilder {
         self
     }
 
-    /// Messages buffered between the fetchers and the consumer of [`Inbox::stream`]
-    /// (default 1024). With the pages in flight, this bounds memory.
-    pub fn buffer(mut self, messages: usize) -> Self {
-        self.buffer = messages.max(1);
+    /// Pages of messages buffered between the fetchers and the consumer of
+    /// [`Inbox::stream`] (default 8). With the pages in flight, this bounds memory.
+    pub fn buffer(mut self, pages: usize) -> Self {
+        self.buffer = pages.max(1);
         self
     }
 
@@ -235,6 +244,9 @@ impl InboxBuilder {
             shared: Arc::new(Shared {
                 sources,
                 global: Arc::new(Semaphore::new(self.concurrency)),
+                decoders: Arc::new(Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+                )),
                 since: self.since,
                 progress: self.progress,
                 max_pages: self.max_pages,
@@ -282,7 +294,7 @@ impl Inbox {
             max_pages: Some(10_000),
             max_rate_limited: 10,
             max_transient: 3,
-            buffer: 1024,
+            buffer: 8,
         }
     }
 
@@ -322,8 +334,15 @@ impl Inbox {
         counters: Arc<Counters>,
     ) -> impl Stream<Item = Result<Message, Failure>> + Send + 'static {
         let start = Some((self.shared.clone(), targets, counters));
-        futures_util::stream::unfold((start, None), |(start, rx)| async move {
-            let mut rx: mpsc::Receiver<Result<Message, Failure>> = match rx {
+        // Fetchers send a page's worth at a time: one channel operation per page, not per
+        // message. The stream hands the items out one by one.
+        let state: (
+            Option<_>,
+            Option<mpsc::Receiver<Batch>>,
+            std::vec::IntoIter<Item>,
+        ) = (start, None, Vec::new().into_iter());
+        futures_util::stream::unfold(state, |(start, rx, mut batch)| async move {
+            let mut rx = match rx {
                 Some(rx) => rx,
                 None => {
                     let (shared, targets, counters) = start?;
@@ -332,8 +351,12 @@ impl Inbox {
                     rx
                 }
             };
-            let item = rx.recv().await?;
-            Some((item, (None, Some(rx))))
+            loop {
+                if let Some(item) = batch.next() {
+                    return Some((item, (None, Some(rx), batch)));
+                }
+                batch = rx.recv().await?.into_iter();
+            }
         })
     }
 
@@ -391,7 +414,7 @@ async fn drive(
     shared: Arc<Shared>,
     targets: Vec<Target>,
     counters: Arc<Counters>,
-    tx: mpsc::Sender<Result<Message, Failure>>,
+    tx: mpsc::Sender<Batch>,
 ) {
     let mut wanted: Vec<(String, ConversationId)> = Vec::new();
     let mut seen = HashSet::new();
@@ -416,7 +439,7 @@ async fn drive(
                     conversation: Some(id),
                     kind: FailureKind::UnknownSource,
                 };
-                if tx.send(Err(failure)).await.is_err() {
+                if tx.send(vec![Err(failure)]).await.is_err() {
                     return;
                 }
             }
@@ -426,7 +449,7 @@ async fn drive(
                     conversation: None,
                     kind: FailureKind::UnknownSource,
                 };
-                if tx.send(Err(failure)).await.is_err() {
+                if tx.send(vec![Err(failure)]).await.is_err() {
                     return;
                 }
             }
@@ -442,7 +465,7 @@ async fn drive(
             }
         }
         if let Some(failure) = failure {
-            if tx.send(Err(failure)).await.is_err() {
+            if tx.send(vec![Err(failure)]).await.is_err() {
                 return;
             }
         }
@@ -450,18 +473,60 @@ async fn drive(
     counters.total.store(wanted.len(), Ordering::Relaxed);
     report(&shared, &counters);
 
-    let mut fetches = JoinSet::new();
+    // One dispatcher per source starts its conversations as slots free up, so the tasks
+    // alive at once are bounded by the sources' limits, not by how many conversations there
+    // are.
+    let mut per_source: HashMap<String, Vec<ConversationId>> = HashMap::new();
     for (source, id) in wanted {
-        fetches.spawn(fetch_conversation(
+        per_source.entry(source).or_default().push(id);
+    }
+    let mut dispatchers = JoinSet::new();
+    for (source, ids) in per_source {
+        dispatchers.spawn(dispatch(
             shared.clone(),
             counters.clone(),
             source,
-            id,
+            ids,
             tx.clone(),
         ));
     }
     drop(tx);
-    while fetches.join_next().await.is_some() {}
+    while dispatchers.join_next().await.is_some() {}
+}
+
+/// Fetches `ids` of one source, as many at once as the source's slots allow.
+async fn dispatch(
+    shared: Arc<Shared>,
+    counters: Arc<Counters>,
+    name: String,
+    ids: Vec<ConversationId>,
+    tx: mpsc::Sender<Batch>,
+) {
+    let Some(source) = shared.sources.get(&name) else {
+        return;
+    };
+    let mut running = JoinSet::new();
+    for id in ids {
+        let Some(slot) = source.limiter.slot().await else {
+            break;
+        };
+        if tx.is_closed() {
+            break;
+        }
+        let conversation = fetch_conversation(
+            shared.clone(),
+            counters.clone(),
+            name.clone(),
+            id,
+            tx.clone(),
+        );
+        running.spawn(async move {
+            conversation.await;
+            drop(slot);
+        });
+        while running.try_join_next().is_some() {}
+    }
+    while running.join_next().await.is_some() {}
 }
 
 /// Lists every conversation of `source`; on error, those listed so far and the failure.
@@ -514,83 +579,156 @@ async fn fetch_conversation(
     counters: Arc<Counters>,
     name: String,
     id: ConversationId,
-    tx: mpsc::Sender<Result<Message, Failure>>,
+    tx: mpsc::Sender<Batch>,
 ) {
     let Some(source) = shared.sources.get(&name) else {
-        return;
-    };
-    let Some(_slot) = source.limiter.slot().await else {
         return;
     };
     if tx.is_closed() {
         return;
     }
     let since = shared.since;
-    let (shared_ref, id_ref) = (&*shared, &id);
-    let pages = inbox_http::pages(shared.max_pages, |cursor: Option<String>| {
-        let counters = counters.clone();
-        async move {
-            let call = || {
-                source
-                    .source
-                    .messages_page(id_ref, since.as_ref(), cursor.clone())
-            };
-            let page: Page<Message> = request(shared_ref, source, &counters.requests, call).await?;
-            let next = page.next.clone();
-            Ok::<_, SourceError>((page, next))
-        }
-    });
-    futures_util::pin_mut!(pages);
+    // The fetcher pages on its own task and hands over each body the moment the next request
+    // is sent, so decoding never delays a request; the one-slot channel keeps at most one
+    // page waiting here besides the one being decoded and the one in flight.
+    let (bodies, mut received) = mpsc::channel(1);
+    let _fetcher = AbortOnDrop(tokio::spawn(fetch_pages(
+        shared.clone(),
+        counters.clone(),
+        name.clone(),
+        id.clone(),
+        bodies,
+    )));
     // Duplicates come from pages shifting while a conversation receives messages: remember
     // this conversation's ids only, and only while it is being fetched.
     let mut delivered: HashSet<MessageId> = HashSet::new();
-    let mut failed = false;
-    while let Some(page) = pages.next().await {
-        if tx.is_closed() {
-            return;
-        }
-        match page {
-            Ok(page) => {
-                for message in page.items {
-                    if delivered.insert(message.id.clone()) {
-                        counters.messages.fetch_add(1, Ordering::Relaxed);
-                        if tx.send(Ok(message)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                for rejected in page.rejected {
-                    let kind = FailureKind::InvalidMessage(rejected);
-                    let failure = Failure {
-                        source: name.clone(),
-                        conversation: Some(id.clone()),
-                        kind,
-                    };
-                    if tx.send(Err(failure)).await.is_err() {
-                        return;
-                    }
-                }
-                report(&shared, &counters);
-            }
+    let mut failure: Option<SourceError> = None;
+    while let Some(body) = received.recv().await {
+        // Decoding is CPU work in one piece (a few hundred microseconds a page): on the
+        // blocking pool it cannot hold up the I/O tasks that send the next requests.
+        let decoder = source.source.clone();
+        let decoded = match body {
+            Ok(body) => match shared.decoders.clone().acquire_owned().await {
+                Ok(permit) => tokio::task::spawn_blocking(move || {
+                    let page = decoder.decode_messages(body, since.as_ref());
+                    drop(permit);
+                    page
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    Err(SourceError::new(
+                        SourceErrorKind::Other,
+                        format!("decoding stopped: {e}"),
+                    ))
+                }),
+                Err(_) => Err(SourceError::new(
+                    SourceErrorKind::Other,
+                    "the inbox is shutting down",
+                )),
+            },
+            Err(e) => Err(e),
+        };
+        let page = match decoded {
+            Ok(page) => page,
             Err(e) => {
-                failed = true;
-                let failure = Failure {
-                    source: name.clone(),
-                    conversation: Some(id.clone()),
-                    kind: FailureKind::Conversation(e),
-                };
-                if tx.send(Err(failure)).await.is_err() {
-                    return;
-                }
+                failure = Some(e);
                 break;
             }
+        };
+        let mut batch: Batch = Vec::with_capacity(page.items.len() + page.rejected.len());
+        for message in page.items {
+            if delivered.insert(message.id.clone()) {
+                batch.push(Ok(message));
+            }
         }
+        counters.messages.fetch_add(batch.len(), Ordering::Relaxed);
+        for rejected in page.rejected {
+            let kind = FailureKind::InvalidMessage(rejected);
+            batch.push(Err(Failure {
+                source: name.clone(),
+                conversation: Some(id.clone()),
+                kind,
+            }));
+        }
+        if !batch.is_empty() && tx.send(batch).await.is_err() {
+            return;
+        }
+        report(&shared, &counters);
     }
-    if failed {
+    if let Some(error) = failure {
         counters.failed.fetch_add(1, Ordering::Relaxed);
+        let kind = FailureKind::Conversation(error);
+        let failure = Failure {
+            source: name.clone(),
+            conversation: Some(id.clone()),
+            kind,
+        };
+        if tx.send(vec![Err(failure)]).await.is_err() {
+            return;
+        }
     }
     counters.done.fetch_add(1, Ordering::Relaxed);
     report(&shared, &counters);
+}
+
+/// Pages one conversation: fetch, read the next cursor from the envelope, hand the body over,
+/// fetch the next. Ends after the last page or the first error, which it hands over last.
+async fn fetch_pages(
+    shared: Arc<Shared>,
+    counters: Arc<Counters>,
+    name: String,
+    id: ConversationId,
+    bodies: mpsc::Sender<Result<Body, SourceError>>,
+) {
+    let Some(source) = shared.sources.get(&name) else {
+        return;
+    };
+    let since = shared.since;
+    let mut guard = inbox_http::CursorGuard::new(shared.max_pages);
+    let mut cursor = None;
+    loop {
+        let call = || {
+            source
+                .source
+                .fetch_messages(&id, since.as_ref(), cursor.clone())
+        };
+        let body = match request(&shared, source, &counters.requests, call).await {
+            Ok(body) => body,
+            Err(e) => {
+                let _ = bodies.send(Err(e)).await;
+                return;
+            }
+        };
+        guard.fetched();
+        let next = source.source.next_cursor(&body, since.as_ref());
+        // This page is delivered whatever comes next, so nothing already fetched is lost.
+        if bodies.send(Ok(body)).await.is_err() {
+            return;
+        }
+        match next.and_then(|next| match next {
+            Some(c) => guard
+                .follow(&c)
+                .map(|()| Some(c))
+                .map_err(SourceError::from),
+            None => Ok(None),
+        }) {
+            Ok(Some(next)) => cursor = Some(next),
+            Ok(None) => return,
+            Err(e) => {
+                let _ = bodies.send(Err(e)).await;
+                return;
+            }
+        }
+    }
+}
+
+/// A task that is cancelled when this is dropped (a consumer gone, a conversation failed).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Sends one request within the bounds; a 429 pauses the source and tries again, a transient

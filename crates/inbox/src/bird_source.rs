@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bird_client::{Client, Limit, ListConversationsQuery, ListMessagesQuery};
+use bird_client::{
+    Body, Client, ErrorBody, Limit, ListConversationsQuery, ListMessagesQuery, MessagesPage,
+};
 use inbox_normalize::{ConversationId, Message, Timestamp};
 
 use crate::source::{MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
@@ -88,12 +90,12 @@ impl MessageSource for BirdSource {
         })
     }
 
-    async fn messages_page(
+    async fn fetch_messages(
         &self,
         conversation: &ConversationId,
         since: Option<&Timestamp>,
         cursor: Option<String>,
-    ) -> Result<Page<Message>, SourceError> {
+    ) -> Result<Body, SourceError> {
         let ConversationId::Bird(id) = conversation else {
             let message = format!(
                 "source `{}` cannot fetch conversation {conversation} of another provider",
@@ -111,7 +113,32 @@ impl MessageSource for BirdSource {
         if let Some(cursor) = cursor {
             query = query.page_token(cursor);
         }
-        let page = self.client.list_messages(id, &query).await?;
+        Ok(self.client.list_messages_body(id, &query).await?)
+    }
+
+    fn next_cursor(
+        &self,
+        body: &Body,
+        _since: Option<&Timestamp>,
+    ) -> Result<Option<String>, SourceError> {
+        MessagesPage::peek_next_page_token(&body.bytes).map_err(|e| {
+            let error: bird_client::Error = inbox_http::Error::InvalidResponse {
+                status: body.status,
+                content_type: body.content_type.clone(),
+                path: e.path,
+                message: e.message,
+                snippet: inbox_http::snippet(&body.bytes),
+            };
+            SourceError::from(error)
+        })
+    }
+
+    fn decode_messages(
+        &self,
+        body: Body,
+        since: Option<&Timestamp>,
+    ) -> Result<Page<Message>, SourceError> {
+        let page: MessagesPage = body.decode::<_, ErrorBody>()?;
         let next = page.next_page().map(str::to_owned);
         let (wire, rejected) = page.results.into_parts();
         let items = wire

@@ -52,7 +52,7 @@ mod source;
 pub use aggregator::{Failure, FailureKind, Inbox, InboxBuilder, Progress, Target, Timeline};
 pub use bird_source::{BIRD_RATE, BirdSource};
 pub use partoo_source::{PARTOO_RATE, PartooSource};
-pub use source::{MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
+pub use source::{Body, MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
 
 pub use inbox_http::{RetryPolicy, Secret};
 pub use inbox_normalize as model;

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use inbox_normalize::{ConversationId, Message, Timestamp};
-use partoo_client::{Client, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE};
+use partoo_client::{
+    Body, Client, ErrorBody, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, MessagesPage,
+};
 
 use crate::source::{MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
 
@@ -67,6 +69,18 @@ impl PartooSource {
     }
 }
 
+/// A body whose envelope does not decode, reported like the client reports it.
+fn invalid(body: &Body, e: partoo_client::DecodeError) -> SourceError {
+    let error: partoo_client::Error = inbox_http::Error::InvalidResponse {
+        status: body.status,
+        content_type: body.content_type.clone(),
+        path: e.path,
+        message: e.message,
+        snippet: inbox_http::snippet(&body.bytes),
+    };
+    error.into()
+}
+
 fn query_error(e: partoo_client::QueryError) -> SourceError {
     SourceError::new(SourceErrorKind::Other, e)
 }
@@ -108,12 +122,12 @@ impl MessageSource for PartooSource {
         })
     }
 
-    async fn messages_page(
+    async fn fetch_messages(
         &self,
         conversation: &ConversationId,
-        since: Option<&Timestamp>,
+        _since: Option<&Timestamp>,
         cursor: Option<String>,
-    ) -> Result<Page<Message>, SourceError> {
+    ) -> Result<Body, SourceError> {
         let ConversationId::Partoo(id) = conversation else {
             let message = format!(
                 "source `{}` cannot fetch conversation {conversation} of another provider",
@@ -125,7 +139,27 @@ impl MessageSource for PartooSource {
             .with_per_page(MAX_PER_PAGE)
             .map_err(query_error)?;
         query.set_cursor(cursor);
-        let page = self.client.list_messages(&query).await?;
+        Ok(self.client.list_messages_body(&query).await?)
+    }
+
+    fn next_cursor(
+        &self,
+        body: &Body,
+        since: Option<&Timestamp>,
+    ) -> Result<Option<String>, SourceError> {
+        if since.is_some() {
+            // Whether a newest-first walk may stop depends on the messages' dates.
+            return Ok(self.decode_messages(body.clone(), since)?.next);
+        }
+        MessagesPage::peek_next_cursor(&body.bytes).map_err(|e| invalid(body, e))
+    }
+
+    fn decode_messages(
+        &self,
+        body: Body,
+        since: Option<&Timestamp>,
+    ) -> Result<Page<Message>, SourceError> {
+        let page: MessagesPage = body.decode::<_, ErrorBody>()?;
         let mut next = page.next_cursor;
         let (wire, rejected) = page.messages.into_parts();
         if let Some(since) = since {

@@ -9,6 +9,9 @@ use inbox_normalize::{ConversationId, Message, Timestamp};
 
 use crate::Rejected;
 
+/// A response body fetched by a source, not yet decoded.
+pub use inbox_http::Body;
+
 /// One page of a source's listing: the items that decoded, the ones that did not (kept raw),
 /// and the cursor of the next page (`None` on the last).
 #[derive(Debug, Clone)]
@@ -58,15 +61,53 @@ pub trait MessageSource: Send + Sync {
         cursor: Option<String>,
     ) -> Result<Page<ConversationId>, SourceError>;
 
-    /// One page of a conversation's messages, only those created at or after `since` when
-    /// given. A source that can tell no later page holds a message that recent returns no
-    /// next cursor.
+    /// Fetches one page of a conversation's messages, without decoding it: only what needs
+    /// the network. Only messages created at or after `since` are wanted (a source may ask
+    /// its server to filter).
+    ///
+    /// The aggregator holds one of its request slots while this runs, and decodes with
+    /// [`MessageSource::decode_messages`] after giving the slot back, so decoding never keeps
+    /// a request from starting.
+    async fn fetch_messages(
+        &self,
+        conversation: &ConversationId,
+        since: Option<&Timestamp>,
+        cursor: Option<String>,
+    ) -> Result<Body, SourceError>;
+
+    /// Decodes and normalizes a page fetched by [`MessageSource::fetch_messages`], keeping
+    /// only messages created at or after `since`. A source that can tell no later page holds
+    /// a message that recent returns no next cursor. CPU only: no I/O.
+    fn decode_messages(
+        &self,
+        body: Body,
+        since: Option<&Timestamp>,
+    ) -> Result<Page<Message>, SourceError>;
+
+    /// The next page's cursor of a page fetched by [`MessageSource::fetch_messages`] (`None`
+    /// on the last page), as [`MessageSource::decode_messages`] would give it.
+    ///
+    /// The aggregator asks for it first, sends the next request, and decodes this page while
+    /// that request is in flight, so decoding stays off the critical path. The default
+    /// decodes the whole page; override it with a cheap scan of the envelope.
+    fn next_cursor(
+        &self,
+        body: &Body,
+        since: Option<&Timestamp>,
+    ) -> Result<Option<String>, SourceError> {
+        Ok(self.decode_messages(body.clone(), since)?.next)
+    }
+
+    /// One page of a conversation's messages: fetched, then decoded.
     async fn messages_page(
         &self,
         conversation: &ConversationId,
         since: Option<&Timestamp>,
         cursor: Option<String>,
-    ) -> Result<Page<Message>, SourceError>;
+    ) -> Result<Page<Message>, SourceError> {
+        let body = self.fetch_messages(conversation, since, cursor).await?;
+        self.decode_messages(body, since)
+    }
 }
 
 /// Whether a source error is worth waiting out.
