@@ -305,21 +305,30 @@ pub(crate) async fn serve_connection(mut stream: TcpStream, state: Arc<State>, p
                 return;
             }
         };
+        let arrived = tokio::time::Instant::now();
         state.count_request(provider);
         let fault = state.decide_fault();
         let mut delay = state.config.latency;
         if fault == Fault::Slow {
             delay += state.config.faults.slow_delay;
         }
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        // The answer is built first and leaves `delay` after the request arrived: the
+        // latency is what the client sees, whatever building the answer cost.
         let response = match fault {
-            Fault::Drop => return,
-            Fault::RateLimited => api::rate_limited(provider, state.config.faults.retry_after_secs),
-            Fault::ServerError(status) => api::server_error(provider, status),
-            Fault::None | Fault::Slow | Fault::CutBody => api::handle(&state, provider, &request),
+            Fault::Drop => None,
+            Fault::RateLimited => Some(api::rate_limited(
+                provider,
+                state.config.faults.retry_after_secs,
+            )),
+            Fault::ServerError(status) => Some(api::server_error(provider, status)),
+            Fault::None | Fault::Slow | Fault::CutBody => {
+                Some(api::handle(&state, provider, &request))
+            }
         };
+        if !delay.is_zero() {
+            tokio::time::sleep_until(arrived + delay).await;
+        }
+        let Some(response) = response else { return };
         let mut cut = (fault == Fault::CutBody).then_some(response.body.len() / 2);
         if request.method == "HEAD" {
             // A response to HEAD has no body, whatever its Content-Length says.
@@ -345,13 +354,22 @@ async fn write_response(
     close: bool,
     cut: Option<usize>,
 ) -> std::io::Result<()> {
-    let mut bytes = response.head(close);
+    let head = response.head(close);
     let body = match cut {
         Some(n) => response.body.get(..n).unwrap_or_default(),
         None => &response.body,
     };
-    bytes.extend_from_slice(body);
-    stream.write_all(&bytes).await?;
+    // Head and body go out in one vectored write where the kernel takes them, without first
+    // copying the body behind the head.
+    let mut parts = [std::io::IoSlice::new(&head), std::io::IoSlice::new(body)];
+    let mut parts: &mut [std::io::IoSlice<'_>] = &mut parts;
+    while !parts.is_empty() {
+        let written = stream.write_vectored(parts).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        std::io::IoSlice::advance_slices(&mut parts, written);
+    }
     stream.flush().await?;
     if close {
         stream.shutdown().await?;

@@ -142,6 +142,12 @@ impl Obj<'_> {
         self
     }
 
+    /// `"type": "kind", "kind": {...}`: a tagged object, tag first, as Bird writes its
+    /// bodies and actions.
+    pub(crate) fn tagged(&mut self, kind: &str, f: impl FnOnce(&mut Obj<'_>)) -> &mut Self {
+        self.str("type", kind).obj(kind, f)
+    }
+
     /// `"key": [...]`.
     pub(crate) fn arr(&mut self, key: &str, f: impl FnOnce(&mut Arr<'_>)) -> &mut Self {
         self.key(key);

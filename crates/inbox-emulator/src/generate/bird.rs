@@ -540,7 +540,7 @@ impl BirdConv {
                     Participant::Member(m) if m == ACCESS_KEY => rng.pick_str(BOT_TEXTS),
                     Participant::Member(_) => rng.pick_str(AGENT_TEXTS),
                 });
-                b.obj("text", |t| {
+                b.tagged("text", |t| {
                     if text.contains("https://") {
                         t.obj("metadata", |m| {
                             m.obj("whatsapp", |w| {
@@ -549,36 +549,31 @@ impl BirdConv {
                         });
                     }
                     t.str("text", &text);
-                })
-                .str("type", "text");
+                });
                 ("text", text)
             }
             BKind::TextActions => {
                 let text = "Did this answer your question?";
-                b.obj("text", |t| {
+                b.tagged("text", |t| {
                     t.arr("actions", |a| {
                         a.obj(|x| {
-                            x.obj("reply", |r| {
+                            x.tagged("reply", |r| {
                                 r.str("text", "Yes, thanks");
-                            })
-                            .str("type", "reply");
+                            });
                         })
                         .obj(|x| {
-                            x.obj("reply", |r| {
+                            x.tagged("reply", |r| {
                                 r.str("text", "No");
-                            })
-                            .str("type", "reply");
+                            });
                         })
                         .obj(|x| {
-                            x.obj("postback", |p| {
+                            x.tagged("postback", |p| {
                                 p.str("payload", "AGENT").str("text", "Talk to an agent");
-                            })
-                            .str("type", "postback");
+                            });
                         });
                     })
                     .str("text", text);
-                })
-                .str("type", "text");
+                });
                 ("text", text.to_owned())
             }
             BKind::Html => {
@@ -593,7 +588,7 @@ impl BirdConv {
                     text.replace("\r\n", "<br>").replace('&', "&amp;")
                 );
                 let subject = fill("Order {n}");
-                b.obj("html", |h| {
+                b.tagged("html", |h| {
                     if !inbound {
                         h.arr("attachments", |a| {
                             a.obj(|x| {
@@ -612,14 +607,13 @@ impl BirdConv {
                             m.str("subject", &subject);
                         })
                         .str("text", &text);
-                })
-                .str("type", "html");
+                });
                 ("html", subject)
             }
             BKind::Image => {
                 let count = if rng.chance(0.15) { 2 } else { 1 };
                 let caption = rng.chance(0.3).then_some("Here you go");
-                b.obj("image", |im| {
+                b.tagged("image", |im| {
                     im.arr("images", |a| {
                         for n in 0..count {
                             a.obj(|x| {
@@ -630,8 +624,7 @@ impl BirdConv {
                     if let Some(c) = caption {
                         im.str("text", c);
                     }
-                })
-                .str("type", "image");
+                });
                 ("image", caption.unwrap_or("Image").to_owned())
             }
             BKind::File => {
@@ -642,7 +635,7 @@ impl BirdConv {
                     ("unboxing.mp4", "video/mp4"),
                     ("sticker.webp", "image/webp"),
                 ]);
-                b.obj("file", |f| {
+                b.tagged("file", |f| {
                     f.arr("files", |a| {
                         a.obj(|x| {
                             x.str("contentType", mime)
@@ -650,17 +643,15 @@ impl BirdConv {
                                 .str("mediaUrl", &media(name));
                         });
                     });
-                })
-                .str("type", "file");
+                });
                 ("file", name.to_owned())
             }
             BKind::Gif => {
-                b.obj("gif", |g| {
+                b.tagged("gif", |g| {
                     g.str("altText", "A bird waving")
                         .str("mediaUrl", "https://media.example.com/gifs/thanks.gif")
                         .str("text", "Thanks!");
-                })
-                .str("type", "gif");
+                });
                 ("gif", "Thanks!".to_owned())
             }
             BKind::Location => {
@@ -679,31 +670,29 @@ impl BirdConv {
                     ),
                     ("Home", "Oudegracht 158, 3511 AZ Utrecht", 52.0907, 5.1214),
                 ]);
-                b.obj("location", |l| {
+                b.tagged("location", |l| {
                     l.obj("coordinates", |c| {
                         c.float("latitude", lat).float("longitude", lon);
                     })
                     .obj("location", |p| {
                         p.str("address", address).str("label", label);
                     });
-                })
-                .str("type", "location");
+                });
                 ("location", label.to_owned())
             }
             BKind::Carousel => {
-                b.obj("carousel", |c| {
+                b.tagged("carousel", |c| {
                     c.arr("items", |a| {
                         for (title, file) in [("Red coat", "c1.jpg"), ("Blue scarf", "c2.jpg")] {
                             a.obj(|x| {
                                 x.arr("actions", |acts| {
                                     acts.obj(|y| {
-                                        y.obj("link", |l| {
+                                        y.tagged("link", |l| {
                                             l.str("text", "View").str(
                                                 "url",
                                                 &format!("https://shop.example.com/{file}"),
                                             );
-                                        })
-                                        .str("type", "link");
+                                        });
                                     });
                                 })
                                 .str("mediaUrl", &media(file))
@@ -712,21 +701,19 @@ impl BirdConv {
                         }
                     })
                     .str("text", "Pick a product");
-                })
-                .str("type", "carousel");
+                });
                 ("carousel", "Pick a product".to_owned())
             }
             BKind::List => {
-                b.obj("list", |l| {
+                b.tagged("list", |l| {
                     l.arr("items", |a| {
                         for city in ["Amsterdam", "Rotterdam", "Utrecht"] {
                             a.obj(|x| {
                                 x.arr("actions", |acts| {
                                     acts.obj(|y| {
-                                        y.obj("reply", |r| {
+                                        y.tagged("reply", |r| {
                                             r.str("text", city);
-                                        })
-                                        .str("type", "reply");
+                                        });
                                     });
                                 })
                                 .str("title", city);
@@ -740,64 +727,56 @@ impl BirdConv {
                     })
                     .str("text", "Choose a shop")
                     .str("title", "Opening hours");
-                })
-                .str("type", "list");
+                });
                 ("list", "Choose a shop".to_owned())
             }
             BKind::Section => {
-                b.obj("section", |s| {
+                b.tagged("section", |s| {
                     s.arr("items", |a| {
                         a.obj(|x| {
-                            x.obj("text", |t| {
+                            x.tagged("text", |t| {
                                 t.str("text", "Order summary");
-                            })
-                            .str("type", "text");
+                            });
                         })
                         .obj(|x| {
-                            x.obj("image", |im| {
+                            x.tagged("image", |im| {
                                 im.arr("images", |imgs| {
                                     imgs.obj(|y| {
                                         y.str("mediaUrl", &media("c1.jpg"));
                                     });
                                 });
-                            })
-                            .str("type", "image");
+                            });
                         });
                     });
-                })
-                .str("type", "section");
+                });
                 ("section", "Order summary".to_owned())
             }
             BKind::Authentication => {
                 let code = rng.range(100_000, 999_999);
-                b.obj("authentication", |a| {
+                b.tagged("authentication", |a| {
                     a.obj("otp", |otp| {
                         otp.arr("actions", |acts| {
                             acts.obj(|y| {
-                                y.obj("link", |l| {
+                                y.tagged("link", |l| {
                                     l.str("text", "Copy code").str(
                                         "url",
                                         &format!("https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code={code}"),
                                     );
-                                })
-                                .str("type", "link");
+                                });
                             });
                         })
                         .bool("disclaimer", true)
                         .int("expirationTime", 10);
                     });
-                })
-                .str("type", "authentication");
+                });
                 ("authentication", "Verification code".to_owned())
             }
             BKind::Action => {
-                b.obj("action", |a| {
-                    a.obj("permission_request", |p| {
+                b.tagged("action", |a| {
+                    a.tagged("permission_request", |p| {
                         p.str("resource", "call");
-                    })
-                    .str("type", "permission_request");
-                })
-                .str("type", "action");
+                    });
+                });
                 ("action", "Call permission request".to_owned())
             }
         }
