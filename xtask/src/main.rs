@@ -20,6 +20,8 @@ commands:
                        --accept writes changed insta snapshots instead of failing on them.
   fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
                        nothing and fail naming each stale, missing or unexpected file.
+  bench                build in release and run the benchmarks (decode, fetch); each prints
+                       `<name>: ratio=<X> (target <T>)` and the figures behind it.
   fuzz [--cases N]     the hostile-input property tests (decoders, normalizer, the CLI's
                        normalize path) in release with N cases each (default 100000).
 ";
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         ["test", "--accept"] => test(true),
         ["fixtures"] => fixtures::write(&root()),
         ["fixtures", "--check"] => fixtures::check(&root()),
+        ["bench"] => bench(),
         ["fuzz"] => fuzz("100000"),
         ["fuzz", "--cases", n] if n.parse::<u32>().is_ok_and(|n| n > 0) => fuzz(n),
         [] | ["help" | "--help" | "-h"] => {
@@ -102,6 +105,17 @@ fn test(accept: bool) -> Result<(), String> {
     fixtures::check(&root()).map_err(|e| format!("step `fixtures` failed: {e}"))?;
 
     spec_check()
+}
+
+/// Builds the benchmarks in release and runs them; fails when a target is missed.
+fn bench() -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--release", "--locked", "-p", "inbox-bench"]);
+    step("bench: build (release)", build)?;
+    let exe = root().join("target/release/inbox-bench");
+    let target_dir = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
+    let exe = target_dir.map_or(exe, |dir| dir.join("release/inbox-bench"));
+    step("bench: decode and fetch", Command::new(exe))
 }
 
 /// The property tests that feed hostile input to every decoding path, with many cases.

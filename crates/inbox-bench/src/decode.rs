@@ -1,0 +1,119 @@
+//! decode: bytes → typed page → unified messages, against bytes → `serde_json::Value`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use inbox::Message;
+
+use crate::alloc::allocated;
+
+const MESSAGES: usize = 100;
+const ROUNDS: usize = 41;
+const TARGET: f64 = 1.0;
+
+/// Runs both providers; returns whether both met the target.
+pub(crate) fn run() -> bool {
+    let partoo = inbox_emulator::generate::partoo_page(7, MESSAGES);
+    let bird = inbox_emulator::generate::bird_page(7, MESSAGES);
+    let a = one("decode-partoo", &partoo, typed_partoo);
+    let b = one("decode-bird", &bird, typed_bird);
+    a && b
+}
+
+fn typed_partoo(bytes: &[u8]) -> usize {
+    match partoo_types::MessagesPage::from_slice(bytes) {
+        Ok(page) => page
+            .messages
+            .into_iter()
+            .map(Message::from)
+            .map(|m| black_box(m).text.len())
+            .sum(),
+        Err(_) => 0,
+    }
+}
+
+fn typed_bird(bytes: &[u8]) -> usize {
+    match bird_types::MessagesPage::from_slice(bytes) {
+        Ok(page) => page
+            .results
+            .into_iter()
+            .map(Message::from)
+            .map(|m| black_box(m).text.len())
+            .sum(),
+        Err(_) => 0,
+    }
+}
+
+fn value(bytes: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .map_or(0, |v| usize::from(black_box(v).is_object()))
+}
+
+/// Median time per call of `f` over `ROUNDS` rounds, each timing `iters` calls.
+fn time_per_call(f: &dyn Fn() -> usize, iters: u32) -> Duration {
+    let started = Instant::now();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    started.elapsed() / iters
+}
+
+fn one(name: &str, bytes: &[u8], typed: fn(&[u8]) -> usize) -> bool {
+    // Check the page is what we think it is before timing it.
+    let decoded = typed(bytes);
+    assert!(decoded > 0, "{name}: the generated page did not decode");
+    // Warm up, and size the rounds to about 20 ms each.
+    for _ in 0..200 {
+        black_box(typed(bytes));
+        black_box(value(bytes));
+    }
+    let probe = time_per_call(&|| value(bytes), 50);
+    let iters =
+        u32::try_from((Duration::from_millis(20).as_nanos() / probe.as_nanos().max(1)).max(20))
+            .unwrap_or(20);
+    let (mut typed_times, mut value_times) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // Interleaved, alternating which goes first, so drift hits both alike.
+        if round % 2 == 0 {
+            typed_times.push(time_per_call(&|| typed(bytes), iters));
+            value_times.push(time_per_call(&|| value(bytes), iters));
+        } else {
+            value_times.push(time_per_call(&|| value(bytes), iters));
+            typed_times.push(time_per_call(&|| typed(bytes), iters));
+        }
+    }
+    let (t, v) = (median(&mut typed_times), median(&mut value_times));
+    let ratio = t.as_secs_f64() / v.as_secs_f64();
+    let (typed_bytes, typed_calls) = allocations(|| typed(bytes));
+    let (value_bytes, value_calls) = allocations(|| value(bytes));
+    println!("{name}: ratio={ratio:.2} (target {TARGET:.1})");
+    println!(
+        "  page: {MESSAGES} messages, {:.1} KiB; median of {ROUNDS} interleaved rounds of {iters} decodes",
+        bytes.len() as f64 / 1024.0
+    );
+    println!(
+        "  typed+normalized: {:.1} µs/page, {:.2} M messages/s, {:.1} KiB in {typed_calls} allocations per page",
+        t.as_secs_f64() * 1e6,
+        MESSAGES as f64 / t.as_secs_f64() / 1e6,
+        typed_bytes as f64 / 1024.0
+    );
+    println!(
+        "  serde_json::Value: {:.1} µs/page, {:.2} M messages/s, {:.1} KiB in {value_calls} allocations per page",
+        v.as_secs_f64() * 1e6,
+        MESSAGES as f64 / v.as_secs_f64() / 1e6,
+        value_bytes as f64 / 1024.0
+    );
+    ratio <= TARGET
+}
+
+fn allocations(f: impl Fn() -> usize) -> (u64, u64) {
+    let (b0, c0) = allocated();
+    black_box(f());
+    let (b1, c1) = allocated();
+    (b1 - b0, c1 - c0)
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort_unstable();
+    times[times.len() / 2]
+}

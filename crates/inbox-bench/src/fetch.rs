@@ -1,0 +1,321 @@
+//! fetch: the aggregator against the emulator with a fixed latency per request.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use inbox::{BirdSource, Inbox, PartooSource, SourceLimits, Target};
+use inbox_emulator::{Config, Dataset, Emulator};
+
+const K: usize = 200;
+const P: usize = 5;
+const L: Duration = Duration::from_millis(20);
+const C: usize = 16;
+const TARGET: f64 = 1.10;
+const MEMORY_TARGET: f64 = 1.5;
+/// Runs of the timed fetch; the median is reported (one run's noise is about ±2%).
+const RUNS: usize = 3;
+
+/// What one fetch did.
+pub(crate) struct Run {
+    /// Listing every conversation of both providers (one round trip here).
+    discovery: Duration,
+    /// Fetching the K conversations, given by id: what the floor describes.
+    wall: Duration,
+    messages: usize,
+    expected: usize,
+    failures: usize,
+    requests: usize,
+    partoo_connections: usize,
+    bird_connections: usize,
+}
+
+/// Lists the conversations of a `k`-conversation emulator (half per provider, `P` pages
+/// each), then fetches them all with the stream form, counting and dropping the messages.
+/// The two steps are timed apart: the floor describes the second.
+pub(crate) async fn fetch(k: usize, latency: Duration) -> Result<Run, String> {
+    let emulator = serve(k, latency).await?;
+    let run = fetch_from(&Endpoints::of(&emulator), emulator.message_count()).await;
+    let stats = emulator.stats();
+    emulator.shutdown().await;
+    let mut run = run?;
+    run.requests = stats.partoo_requests + stats.bird_requests;
+    run.partoo_connections = stats.partoo_connections;
+    run.bird_connections = stats.bird_connections;
+    Ok(run)
+}
+
+/// An emulator of `k` conversations, half per provider, `P` pages of 100 each.
+async fn serve(k: usize, latency: Duration) -> Result<Emulator, String> {
+    let config = Config {
+        dataset: Dataset::Synthetic {
+            partoo_conversations: k / 2,
+            bird_conversations: k - k / 2,
+            messages_per_conversation: P * 100..=P * 100,
+        },
+        latency,
+        ..Config::default()
+    };
+    Emulator::start(config)
+        .await
+        .map_err(|e| format!("emulator: {e}"))
+}
+
+/// Where an emulator is, and how to get in: what a child process needs to fetch from it.
+struct Endpoints {
+    partoo_url: String,
+    bird_url: String,
+    partoo_key: String,
+    bird_key: String,
+    workspace: String,
+}
+
+impl Endpoints {
+    fn of(emulator: &Emulator) -> Self {
+        let c = emulator.config();
+        Endpoints {
+            partoo_url: emulator.partoo_base_url(),
+            bird_url: emulator.bird_base_url(),
+            partoo_key: c.partoo_key.clone(),
+            bird_key: c.bird_key.clone(),
+            workspace: c.bird_workspace.clone(),
+        }
+    }
+
+    fn args(&self) -> [&str; 5] {
+        [
+            &self.partoo_url,
+            &self.bird_url,
+            &self.partoo_key,
+            &self.bird_key,
+            &self.workspace,
+        ]
+    }
+
+    fn from_args(args: &[&str]) -> Option<Self> {
+        let [partoo_url, bird_url, partoo_key, bird_key, workspace] = args else {
+            return None;
+        };
+        Some(Endpoints {
+            partoo_url: (*partoo_url).to_owned(),
+            bird_url: (*bird_url).to_owned(),
+            partoo_key: (*partoo_key).to_owned(),
+            bird_key: (*bird_key).to_owned(),
+            workspace: (*workspace).to_owned(),
+        })
+    }
+}
+
+/// Lists the conversations behind `at`, then fetches them all with the stream form,
+/// counting and dropping the messages. The two steps are timed apart: the floor describes
+/// the second. Server-side figures are left at zero for the caller to fill.
+async fn fetch_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
+    let partoo = inbox::partoo::Client::builder(at.partoo_key.as_str())
+        .base_url(&at.partoo_url)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let bird = inbox::bird::Client::builder(at.bird_key.as_str(), at.workspace.as_str())
+        .base_url(&at.bird_url)
+        .build()
+        .map_err(|e| e.to_string())?;
+    // The emulator has no rate limit; the global bound is the one measured.
+    let local = SourceLimits {
+        max_in_flight: C,
+        rate: None,
+    };
+    let inbox = Inbox::builder()
+        .source(PartooSource::new(partoo).limits(local))
+        .source(BirdSource::new(bird).limits(local))
+        .concurrency(C)
+        .build();
+    let listed = Instant::now();
+    let mut targets = Vec::new();
+    for name in ["partoo", "bird"] {
+        let ids = inbox.conversations(name).await.map_err(|e| e.to_string())?;
+        targets.extend(ids.into_iter().map(|id| Target::conversation(name, id)));
+    }
+    let discovery = listed.elapsed();
+    let started = Instant::now();
+    let stream = inbox.stream(targets);
+    futures_util::pin_mut!(stream);
+    let (mut messages, mut failures) = (0, 0);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(_) => messages += 1,
+            Err(_) => failures += 1,
+        }
+    }
+    let wall = started.elapsed();
+    Ok(Run {
+        discovery,
+        wall,
+        messages,
+        expected,
+        failures,
+        requests: 0,
+        partoo_connections: 0,
+        bird_connections: 0,
+    })
+}
+
+/// The fetch benchmark; returns whether every target was met.
+pub(crate) async fn run() -> bool {
+    let mut runs = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        match fetch(K, L).await {
+            Ok(run) => runs.push(run),
+            Err(e) => {
+                println!("fetch: failed: {e}");
+                return false;
+            }
+        }
+    }
+    runs.sort_by_key(|r| r.wall);
+    let walls: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{:.3}", r.wall.as_secs_f64()))
+        .collect();
+    let run = runs.swap_remove(RUNS / 2);
+    let waves = K.div_ceil(C);
+    let floor = L * u32::try_from(waves * P).unwrap_or(u32::MAX);
+    let ratio = run.wall.as_secs_f64() / floor.as_secs_f64();
+    println!("fetch: ratio={ratio:.2} (target {TARGET:.2})");
+    println!(
+        "  K={K} conversations (half per provider), P={P} pages of 100, L={} ms, C={C}: wall {:.3} s (median of {RUNS}: {} s), floor ceil(K/C)·P·L = {:.3} s",
+        L.as_millis(),
+        run.wall.as_secs_f64(),
+        walls.join(", "),
+        floor.as_secs_f64()
+    );
+    println!(
+        "  {} of {} messages, {} failures, {} requests; listing the conversations first took {:.3} s more",
+        run.messages,
+        run.expected,
+        run.failures,
+        run.requests,
+        run.discovery.as_secs_f64()
+    );
+    println!(
+        "  TCP connections opened: partoo {}, bird {} (target ≤ C = {C} each)",
+        run.partoo_connections, run.bird_connections
+    );
+    let complete = run.messages == run.expected && run.failures == 0;
+    let connections_ok = run.partoo_connections <= C && run.bird_connections <= C;
+
+    // Memory: the stream form at K and at 10·K, each fetched by a fresh process, from an
+    // emulator in this one, so the figure is the client's alone.
+    let small = peak_rss(K).await;
+    let large = peak_rss(K * 10).await;
+    let memory_ok = match (small, large) {
+        (Ok(small), Ok(large)) => {
+            let memory = large as f64 / small as f64;
+            println!("fetch-memory: ratio={memory:.2} (target {MEMORY_TARGET:.1})");
+            println!(
+                "  peak RSS of the fetching process, stream form: K={K}: {:.1} MiB, K={}: {:.1} MiB (L=2 ms)",
+                small as f64 / 1024.0,
+                K * 10,
+                large as f64 / 1024.0
+            );
+            memory <= MEMORY_TARGET
+        }
+        (small, large) => {
+            println!("fetch-memory: failed: {small:?} {large:?}");
+            false
+        }
+    };
+    ratio <= TARGET && complete && connections_ok && memory_ok
+}
+
+/// Serves `k` conversations and has `inbox-bench fetch-child …` fetch them all; reads the
+/// peak RSS (KiB) the child reports.
+async fn peak_rss(k: usize) -> Result<u64, String> {
+    let emulator = serve(k, Duration::from_millis(2)).await?;
+    let at = Endpoints::of(&emulator);
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("fetch-child")
+        .arg(emulator.message_count().to_string())
+        .args(at.args());
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    emulator.shutdown().await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "K={k}: no peak RSS reported: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+/// The child side of [`peak_rss`]: one fetch from the endpoints given, then the process's
+/// peak RSS.
+pub(crate) async fn child(args: &[&str]) -> bool {
+    let Some((expected, at)) = args
+        .split_first()
+        .and_then(|(n, rest)| Some((n.parse().ok()?, Endpoints::from_args(rest)?)))
+    else {
+        eprintln!(
+            "usage: inbox-bench fetch-child EXPECTED PARTOO_URL BIRD_URL PARTOO_KEY BIRD_KEY WORKSPACE"
+        );
+        return false;
+    };
+    match fetch_from(&at, expected).await {
+        Ok(run) if run.messages == run.expected && run.failures == 0 => match vm_hwm_kib() {
+            Some(kib) => {
+                println!("peak_rss_kib={kib}");
+                true
+            }
+            None => false,
+        },
+        Ok(run) => {
+            eprintln!(
+                "incomplete: {} of {} messages, {} failures",
+                run.messages, run.expected, run.failures
+            );
+            false
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            false
+        }
+    }
+}
+
+/// `VmHWM` (peak resident set) from `/proc/self/status`, in KiB.
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// One fetch at `k` conversations and `ms` latency, with its figures: to see where time goes.
+pub(crate) async fn probe(k: usize, ms: u64) -> bool {
+    match fetch(k, Duration::from_millis(ms)).await {
+        Ok(run) => {
+            let floor =
+                Duration::from_millis(ms) * u32::try_from(k.div_ceil(C) * P).unwrap_or(u32::MAX);
+            println!(
+                "K={k} L={ms}ms: wall {:.3} s, floor {:.3} s, {} messages, {} requests, connections {}+{}",
+                run.wall.as_secs_f64(),
+                floor.as_secs_f64(),
+                run.messages,
+                run.requests,
+                run.partoo_connections,
+                run.bird_connections
+            );
+            true
+        }
+        Err(e) => {
+            println!("{e}");
+            false
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The benchmarks, run by `cargo xtask bench` (release build). Each prints one line
+//! `<name>: ratio=<X> (target <T>)` and the figures behind it; the exit code says whether
+//! every target was met. Nothing here is a test: the numbers are measured, not asserted.
+//!
+//! - `inbox-bench decode`: a realistic 100-message page of each provider (from the
+//!   emulator's generator), bytes → typed page → unified messages, against
+//!   `serde_json::from_slice::<serde_json::Value>` of the same bytes, interleaved.
+//! - `inbox-bench fetch`: the aggregator against the emulator with a fixed latency.
+//! - `inbox-bench fetch-probe K LATENCY_MS`: one fetch with its figures, to see where time
+//!   goes at other sizes.
+
+#![allow(clippy::print_stdout)]
+
+mod alloc;
+mod decode;
+mod fetch;
+
+use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
+    let met = match args.as_slice() {
+        ["decode"] => decode::run(),
+        ["fetch"] => runtime().is_ok_and(|rt| rt.block_on(fetch::run())),
+        ["fetch-probe", k, ms] => match (k.parse(), ms.parse()) {
+            (Ok(k), Ok(ms)) => runtime().is_ok_and(|rt| rt.block_on(fetch::probe(k, ms))),
+            _ => false,
+        },
+        ["fetch-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(fetch::child(rest))),
+        [] => {
+            let decode = decode::run();
+            let fetch = runtime().is_ok_and(|rt| rt.block_on(fetch::run()));
+            decode && fetch
+        }
+        _ => {
+            eprintln!("usage: inbox-bench [decode|fetch|fetch-probe K LATENCY_MS]");
+            return ExitCode::from(2);
+        }
+    };
+    if met {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
