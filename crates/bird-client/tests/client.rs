@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bird_client::{
@@ -11,8 +10,8 @@ use bird_client::{
 };
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
-use wiremock::matchers::{any, header, method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "bird-access-key-DO-NOT-PRINT-5d2b";
 const WS: &str = "ws-0b6c2f4e";
@@ -22,10 +21,7 @@ const MESSAGES_PATH: &str =
 const CONVERSATIONS_PATH: &str = "/workspaces/ws-0b6c2f4e/conversations";
 
 fn fixture(rel: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/bird")
-        .join(rel);
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    inbox_testkit::fixture(&format!("bird/{rel}"))
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -37,19 +33,7 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(|r: &Request| {
-            ResponseTemplate::new(599).set_body_string(format!("unexpected {} {}", r.method, r.url))
-        })
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all")
-        .mount(&server)
-        .await;
-    server
-}
+use inbox_testkit::mock_server as server;
 
 fn client(server: &MockServer) -> Client {
     builder(server).build().unwrap()
@@ -61,14 +45,7 @@ fn builder(server: &MockServer) -> bird_client::ClientBuilder {
     Client::builder(KEY, WS)
         .base_url(&server.uri())
         .no_timeout()
-        .http_client(http_client())
-}
-
-fn http_client() -> bird_client::reqwest::Client {
-    bird_client::reqwest::Client::builder()
-        .pool_idle_timeout(None)
-        .build()
-        .unwrap()
+        .http_client(inbox_testkit::paused_clock_client())
 }
 
 /// Page `n` of a walk over `pages` pages: three messages of the first fixture page,
@@ -178,7 +155,7 @@ async fn workspace_and_conversation_ids_are_encoded_path_segments() {
     let client = Client::builder(KEY, "ws 1")
         .base_url(&format!("{}/api", server.uri()))
         .no_timeout()
-        .http_client(http_client())
+        .http_client(inbox_testkit::paused_clock_client())
         .build()
         .unwrap();
     assert_eq!(client.workspace_id(), "ws 1");

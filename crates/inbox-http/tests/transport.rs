@@ -11,7 +11,7 @@ use inbox_http::{Config, Error, RetryPolicy, Secret, Transport, TransportKind, p
 use reqwest::header::HeaderName;
 use serde::Deserialize;
 use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "sk_test_SECRET_4242";
 
@@ -29,21 +29,7 @@ impl std::fmt::Display for Body {
 
 type E = Error<Body>;
 
-/// One server per test, with a catch-all that fails loudly on anything unexpected.
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(|req: &Request| {
-            ResponseTemplate::new(599)
-                .set_body_string(format!("unexpected request: {} {}", req.method, req.url))
-        })
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all: no unexpected requests")
-        .mount(&server)
-        .await;
-    server
-}
+use inbox_testkit::mock_server as server;
 
 fn transport(server: &MockServer, retry: RetryPolicy) -> Transport {
     let mut config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
@@ -52,12 +38,7 @@ fn transport(server: &MockServer, retry: RetryPolicy) -> Transport {
     // so paused tests arm no timer but the retry waits: no request timeout (it has its own
     // test on a real clock) and no connection-pool idle timer.
     config.timeout = None;
-    config.http_client = Some(
-        reqwest::Client::builder()
-            .pool_idle_timeout(None)
-            .build()
-            .unwrap(),
-    );
+    config.http_client = Some(inbox_testkit::paused_clock_client());
     Transport::new::<Body>(
         config,
         HeaderName::from_static("x-apikey"),

@@ -3,37 +3,21 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use partoo_client::{Client, Error, ListConversationsQuery, ListMessagesQuery, RetryPolicy};
 use serde_json::{Value, json};
-use wiremock::matchers::{any, header, method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "partoo-key-DO-NOT-PRINT-7c1e";
 
 fn fixture(rel: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/partoo")
-        .join(rel);
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+    inbox_testkit::fixture(&format!("partoo/{rel}"))
 }
 
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(|r: &Request| {
-            ResponseTemplate::new(599).set_body_string(format!("unexpected {} {}", r.method, r.url))
-        })
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all")
-        .mount(&server)
-        .await;
-    server
-}
+use inbox_testkit::mock_server as server;
 
 fn client(server: &MockServer) -> Client {
     builder(server).build().unwrap()
@@ -41,18 +25,11 @@ fn client(server: &MockServer) -> Client {
 
 /// Paused-clock tests arm no timer but the retry waits (see inbox-http's tests).
 fn builder(server: &MockServer) -> partoo_client::ClientBuilder {
-    let http = inbox_http_client();
+    let http = inbox_testkit::paused_clock_client();
     Client::builder(KEY)
         .base_url(&format!("{}/v2", server.uri()))
         .no_timeout()
         .http_client(http)
-}
-
-fn inbox_http_client() -> partoo_client::reqwest::Client {
-    partoo_client::reqwest::Client::builder()
-        .pool_idle_timeout(None)
-        .build()
-        .unwrap()
 }
 
 /// Page `n` of a 5-page conversation: the first fixture page's messages, renumbered.

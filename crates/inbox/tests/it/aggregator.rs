@@ -1,6 +1,5 @@
 //! The aggregator against wiremock servers for both providers at once.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,17 +9,12 @@ use inbox::{
     SourceLimits, Target, Timestamp,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{any, path, path_regex, query_param, query_param_is_missing};
+use wiremock::matchers::{path, path_regex, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const WS: &str = "ws-1";
 
-fn fixture(rel: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(rel);
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
-}
+use inbox_testkit::fixture;
 
 /// A Partoo text message of conversation `conv`, sent `minute` minutes after 10:00.
 fn partoo_message(id: i64, conv: i64, minute: u32) -> Value {
@@ -51,26 +45,9 @@ fn bird_page(messages: Vec<Value>, next: Option<&str>) -> Value {
     page
 }
 
-async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(|r: &Request| {
-            ResponseTemplate::new(599).set_body_string(format!("unexpected {}", r.url))
-        })
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all")
-        .mount(&server)
-        .await;
-    server
-}
+use inbox_testkit::mock_server as server;
 
-fn http() -> inbox::partoo::reqwest::Client {
-    inbox::partoo::reqwest::Client::builder()
-        .pool_idle_timeout(None)
-        .build()
-        .unwrap()
-}
+use inbox_testkit::paused_clock_client as http;
 
 fn unlimited(in_flight: usize) -> SourceLimits {
     SourceLimits {
