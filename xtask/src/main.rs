@@ -16,7 +16,8 @@ usage: cargo xtask <command>
 
 commands:
   test [--accept]      run every check: fmt, clippy, tests (unit, integration, snapshot, doc),
-                       fixtures --check, and the published-schema check of fixtures/.
+                       the fault soak (with its report), fixtures --check, and the
+                       published-schema check of fixtures/.
                        --accept writes changed insta snapshots instead of failing on them.
   fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
                        nothing and fail naming each stale, missing or unexpected file.
@@ -77,6 +78,9 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
     }
 }
 
+/// The fault soak's test name prefix (crates/inbox/tests/it/soak.rs).
+const SOAK: &str = "soak::";
+
 fn test(accept: bool) -> Result<(), String> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
@@ -95,11 +99,29 @@ fn test(accept: bool) -> Result<(), String> {
     step("clippy: warnings denied on all targets", clippy)?;
 
     let mut tests = cargo();
-    tests.args(["test", "--workspace", "--locked"]);
+    // The fault soak runs as its own step below, where its report is shown.
+    tests.args(["test", "--workspace", "--locked", "--", "--skip", SOAK]);
     if accept {
         tests.env("INSTA_UPDATE", "always").env_remove("CI");
     }
     step("tests: unit, integration, snapshot and doc tests", tests)?;
+
+    let mut soak = cargo();
+    soak.args([
+        "test",
+        "--locked",
+        "-p",
+        "inbox",
+        "--test",
+        "it",
+        SOAK,
+        "--",
+        "--nocapture",
+    ]);
+    step(
+        "soak: every message exactly once under injected faults",
+        soak,
+    )?;
 
     println!("==> fixtures: cargo xtask fixtures --check");
     fixtures::check(&root()).map_err(|e| format!("step `fixtures` failed: {e}"))?;

@@ -5,6 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use inbox_normalize::{ConversationId, Message, Timestamp};
 
 use crate::Rejected;
@@ -96,6 +98,53 @@ pub trait MessageSource: Send + Sync {
         since: Option<&Timestamp>,
     ) -> Result<Option<String>, SourceError> {
         Ok(self.decode_messages(body.clone(), since)?.next)
+    }
+
+    /// Every conversation of the source, page after page (a repeated cursor or more than
+    /// 10 000 pages is an error).
+    async fn conversations(&self) -> Result<Vec<ConversationId>, SourceError> {
+        let mut ids = Vec::new();
+        let stream = inbox_http::pages(Some(10_000), |cursor| async move {
+            let page = self.conversations_page(cursor).await?;
+            let next = page.next.clone();
+            Ok::<_, SourceError>((page.items, next))
+        });
+        futures_util::pin_mut!(stream);
+        while let Some(items) = stream.try_next().await? {
+            ids.extend(items);
+        }
+        Ok(ids)
+    }
+
+    /// Every message of one conversation created at or after `since`, as a lazy stream, one
+    /// request at a time (a repeated cursor or more than 10 000 pages ends it with an error).
+    /// A message that does not decode comes as an error after the page's other messages,
+    /// and the stream goes on. [`crate::Inbox`] does the same for many conversations at once,
+    /// within bounds.
+    fn messages<'a>(
+        &'a self,
+        conversation: &'a ConversationId,
+        since: Option<Timestamp>,
+    ) -> BoxStream<'a, Result<Message, SourceError>> {
+        let pages = inbox_http::pages(Some(10_000), move |cursor| async move {
+            let page = self
+                .messages_page(conversation, since.as_ref(), cursor)
+                .await?;
+            let next = page.next.clone();
+            Ok::<_, SourceError>((page, next))
+        });
+        pages
+            .map_ok(|page| {
+                let invalid = page.rejected.into_iter().map(|r| {
+                    Err(SourceError::new(
+                        SourceErrorKind::Other,
+                        format!("a message kept raw, {r}"),
+                    ))
+                });
+                futures_util::stream::iter(page.items.into_iter().map(Ok).chain(invalid))
+            })
+            .try_flatten()
+            .boxed()
     }
 
     /// One page of a conversation's messages: fetched, then decoded.

@@ -699,3 +699,81 @@ async fn a_transient_failure_after_the_client_retries_resumes_the_page() {
         timeline.failures[0]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_source_alone_lists_its_conversations_and_streams_a_conversation() {
+    use inbox::MessageSource;
+    let p = server().await;
+    let mut first = fixture("partoo/conversations/conversations-page-1.json");
+    first["next_cursor"] = json!("c2");
+    let mut second = fixture("partoo/conversations/conversations-page-2.json");
+    second["next_cursor"] = Value::Null;
+    let want: Vec<i64> = [&first, &second]
+        .iter()
+        .flat_map(|page| {
+            page["conversations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap())
+        })
+        .collect();
+    Mock::given(path("/v2/conversations"))
+        .and(query_param_is_missing("cursor"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&first))
+        .expect(1)
+        .mount(&p)
+        .await;
+    Mock::given(path("/v2/conversations"))
+        .and(query_param("cursor", "c2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&second))
+        .expect(1)
+        .mount(&p)
+        .await;
+    let mut bad = partoo_message(13, 1, 3);
+    bad["date"] = json!("not a date");
+    mount_partoo(
+        &p,
+        1,
+        None,
+        partoo_page(vec![partoo_message(11, 1, 1), bad], Some("p1")),
+        1,
+    )
+    .await;
+    mount_partoo(
+        &p,
+        1,
+        Some("p1"),
+        partoo_page(vec![partoo_message(12, 1, 2)], None),
+        1,
+    )
+    .await;
+
+    let source = partoo(&p, RetryPolicy::none());
+    let ids: Vec<i64> = source
+        .conversations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|id| match id {
+            ConversationId::Partoo(id) => id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ids, want);
+    let conversation = ConversationId::Partoo(1);
+    let items: Vec<_> = source.messages(&conversation, None).collect().await;
+    let got: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            Ok(m) => m.id.to_string(),
+            Err(e) => format!("error: {e}"),
+        })
+        .collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!((got[0].as_str(), got[2].as_str()), ("11", "12"));
+    assert!(
+        got[1].starts_with("error: a message kept raw") && got[1].contains("date"),
+        "{got:?}"
+    );
+}
