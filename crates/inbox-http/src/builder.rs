@@ -54,7 +54,9 @@ macro_rules! config_setters {
             self
         }
 
-        /// Shares an existing HTTP client (its pool, proxy and TLS settings).
+        /// Shares an existing HTTP client (its pool, proxy and TLS settings). Build it with
+        /// `redirect(reqwest::redirect::Policy::none())`: a client that follows redirects
+        /// would carry the key to wherever a redirect points.
         pub fn http_client(mut self, client: $crate::reqwest::Client) -> Self {
             self.config.http_client = ::std::option::Option::Some(client);
             self

@@ -30,6 +30,8 @@ pub struct Config {
     /// Page streams stop with [`Error::PageCap`] after this many pages if more remain.
     pub max_pages: Option<usize>,
     /// A client to share (connection pool, proxy, TLS settings); one is built otherwise.
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: a client that follows
+    /// redirects would carry the key to wherever a redirect points.
     pub http_client: Option<reqwest::Client>,
 }
 
@@ -144,9 +146,12 @@ impl Transport {
         auth_value.set_sensitive(true);
         let http = match config.http_client {
             Some(client) => client,
+            // No redirects: reqwest forwards custom headers (Partoo's `x-APIKey`) to wherever
+            // a redirect points, plain http included. A 3xx is reported instead.
             None => reqwest::Client::builder()
                 .connect_timeout(config.connect_timeout)
                 .user_agent(config.user_agent)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
@@ -160,6 +165,11 @@ impl Transport {
             max_body_bytes: config.max_body_bytes,
             max_pages: config.max_pages,
         })
+    }
+
+    /// The same transport with another retry policy (sharing the connection pool).
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self { retry, ..self.clone() }
     }
 
     /// The base URL requests are sent under.
@@ -265,6 +275,11 @@ impl Transport {
         let response = request.send().await.map_err(|e| (transport(e), None))?;
         let status = response.status();
         let wait = retry_after(response.headers(), SystemTime::now());
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect::<String>());
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -282,10 +297,14 @@ impl Transport {
                 bytes,
             });
         }
+        let redirect = status.is_redirection().then(|| {
+            let to = location.as_deref().unwrap_or("nowhere given");
+            format!("redirect to `{to}` not followed: the key is only sent to the base URL")
+        });
         let api = ApiError {
             status: status.as_u16(),
             body: serde_json::from_slice::<B>(&bytes).ok().map(Box::new),
-            snippet: snippet(&bytes),
+            snippet: redirect.unwrap_or_else(|| snippet(&bytes)),
         };
         let error = match status.as_u16() {
             401 => Error::Unauthorized(api),

@@ -480,3 +480,31 @@ async fn a_server_that_trickles_bytes_is_cut_off_by_the_request_timeout() {
         "one request per allowed attempt"
     );
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_so_the_key_goes_nowhere_else() {
+    let (server, elsewhere) = (server().await, server().await);
+    Mock::given(path("/v2/messages"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/stolen", elsewhere.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // `elsewhere` has only its catch-all, which expects no request at all.
+    let config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
+    let t = Transport::new::<Body>(
+        config,
+        HeaderName::from_static("x-apikey"),
+        "",
+        &Secret::new(KEY),
+    )
+    .unwrap();
+    let err = get(&t).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Rejected(e) if e.status == 302),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not followed"), "{err}");
+}
