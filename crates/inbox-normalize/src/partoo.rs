@@ -28,7 +28,7 @@
 //! | `Unsupported` | unsupported (its `type` as detail) |
 //! | Metadata `Solving` | event `conversation_solved` |
 //! | Metadata `Reopening` | event `conversation_reopened` |
-//! | unknown type, or content not fitting its type | unknown (raw JSON, declared type) |
+//! | unknown type, content not fitting its type, or any other Metadata content | unknown (raw JSON, declared type) |
 
 use partoo_types as wire;
 

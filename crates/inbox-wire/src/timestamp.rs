@@ -13,7 +13,8 @@ use serde::ser::{Serialize, Serializer};
 /// `T`, `t` or a space between date and time (`2023-01-31 16:22:17.327878+00:00`), 0 to 9
 /// fraction digits after `.` or `,`, and an offset written `Z`, `z`, `+hh:mm`, `+hhmm`, `+hh`,
 /// or no offset at all (read as UTC). The value exposes the UTC instant, and encodes back to
-/// exactly the string that came in, so a decode/encode round trip changes nothing.
+/// exactly the string that came in, so a decode/encode round trip changes nothing: the
+/// offset's sign included (`-00:00` stays `-00:00`).
 ///
 /// Equality, ordering and hashing are by instant: two spellings of the same instant are equal.
 ///
@@ -41,6 +42,9 @@ struct Style {
     frac_sep: u8,
     frac_digits: u8,
     offset: OffsetStyle,
+    /// The offset was written with `-`: kept apart from the offset's value so that `-00:00`
+    /// (RFC 3339's "local offset unknown") encodes back as `-00:00`, not `+00:00`.
+    negative: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +126,7 @@ impl Timestamp {
                 frac_sep: b'.',
                 frac_digits,
                 offset: OffsetStyle::UpperZ,
+                negative: false,
             },
         })
     }
@@ -183,7 +188,7 @@ impl Timestamp {
             out.digits(i64::from(scaled), digits as usize);
         }
         let off = self.offset_secs;
-        let sign = if off < 0 { b'-' } else { b'+' };
+        let sign = if self.style.negative { b'-' } else { b'+' };
         let (oh, om) = (i64::from(off.abs() / 3600), i64::from(off.abs() / 60 % 60));
         match self.style.offset {
             OffsetStyle::None => {}
@@ -364,10 +369,10 @@ fn parse(s: &[u8]) -> Result<Timestamp, &'static str> {
         nanos *= 10u32.pow(9 - u32::from(frac_digits));
     }
 
-    let (offset, offset_secs) = match p.next() {
-        None => (OffsetStyle::None, 0),
-        Some(b'Z') => (OffsetStyle::UpperZ, 0),
-        Some(b'z') => (OffsetStyle::LowerZ, 0),
+    let (offset, offset_secs, negative) = match p.next() {
+        None => (OffsetStyle::None, 0, false),
+        Some(b'Z') => (OffsetStyle::UpperZ, 0, false),
+        Some(b'z') => (OffsetStyle::LowerZ, 0, false),
         Some(sign @ (b'+' | b'-')) => {
             let oh = p.num(2).ok_or("expected a 2-digit offset hour")?;
             let (style, om) = match p.peek() {
@@ -388,7 +393,8 @@ fn parse(s: &[u8]) -> Result<Timestamp, &'static str> {
                 return Err("offset out of range");
             }
             let secs = i32::try_from(oh * 3600 + om * 60).map_err(|_| "offset out of range")?;
-            (style, if sign == b'-' { -secs } else { secs })
+            let negative = sign == b'-';
+            (style, if negative { -secs } else { secs }, negative)
         }
         Some(_) => return Err("expected an offset (`Z` or `+hh:mm`) after the time"),
     };
@@ -406,6 +412,7 @@ fn parse(s: &[u8]) -> Result<Timestamp, &'static str> {
             frac_sep,
             frac_digits,
             offset,
+            negative,
         },
     })
 }
@@ -500,6 +507,9 @@ mod tests {
             "2023-01-31T17:22:17,327878+0100",
             "2023-01-31T11:22:17.327878000-05",
             "2023-01-31T10:52:17.327878-05:30",
+            "2023-01-31T16:22:17.327878-00:00",
+            "2023-01-31T16:22:17.327878-0000",
+            "2023-01-31T16:22:17.327878-00",
         ] {
             let t = ts(s);
             assert_eq!(t.unix_nanos(), want, "{s}");

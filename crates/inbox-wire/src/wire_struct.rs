@@ -1,6 +1,6 @@
 //! Lossless wire structs: typed fields plus every field the provider added.
 
-/// Unknown fields of a wire object, kept in [`wire_struct!`]'s `extra` field.
+/// Unknown fields of a wire object, kept in the `extra` field of a [`wire_struct!`](crate::wire_struct) struct.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 /// Defines a wire struct whose unknown fields are kept, not dropped.

@@ -33,7 +33,10 @@ inbox_wire::wire_struct! {
     /// The content of a Video, Audio or Document message.
     ///
     /// `url` is required: an object without it does not fit and is kept as
-    /// [`Content::Raw`]. An absent `file_name` is read as `None` and encodes back as `null`.
+    /// [`Content::Raw`]. `file_name` is nullable in the spec (always sent, `null` when
+    /// unknown), and `None` encodes as `null`; so an absent `file_name` (off-spec) is read as
+    /// `None` and comes back as `"file_name": null`, the one key of a media content that a
+    /// decode/encode round trip does not give back as sent.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Media {
         /// The url of the file.
@@ -76,12 +79,15 @@ inbox_wire::wire_struct! {
 /// Text, Image and IgStoryMention contents are all plain strings on the wire, so only the
 /// declared type tells them apart. `Metadata` messages carry the strings `"Solving"` and
 /// `"Reopening"` whatever their `content_type`: they become [`Content::Solving`] and
-/// [`Content::Reopening`].
+/// [`Content::Reopening`]. Those are the only `Metadata` contents Partoo documents, so any
+/// other content from a `Metadata` sender (another string, an object...) is kept as
+/// [`Content::Raw`] whatever its `content_type`: an inbox event is never taken for a
+/// customer-visible text.
 ///
 /// A content this crate cannot type is kept as [`Content::Raw`]: an unknown `content_type`,
-/// or a content that does not fit its declared type (an object for `Text`, a string for
-/// `Video`, a `Video` without `url`...). That is never an error for the message. Encoding
-/// writes the content back as it was received.
+/// a content that does not fit its declared type (an object for `Text`, a string for
+/// `Video`, a `Video` without `url`...), or an undocumented `Metadata` content. That is never
+/// an error for the message. Encoding writes the content back as it was received.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Content {
@@ -105,8 +111,9 @@ pub enum Content {
     Solving,
     /// A `Metadata` event: the conversation was reopened (`"Reopening"`).
     Reopening,
-    /// Any other content, as sent: an unknown `content_type`, or a content that does not fit
-    /// its declared type. Partoo advises showing an "Unhandled content" placeholder.
+    /// Any other content, as sent: an unknown `content_type`, a content that does not fit
+    /// its declared type, or a `Metadata` content other than `"Solving"` and `"Reopening"`.
+    /// Partoo advises showing an "Unhandled content" placeholder.
     Raw(Value),
 }
 
@@ -122,16 +129,20 @@ impl Content {
     /// assert_eq!(c, Content::Image("https://x/a.png".into()));
     /// let c = Content::decode(&ContentType::Text, &SenderType::Metadata, json!("Solving"));
     /// assert_eq!(c, Content::Solving);
+    /// let c = Content::decode(&ContentType::Text, &SenderType::Metadata, json!("Archived"));
+    /// assert_eq!(c, Content::Raw(json!("Archived")));
     /// let c = Content::decode(&ContentType::Text, &SenderType::User, json!({"text": "hi"}));
     /// assert!(c.is_raw());
     /// ```
     pub fn decode(content_type: &ContentType, sender_type: &SenderType, value: Value) -> Self {
         if *sender_type == SenderType::Metadata {
-            match value.as_str() {
-                Some("Solving") => return Content::Solving,
-                Some("Reopening") => return Content::Reopening,
-                _ => {}
-            }
+            // Partoo documents these two events only: whatever else a `Metadata` sender
+            // sends is undocumented, never a text to show the business as the customer's.
+            return match value.as_str() {
+                Some("Solving") => Content::Solving,
+                Some("Reopening") => Content::Reopening,
+                _ => Content::Raw(value),
+            };
         }
         match (content_type, value) {
             (ContentType::Text, Value::String(s)) => Content::Text(s),
@@ -253,12 +264,39 @@ mod tests {
             Content::Text("Solving".into())
         );
         assert_eq!(
-            decode("Text", "Metadata", json!("Archived")),
-            Content::Text("Archived".into())
-        );
-        assert_eq!(
             serde_json::to_value(Content::Reopening).unwrap(),
             json!("Reopening")
+        );
+    }
+
+    #[test]
+    fn undocumented_metadata_content_is_kept_raw_whatever_its_type() {
+        for (content_type, value) in [
+            ("Text", json!("Archived")),
+            ("Text", json!("solving")),
+            ("Text", json!("")),
+            ("Image", json!("https://cdn.example/i.jpg")),
+            ("IgStoryMention", json!("https://ig/s/2")),
+            (
+                "Video",
+                json!({"url": "https://cdn.example/v.mp4", "file_name": null}),
+            ),
+            ("Unsupported", json!({"type": "video"})),
+            ("Text", json!({"event": "Solving"})),
+            ("Text", json!(null)),
+        ] {
+            let content = decode(content_type, "Metadata", value.clone());
+            assert_eq!(
+                content,
+                Content::Raw(value.clone()),
+                "{content_type} {value}"
+            );
+            assert_eq!(serde_json::to_value(&content).unwrap(), value);
+        }
+        // The same contents from a documented non-Metadata sender keep their type.
+        assert_eq!(
+            decode("Text", "User", json!("Archived")),
+            Content::Text("Archived".into())
         );
     }
 

@@ -14,8 +14,9 @@
 //! - one message (or conversation) that does not decode is kept raw in its page's
 //!   [`List::rejected`] with the JSON path and the reason; the rest of the page decodes.
 //!
-//! Decoding then encoding gives back the JSON Partoo sent. (The one exception: a nullable
-//! field that was absent comes back as `null`.)
+//! Decoding then encoding gives back exactly the JSON Partoo sent for every spec-valid
+//! body. Two off-spec spellings are normalized: an optional field sent as `null` is left
+//! out, and a nullable field left out comes back as `null` (see [`Message`] and [`Media`]).
 //!
 //! ```
 //! use partoo_types::{Content, MessagesPage, SenderType};

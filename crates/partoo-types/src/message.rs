@@ -74,13 +74,30 @@ inbox_wire::wire_struct! {
 /// [`MessagesPage`] it is kept raw in `messages.rejected()` with the path and the reason,
 /// and the other messages still decode.
 ///
-/// Everything else is optional: `sender_label`, `user_id` and `custom_channel` are nullable
-/// in the spec (`None` is encoded as `null`, so an absent key comes back as `null`);
-/// `status`, `is_deleted` and `is_automated` are `None` when absent (and are then not
-/// encoded). Fields this crate does not know are kept in `extra`.
+/// Everything else may be `None`: `sender_label`, `user_id` and `custom_channel` are
+/// nullable in the spec (always sent, `null` when empty), and `None` is encoded as `null`;
+/// `status`, `is_deleted` and `is_automated` are optional in the spec (absent when unknown,
+/// never `null`), and `None` is not encoded. Fields this crate does not know are kept in
+/// `extra`.
 ///
 /// `content` is typed by `content_type` and `sender_type` (see [`Content`]); a content that
 /// does not fit is kept raw, never an error.
+///
+/// # Round trip
+///
+/// Decoding then encoding gives back exactly the JSON Partoo sent for every spec-valid
+/// message. Two off-spec spellings cannot be told apart from a spec-valid one by these
+/// `Option` fields, and are normalized on encode:
+///
+/// - `"status": null`, `"is_deleted": null` or `"is_automated": null` decodes as `None`,
+///   like an absent key, and the key is then left out on encode;
+/// - an absent `sender_label`, `user_id` or `custom_channel` key decodes as `None`, like
+///   `null`, and is then encoded as `null` (so is an absent `file_name` in a [`Media`]
+///   content: see there).
+///
+/// Every other key, known or not, comes back as sent.
+///
+/// [`Media`]: crate::Media
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     /// The id of the message.
@@ -376,6 +393,53 @@ mod tests {
             (None, None, None)
         );
         assert_eq!(serde_json::to_value(&m).unwrap(), value);
+    }
+
+    /// The two off-spec spellings the round trip normalizes (documented on [`Message`] and
+    /// [`crate::Media`]), and nothing else.
+    #[test]
+    fn off_spec_null_and_absent_keys_are_normalized_and_nothing_else() {
+        let mut sent = message();
+        sent["content_type"] = json!("Video");
+        sent["content"] = json!({"url": "https://cdn.example/v.mp4"});
+        let obj = sent.as_object_mut().unwrap();
+        for key in ["status", "is_deleted", "is_automated"] {
+            obj.insert(key.to_owned(), Value::Null);
+        }
+        for key in ["sender_label", "user_id", "custom_channel"] {
+            obj.remove(key);
+        }
+        let m: Message = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!(
+            (&m.status, m.is_deleted, m.is_automated),
+            (&None, None, None)
+        );
+        assert_eq!(
+            (&m.sender_label, &m.user_id, &m.custom_channel),
+            (&None, &None, &None)
+        );
+        let Content::Video(media) = &m.content else {
+            panic!("not a video: {:?}", m.content);
+        };
+        assert_eq!(media.file_name, None);
+
+        let mut want = sent.clone();
+        let obj = want.as_object_mut().unwrap();
+        for key in ["status", "is_deleted", "is_automated"] {
+            obj.remove(key);
+        }
+        for key in ["sender_label", "user_id", "custom_channel"] {
+            obj.insert(key.to_owned(), Value::Null);
+        }
+        want["content"]["file_name"] = Value::Null;
+        let encoded = serde_json::to_value(&m).unwrap();
+        assert_eq!(encoded, want);
+        assert_ne!(encoded, sent, "the off-spec spellings do not come back");
+
+        // The normalized form is spec-valid and round-trips exactly.
+        let again: Message = serde_json::from_value(encoded.clone()).unwrap();
+        assert_eq!(again, m);
+        assert_eq!(serde_json::to_value(&again).unwrap(), encoded);
     }
 
     #[test]

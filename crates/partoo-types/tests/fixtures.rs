@@ -120,6 +120,7 @@ fn the_fixture_set_is_there() {
         "drift/extra-fields.json",
         "drift/t-spelled-dates.json",
         "drift/content-mismatch.json",
+        "drift/unknown-metadata-content.json",
         "drift/conversations-unknown-values.json",
     ] {
         assert!(
@@ -385,6 +386,24 @@ fn content_that_does_not_fit_its_type_is_kept_raw() {
             m.content,
             Content::Raw(raw["messages"][i]["content"].clone()),
             "{}",
+            m.id
+        );
+    }
+}
+
+#[test]
+fn undocumented_metadata_content_is_kept_raw() {
+    let rel = "drift/unknown-metadata-content.json";
+    let page = messages(rel);
+    let raw: Value = serde_json::from_slice(&read(rel)).expect("JSON");
+    assert_eq!(page.messages.len(), 3);
+    for (i, m) in page.messages.iter().enumerate() {
+        assert_eq!(m.sender_type, SenderType::Metadata, "{}", m.id);
+        assert_eq!(m.content_type, ContentType::Text, "{}", m.id);
+        assert_eq!(
+            m.content,
+            Content::Raw(raw["messages"][i]["content"].clone()),
+            "{}: never a customer-visible text",
             m.id
         );
     }

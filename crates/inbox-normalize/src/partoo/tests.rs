@@ -127,4 +127,9 @@ rows! {
         };
     content_misfit_is_unknown_with_raw: {"content_type": "Text", "content": {"text": "hi"}} =>
         |m| assert_eq!(m.content, Content::Unknown { declared: Some("Text".into()), raw: json!({"text": "hi"}) });
+    content_metadata_other_is_unknown_with_raw: {"sender_type": "Metadata", "content": "Archived"} =>
+        |m| {
+            assert_eq!(m.content, Content::Unknown { declared: Some("Text".into()), raw: json!("Archived") });
+            assert_eq!(who(&m), (Direction::System, Role::System));
+        };
 }
