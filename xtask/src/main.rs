@@ -144,24 +144,24 @@ fn bench() -> Result<(), String> {
 /// Stable Rust has no coverage-guided fuzzer built in; proptest's generators (arbitrary JSON,
 /// mutated fixtures, truncated and bit-flipped bytes) run here at scale instead.
 fn fuzz(cases: &str) -> Result<(), String> {
-    let mut cmd = cargo();
-    cmd.args([
-        "test",
-        "--release",
-        "--locked",
-        "-p",
-        "inbox-normalize",
-        "--test",
-        "hostile",
-        "-p",
-        "inbox-cli",
-        "hostile",
-    ])
-    .env("PROPTEST_CASES", cases);
-    step(
-        &format!("fuzz: hostile input, {cases} cases per property"),
-        cmd,
-    )
+    let suites: [(&str, &[&str]); 2] = [
+        (
+            "decoders and normalizer",
+            &["-p", "inbox-normalize", "--test", "hostile"],
+        ),
+        (
+            "the CLI's normalize path",
+            &["-p", "inbox-cli", "--bin", "inbox", "hostile"],
+        ),
+    ];
+    for (what, args) in suites {
+        let mut cmd = cargo();
+        cmd.args(["test", "--release", "--locked"])
+            .args(args)
+            .env("PROPTEST_CASES", cases);
+        step(&format!("fuzz: {what}, {cases} cases per property"), cmd)?;
+    }
+    Ok(())
 }
 
 /// Validates `fixtures/` against the providers' published OpenAPI schemas with the shared

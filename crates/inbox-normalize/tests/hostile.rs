@@ -190,7 +190,8 @@ fn mutate(doc: &mut Value, mut pick: usize, with: Value) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+    // Cases: proptest's default (256), or PROPTEST_CASES (`cargo xtask fuzz` sets 100 000).
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_json_never_panics(value in json(), partoo in any::<bool>()) {

@@ -61,8 +61,10 @@ pub struct Progress {
     pub conversations_failed: usize,
     /// Messages delivered so far.
     pub messages: usize,
-    /// Requests sent so far.
+    /// Requests sent so far, retries included.
     pub requests: usize,
+    /// Of those, requests that were retries (after a 429 or a transient failure).
+    pub retries: usize,
 }
 
 /// Something that was not delivered, and why. Everything else was.
@@ -207,15 +209,15 @@ impl InboxBuilder {
         self
     }
 
-    /// How many times in a row one request may be rate limited (after the client's own
-    /// retries) before its conversation fails (default 10). Each time, its source pauses.
+    /// How many times in a row one request may be rate limited before its conversation
+    /// fails (default 10). Each time, its whole source pauses for the `Retry-After`.
     pub fn max_rate_limited(mut self, times: u32) -> Self {
         self.max_rate_limited = times;
         self
     }
 
     /// How many times in a row one request may fail transiently (5xx, timeout, cut
-    /// connection) after the client's own retries before its conversation fails (default 3).
+    /// connection) before its conversation fails (default 5).
     /// Each time the request waits a backoff and resumes from the same cursor, so a fault
     /// costs time, not messages.
     pub fn max_transient(mut self, times: u32) -> Self {
@@ -263,9 +265,11 @@ impl InboxBuilder {
 ///
 /// Bounds: at most `concurrency` requests in flight overall, at most
 /// [`crate::SourceLimits::max_in_flight`] per source, and each source's request rate. A
-/// conversation is paged one request at a time. When a source answers 429 after its client's
-/// own retries, that whole source pauses for the `Retry-After` (or a backoff) and the request
-/// is tried again: a rate limit slows a source down instead of failing it.
+/// conversation is paged one request at a time, and a slot is held for one attempt only:
+/// retrying is done here, between attempts. When a source answers 429, that whole source
+/// pauses for the `Retry-After` (or a backoff) and the request is tried again: a rate limit
+/// slows a source down instead of failing it. A transient failure (5xx, timeout, cut
+/// connection) is tried again after a backoff, from the same cursor.
 ///
 /// One conversation's failure does not stop the others: it is reported as a [`Failure`]
 /// beside everything fetched.
@@ -293,7 +297,7 @@ impl Inbox {
             progress: None,
             max_pages: Some(10_000),
             max_rate_limited: 10,
-            max_transient: 3,
+            max_transient: 5,
             buffer: 8,
         }
     }
@@ -307,16 +311,19 @@ impl Inbox {
 
     /// Every conversation of one source, within the source's bounds.
     pub async fn conversations(&self, source: &str) -> Result<Vec<ConversationId>, Failure> {
-        let (ids, failure) = discover(&self.shared, source, &AtomicUsize::new(0)).await;
+        let (ids, failure) = discover(&self.shared, source, &Counters::default()).await;
         match failure {
             Some(failure) => Err(failure),
             None => Ok(ids),
         }
     }
 
-    /// The messages of `targets` as they arrive: not sorted across conversations, each
-    /// (provider, id) once. Failures come in between as `Err` and the stream goes on; it ends
-    /// when every conversation is done.
+    /// The messages of `targets` as they arrive: not sorted across conversations, and each
+    /// message of a conversation once (a message seen again on a later page of its
+    /// conversation, as pages shift under new messages, is dropped). A message id listed in
+    /// two conversations comes twice; [`Inbox::timeline`] deduplicates across everything.
+    /// Failures come in between as `Err` and the stream goes on; it ends when every
+    /// conversation is done.
     ///
     /// Memory is bounded by the pages in flight and the buffer, not by the total fetched.
     /// Nothing starts before the first poll, and dropping the stream stops the fetchers. Must
@@ -390,6 +397,7 @@ struct Counters {
     failed: AtomicUsize,
     messages: AtomicUsize,
     requests: AtomicUsize,
+    retries: AtomicUsize,
 }
 
 impl Counters {
@@ -400,6 +408,7 @@ impl Counters {
             conversations_failed: self.failed.load(Ordering::Relaxed),
             messages: self.messages.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
         }
     }
 }
@@ -419,6 +428,8 @@ async fn drive(
     let mut wanted: Vec<(String, ConversationId)> = Vec::new();
     let mut seen = HashSet::new();
     let mut listing = JoinSet::new();
+    // Which source each listing task lists, to name it if the task dies.
+    let mut listing_sources: HashMap<tokio::task::Id, String> = HashMap::new();
     for target in targets {
         match target {
             Target::Conversation { source, id } if shared.sources.contains_key(&source) => {
@@ -428,10 +439,12 @@ async fn drive(
             }
             Target::All { source } if shared.sources.contains_key(&source) => {
                 let (shared, counters) = (shared.clone(), counters.clone());
-                listing.spawn(async move {
-                    let (ids, failure) = discover(&shared, &source, &counters.requests).await;
+                let name = source.clone();
+                let task = listing.spawn(async move {
+                    let (ids, failure) = discover(&shared, &source, &counters).await;
                     (source, ids, failure)
                 });
+                listing_sources.insert(task.id(), name);
             }
             Target::Conversation { source, id } => {
                 let failure = Failure {
@@ -455,9 +468,23 @@ async fn drive(
             }
         }
     }
-    while let Some(listed) = listing.join_next().await {
-        let Ok((source, ids, failure)) = listed else {
-            continue;
+    while let Some(listed) = listing.join_next_with_id().await {
+        let (source, ids, failure) = match listed {
+            Ok((_, listed)) => listed,
+            Err(e) => {
+                let source = listing_sources.get(&e.id()).cloned().unwrap_or_default();
+                let error =
+                    SourceError::new(SourceErrorKind::Other, format!("listing stopped: {e}"));
+                (
+                    source.clone(),
+                    Vec::new(),
+                    Some(Failure {
+                        source,
+                        conversation: None,
+                        kind: FailureKind::Discovery(error),
+                    }),
+                )
+            }
         };
         for id in ids {
             if seen.insert((source.clone(), id.clone())) {
@@ -533,7 +560,7 @@ async fn dispatch(
 async fn discover(
     shared: &Shared,
     name: &str,
-    requests: &AtomicUsize,
+    counters: &Counters,
 ) -> (Vec<ConversationId>, Option<Failure>) {
     let Some(source) = shared.sources.get(name) else {
         return (
@@ -546,7 +573,7 @@ async fn discover(
         );
     };
     let pages = inbox_http::pages(shared.max_pages, |cursor: Option<String>| async move {
-        let page = request(shared, source, requests, || {
+        let page = request(shared, source, counters, || {
             source.source.conversations_page(cursor.clone())
         })
         .await?;
@@ -592,7 +619,7 @@ async fn fetch_conversation(
     // is sent, so decoding never delays a request; the one-slot channel keeps at most one
     // page waiting here besides the one being decoded and the one in flight.
     let (bodies, mut received) = mpsc::channel(1);
-    let _fetcher = AbortOnDrop(tokio::spawn(fetch_pages(
+    let mut fetcher = AbortOnDrop(tokio::spawn(fetch_pages(
         shared.clone(),
         counters.clone(),
         name.clone(),
@@ -606,11 +633,11 @@ async fn fetch_conversation(
     while let Some(body) = received.recv().await {
         // Decoding is CPU work in one piece (a few hundred microseconds a page): on the
         // blocking pool it cannot hold up the I/O tasks that send the next requests.
-        let decoder = source.source.clone();
+        let (decoder, conversation) = (source.source.clone(), id.clone());
         let decoded = match body {
             Ok(body) => match shared.decoders.clone().acquire_owned().await {
                 Ok(permit) => tokio::task::spawn_blocking(move || {
-                    let page = decoder.decode_messages(body, since.as_ref());
+                    let page = decoder.decode_messages(&conversation, body, since.as_ref());
                     drop(permit);
                     page
                 })
@@ -655,6 +682,16 @@ async fn fetch_conversation(
         }
         report(&shared, &counters);
     }
+    if failure.is_none() {
+        // The channel closed: the fetcher is done. If it died (a panic in a source), say so
+        // rather than count the conversation complete.
+        if let Err(e) = (&mut fetcher.0).await {
+            failure = Some(SourceError::new(
+                SourceErrorKind::Other,
+                format!("the page fetcher stopped: {e}"),
+            ));
+        }
+    }
     if let Some(error) = failure {
         counters.failed.fetch_add(1, Ordering::Relaxed);
         let kind = FailureKind::Conversation(error);
@@ -692,7 +729,7 @@ async fn fetch_pages(
                 .source
                 .fetch_messages(&id, since.as_ref(), cursor.clone())
         };
-        let body = match request(&shared, source, &counters.requests, call).await {
+        let body = match request(&shared, source, &counters, call).await {
             Ok(body) => body,
             Err(e) => {
                 let _ = bodies.send(Err(e)).await;
@@ -700,7 +737,7 @@ async fn fetch_pages(
             }
         };
         guard.fetched();
-        let next = source.source.next_cursor(&body, since.as_ref());
+        let next = source.source.next_cursor(&id, &body, since.as_ref());
         // This page is delivered whatever comes next, so nothing already fetched is lost.
         if bodies.send(Ok(body)).await.is_err() {
             return;
@@ -736,7 +773,7 @@ impl Drop for AbortOnDrop {
 async fn request<T, F, Fut>(
     shared: &Shared,
     source: &Source,
-    requests: &AtomicUsize,
+    counters: &Counters,
     mut call: F,
 ) -> Result<T, SourceError>
 where
@@ -748,7 +785,7 @@ where
         source.limiter.ready().await;
         let result = {
             let _permit = shared.global.acquire().await;
-            requests.fetch_add(1, Ordering::Relaxed);
+            counters.requests.fetch_add(1, Ordering::Relaxed);
             call().await
         };
         let error = match result {
@@ -763,6 +800,7 @@ where
                 let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
                 tracing::warn!(source = name, wait_ms, %error, "rate limited: pausing the source");
                 source.limiter.pause(wait).await;
+                counters.retries.fetch_add(1, Ordering::Relaxed);
             }
             SourceErrorKind::Transient if transient < shared.max_transient => {
                 transient += 1;
@@ -770,6 +808,7 @@ where
                 let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
                 tracing::warn!(source = name, wait_ms, %error, "transient failure: trying the page again");
                 tokio::time::sleep(wait).await;
+                counters.retries.fetch_add(1, Ordering::Relaxed);
             }
             _ => return Err(error),
         }

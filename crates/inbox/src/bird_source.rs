@@ -8,6 +8,8 @@ use bird_client::{
 };
 use inbox_normalize::{ConversationId, Message, Timestamp};
 
+use inbox_http::RetryPolicy;
+
 use crate::source::{MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
 
 /// Bird's documented limit: 50 GET requests a second per workspace.
@@ -17,6 +19,9 @@ pub const BIRD_RATE: Rate = Rate {
 };
 
 /// A Bird client (one workspace) as a [`MessageSource`].
+///
+/// Like [`crate::PartooSource`], one attempt per request: retries are the driver's, so a wait
+/// never holds a request slot.
 ///
 /// `since` is sent as `dateFrom` (which Bird reads as "created after", so one nanosecond
 /// earlier is sent), so Bird filters on its side; messages are also checked on ours, so the
@@ -32,7 +37,7 @@ impl BirdSource {
     /// A source named `"bird"`, within Bird's documented rate limit and 16 requests in flight.
     pub fn new(client: Client) -> Self {
         Self {
-            client,
+            client: client.with_retry_policy(RetryPolicy::none()),
             name: "bird".into(),
             limits: SourceLimits {
                 max_in_flight: 16,
@@ -118,6 +123,7 @@ impl MessageSource for BirdSource {
 
     fn next_cursor(
         &self,
+        _conversation: &ConversationId,
         body: &Body,
         _since: Option<&Timestamp>,
     ) -> Result<Option<String>, SourceError> {
@@ -135,6 +141,7 @@ impl MessageSource for BirdSource {
 
     fn decode_messages(
         &self,
+        conversation: &ConversationId,
         body: Body,
         since: Option<&Timestamp>,
     ) -> Result<Page<Message>, SourceError> {
@@ -144,7 +151,14 @@ impl MessageSource for BirdSource {
         let items = wire
             .into_iter()
             .filter(|m| since.is_none_or(|t| m.created_at >= *t))
-            .map(Message::from)
+            .map(|wire| {
+                let mut message = Message::from(wire);
+                // `conversationId` is optional in Bird's schema: name the one fetched.
+                if matches!(&message.conversation_id, ConversationId::Bird(id) if id.is_empty()) {
+                    message.conversation_id = conversation.clone();
+                }
+                message
+            })
             .collect();
         Ok(Page {
             items,

@@ -4,9 +4,10 @@
 //!   Bird client and wire types), [`model`] (the unified message model, also at the root:
 //!   [`Message`], [`Content`], ...).
 //! - [`Inbox`]: fetches many conversations from many [`MessageSource`]s concurrently, within
-//!   a global bound and each source's own bounds, and merges them into one timeline
-//!   deduplicated by (provider, message id): as a stream ([`Inbox::stream`]) or collected and
-//!   sorted ([`Inbox::timeline`]). One conversation's failure never stops the others.
+//!   a global bound and each source's own bounds, and merges them into one timeline: as a
+//!   stream ([`Inbox::stream`], each conversation's messages once) or collected, sorted and
+//!   deduplicated by (provider, message id) ([`Inbox::timeline`]). One conversation's
+//!   failure never stops the others.
 //!
 //! # Example
 //!

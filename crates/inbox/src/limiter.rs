@@ -1,5 +1,6 @@
 //! Per-source bounds: requests in flight, a token bucket, and a pause after a 429.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,31 +12,33 @@ use crate::source::SourceLimits;
 /// The bounds of one source, shared by all its conversations.
 pub(crate) struct Limiter {
     in_flight: Arc<Semaphore>,
-    bucket: Option<Mutex<Bucket>>,
+    window: Option<Mutex<Window>>,
     paused_until: Mutex<Option<Instant>>,
 }
 
-struct Bucket {
-    capacity: f64,
-    tokens: f64,
-    per_token: Duration,
-    last: Instant,
+/// A sliding window: the start times of the last `limit` requests. A request may start when
+/// fewer than `limit` started within the last `per`, so no window of that length ever holds
+/// more (a token bucket refilled at the same rate lets twice as many through its first
+/// window).
+struct Window {
+    limit: usize,
+    per: Duration,
+    started: VecDeque<Instant>,
 }
 
 impl Limiter {
     pub(crate) fn new(limits: SourceLimits) -> Self {
-        let bucket = limits.rate.filter(|r| r.requests > 0).map(|rate| {
-            let capacity = f64::from(rate.requests);
-            Mutex::new(Bucket {
-                capacity,
-                tokens: capacity,
-                per_token: rate.per.div_f64(capacity),
-                last: Instant::now(),
+        let window = limits.rate.filter(|r| r.requests > 0).map(|rate| {
+            let limit = usize::try_from(rate.requests).unwrap_or(usize::MAX);
+            Mutex::new(Window {
+                limit,
+                per: rate.per,
+                started: VecDeque::with_capacity(limit.min(1024)),
             })
         });
         Self {
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
-            bucket,
+            window,
             paused_until: Mutex::new(None),
         }
     }
@@ -45,7 +48,8 @@ impl Limiter {
         self.in_flight.clone().acquire_owned().await.ok()
     }
 
-    /// Waits until a request may be sent: after any pause, and when the bucket has a token.
+    /// Waits until a request may be sent: after any pause, and when the window has room.
+    /// The request is counted as started when this returns.
     pub(crate) async fn ready(&self) {
         loop {
             let pause = *self.paused_until.lock().await;
@@ -54,22 +58,27 @@ impl Limiter {
                 _ => break,
             }
         }
-        let Some(bucket) = &self.bucket else { return };
-        let wait = {
-            let mut b = bucket.lock().await;
-            let now = Instant::now();
-            let refill = now.duration_since(b.last).as_secs_f64() / b.per_token.as_secs_f64();
-            b.tokens = (b.tokens + refill).min(b.capacity);
-            b.last = now;
-            b.tokens -= 1.0;
-            if b.tokens >= 0.0 {
-                Duration::ZERO
-            } else {
-                b.per_token.mul_f64(-b.tokens)
+        let Some(window) = &self.window else { return };
+        loop {
+            let wait_until = {
+                let mut w = window.lock().await;
+                let now = Instant::now();
+                while w
+                    .started
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= w.per)
+                {
+                    w.started.pop_front();
+                }
+                if w.started.len() < w.limit {
+                    w.started.push_back(now);
+                    return;
+                }
+                w.started.front().map(|oldest| *oldest + w.per)
+            };
+            if let Some(until) = wait_until {
+                tokio::time::sleep_until(until).await;
             }
-        };
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
         }
     }
 
@@ -89,30 +98,35 @@ mod tests {
     use crate::source::Rate;
 
     #[tokio::test(start_paused = true)]
-    async fn the_bucket_allows_a_burst_then_the_rate() {
+    async fn no_window_of_the_period_holds_more_than_the_limit() {
         let limiter = Limiter::new(SourceLimits {
             max_in_flight: 4,
             rate: Some(Rate {
-                requests: 5,
-                per: Duration::from_secs(1),
+                requests: 300,
+                per: Duration::from_secs(60),
             }),
         });
         let start = Instant::now();
-        for _ in 0..5 {
+        let mut starts = Vec::new();
+        for _ in 0..1000 {
             limiter.ready().await;
+            starts.push(start.elapsed());
         }
-        assert!(
-            start.elapsed() < Duration::from_millis(1),
-            "burst of 5 is free"
-        );
-        for _ in 0..5 {
-            limiter.ready().await;
+        // The first 300 go at once, the next 300 a minute later, and so on.
+        assert!(starts[299] < Duration::from_millis(1));
+        assert!(starts[300] >= Duration::from_secs(60));
+        for (i, t) in starts.iter().enumerate() {
+            let in_window = starts[i..]
+                .iter()
+                .take_while(|u| **u < *t + Duration::from_secs(60))
+                .count();
+            assert!(
+                in_window <= 300,
+                "{in_window} requests within 60 s from {t:?}"
+            );
         }
-        let elapsed = start.elapsed();
-        assert!(
-            elapsed >= Duration::from_millis(999) && elapsed <= Duration::from_millis(1001),
-            "{elapsed:?}"
-        );
+        // Partoo's documented 300 a minute, kept over 1000 requests: about 3 minutes 20.
+        assert!(starts[999] >= Duration::from_secs(180), "{:?}", starts[999]);
     }
 
     #[tokio::test(start_paused = true)]

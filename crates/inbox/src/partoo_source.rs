@@ -8,6 +8,8 @@ use partoo_client::{
     Body, Client, ErrorBody, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, MessagesPage,
 };
 
+use inbox_http::RetryPolicy;
+
 use crate::source::{MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
 
 /// Partoo's documented limit: 300 requests a minute per organisation.
@@ -17,6 +19,10 @@ pub const PARTOO_RATE: Rate = Rate {
 };
 
 /// A Partoo client as a [`MessageSource`], optionally filtered by business.
+///
+/// The source sends one attempt per request and leaves retrying to whoever drives it (the
+/// aggregator, or the trait's provided methods), so that a wait never holds a request slot:
+/// the client's own retry policy is set aside; its timeouts, body cap and the rest stay.
 ///
 /// Partoo has no date filter: with `since`, messages older than it are dropped client side,
 /// and when a page turns out to be ordered newest first (its first message is newer than its
@@ -35,7 +41,7 @@ impl PartooSource {
     /// and 16 requests in flight.
     pub fn new(client: Client) -> Self {
         Self {
-            client,
+            client: client.with_retry_policy(RetryPolicy::none()),
             name: "partoo".into(),
             business_ids: Vec::new(),
             limits: SourceLimits {
@@ -144,18 +150,22 @@ impl MessageSource for PartooSource {
 
     fn next_cursor(
         &self,
+        conversation: &ConversationId,
         body: &Body,
         since: Option<&Timestamp>,
     ) -> Result<Option<String>, SourceError> {
         if since.is_some() {
             // Whether a newest-first walk may stop depends on the messages' dates.
-            return Ok(self.decode_messages(body.clone(), since)?.next);
+            return Ok(self
+                .decode_messages(conversation, body.clone(), since)?
+                .next);
         }
         MessagesPage::peek_next_cursor(&body.bytes).map_err(|e| invalid(body, e))
     }
 
     fn decode_messages(
         &self,
+        _conversation: &ConversationId,
         body: Body,
         since: Option<&Timestamp>,
     ) -> Result<Page<Message>, SourceError> {

@@ -79,9 +79,11 @@ pub trait MessageSource: Send + Sync {
 
     /// Decodes and normalizes a page fetched by [`MessageSource::fetch_messages`], keeping
     /// only messages created at or after `since`. A source that can tell no later page holds
-    /// a message that recent returns no next cursor. CPU only: no I/O.
+    /// a message that recent returns no next cursor. `conversation` is the one fetched, for a
+    /// message that does not name its own. CPU only: no I/O.
     fn decode_messages(
         &self,
+        conversation: &ConversationId,
         body: Body,
         since: Option<&Timestamp>,
     ) -> Result<Page<Message>, SourceError>;
@@ -94,10 +96,13 @@ pub trait MessageSource: Send + Sync {
     /// decodes the whole page; override it with a cheap scan of the envelope.
     fn next_cursor(
         &self,
+        conversation: &ConversationId,
         body: &Body,
         since: Option<&Timestamp>,
     ) -> Result<Option<String>, SourceError> {
-        Ok(self.decode_messages(body.clone(), since)?.next)
+        Ok(self
+            .decode_messages(conversation, body.clone(), since)?
+            .next)
     }
 
     /// Every conversation of the source, page after page (a repeated cursor or more than
@@ -105,7 +110,7 @@ pub trait MessageSource: Send + Sync {
     async fn conversations(&self) -> Result<Vec<ConversationId>, SourceError> {
         let mut ids = Vec::new();
         let stream = inbox_http::pages(Some(10_000), |cursor| async move {
-            let page = self.conversations_page(cursor).await?;
+            let page = retrying(|| self.conversations_page(cursor.clone())).await?;
             let next = page.next.clone();
             Ok::<_, SourceError>((page.items, next))
         });
@@ -127,9 +132,9 @@ pub trait MessageSource: Send + Sync {
         since: Option<Timestamp>,
     ) -> BoxStream<'a, Result<Message, SourceError>> {
         let pages = inbox_http::pages(Some(10_000), move |cursor| async move {
-            let page = self
-                .messages_page(conversation, since.as_ref(), cursor)
-                .await?;
+            let page =
+                retrying(|| self.messages_page(conversation, since.as_ref(), cursor.clone()))
+                    .await?;
             let next = page.next.clone();
             Ok::<_, SourceError>((page, next))
         });
@@ -155,7 +160,38 @@ pub trait MessageSource: Send + Sync {
         cursor: Option<String>,
     ) -> Result<Page<Message>, SourceError> {
         let body = self.fetch_messages(conversation, since, cursor).await?;
-        self.decode_messages(body, since)
+        self.decode_messages(conversation, body, since)
+    }
+}
+
+/// Calls `call` until it succeeds or fails for good: after a 429 it waits the `Retry-After`
+/// (at most 60 s; 1 s when none), up to 10 times in a row; after a transient failure it backs
+/// off (250 ms, doubling), up to 5 times. The same rule as [`crate::Inbox`]'s, without slots.
+async fn retrying<T, F, Fut>(mut call: F) -> Result<T, SourceError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SourceError>>,
+{
+    let (mut limited, mut transient) = (0u32, 0u32);
+    loop {
+        let error = match call().await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let wait = match error.kind() {
+            SourceErrorKind::RateLimited { retry_after } if limited < 10 => {
+                limited += 1;
+                retry_after
+                    .unwrap_or(Duration::from_secs(1))
+                    .min(Duration::from_secs(60))
+            }
+            SourceErrorKind::Transient if transient < 5 => {
+                transient += 1;
+                Duration::from_millis(250 << transient)
+            }
+            _ => return Err(error),
+        };
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -163,13 +199,12 @@ pub trait MessageSource: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SourceErrorKind {
-    /// The source asked us to slow down (429), after the client's own retries.
+    /// The source asked us to slow down (429).
     RateLimited {
         /// How long it asked us to wait, if it said.
         retry_after: Option<Duration>,
     },
-    /// A failure that may pass (a 5xx other than 501, a timeout, a cut connection), after
-    /// the client's own retries.
+    /// A failure that may pass (a 5xx other than 501, a timeout, a cut connection).
     Transient,
     /// Anything else.
     Other,

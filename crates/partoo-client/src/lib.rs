@@ -94,6 +94,15 @@ impl Client {
         }
     }
 
+    /// The same client with another retry policy, sharing the connection pool. The
+    /// aggregator (`inbox::Inbox`) uses `RetryPolicy::none()` and retries itself, so that a
+    /// wait never holds one of its request slots.
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Self {
+        let mut client = self.clone();
+        client.transport = self.transport.with_retry(policy);
+        client
+    }
+
     /// The base URL requests go to.
     pub fn base_url(&self) -> &Url {
         self.transport.base_url()

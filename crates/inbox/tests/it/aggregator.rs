@@ -777,3 +777,135 @@ async fn a_source_alone_lists_its_conversations_and_streams_a_conversation() {
         "{got:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_bird_message_without_its_conversation_id_gets_the_one_fetched() {
+    let (p, b) = (server().await, server().await);
+    let mut anonymous = bird_message("b1-1", "b1", 0);
+    anonymous.as_object_mut().unwrap().remove("conversationId");
+    mount_bird(&b, "b1", None, bird_page(vec![anonymous], None), 1).await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p, RetryPolicy::none()))
+        .source(bird(&b))
+        .build();
+    let timeline = inbox
+        .timeline(vec![Target::conversation(
+            "bird",
+            ConversationId::Bird("b1".into()),
+        )])
+        .await;
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    assert_eq!(
+        timeline.messages[0].conversation_id,
+        ConversationId::Bird("b1".into())
+    );
+}
+
+/// A third provider, written against the trait alone: it serves Partoo-shaped pages from
+/// memory and panics where told to.
+struct Scripted {
+    name: &'static str,
+    panic_listing: bool,
+    panic_on: Option<i64>,
+}
+
+#[async_trait::async_trait]
+impl inbox::MessageSource for Scripted {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn limits(&self) -> SourceLimits {
+        unlimited(4)
+    }
+
+    async fn conversations_page(
+        &self,
+        _cursor: Option<String>,
+    ) -> Result<inbox::Page<ConversationId>, inbox::SourceError> {
+        assert!(!self.panic_listing, "listing blew up");
+        let items = vec![ConversationId::Partoo(1), ConversationId::Partoo(2)];
+        Ok(inbox::Page {
+            items,
+            rejected: Vec::new(),
+            next: None,
+        })
+    }
+
+    async fn fetch_messages(
+        &self,
+        conversation: &ConversationId,
+        _since: Option<&Timestamp>,
+        _cursor: Option<String>,
+    ) -> Result<inbox::Body, inbox::SourceError> {
+        let ConversationId::Partoo(id) = conversation else {
+            unreachable!()
+        };
+        assert!(self.panic_on != Some(*id), "fetching {id} blew up");
+        let page = partoo_page(vec![partoo_message(100 + id, *id, 1)], None);
+        Ok(inbox::Body {
+            status: 200,
+            content_type: "application/json".into(),
+            bytes: page.to_string().into_bytes(),
+        })
+    }
+
+    fn decode_messages(
+        &self,
+        _conversation: &ConversationId,
+        body: inbox::Body,
+        _since: Option<&Timestamp>,
+    ) -> Result<inbox::Page<inbox::Message>, inbox::SourceError> {
+        let page: inbox::partoo::MessagesPage = body.decode::<_, inbox::partoo::ErrorBody>()?;
+        let items = page
+            .messages
+            .into_iter()
+            .map(inbox::Message::from)
+            .collect();
+        Ok(inbox::Page {
+            items,
+            rejected: Vec::new(),
+            next: None,
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_third_source_plugs_in_and_its_panics_become_failures() {
+    let inbox = Inbox::builder()
+        .source(Scripted {
+            name: "third",
+            panic_listing: false,
+            panic_on: Some(2),
+        })
+        .source(Scripted {
+            name: "fourth",
+            panic_listing: true,
+            panic_on: None,
+        })
+        .build();
+    let timeline = inbox
+        .timeline(vec![Target::all("third"), Target::all("fourth")])
+        .await;
+    let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(ids, ["101"], "the healthy conversation is delivered");
+    assert_eq!(timeline.failures.len(), 2, "{:?}", timeline.failures);
+    let text: Vec<String> = timeline.failures.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("third conversation 2: the page fetcher stopped")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("fourth: listing conversations failed: listing stopped")),
+        "{text:?}"
+    );
+    assert_eq!(
+        (
+            timeline.progress.conversations_done,
+            timeline.progress.conversations_failed
+        ),
+        (2, 1)
+    );
+}
