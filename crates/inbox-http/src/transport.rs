@@ -169,7 +169,10 @@ impl Transport {
 
     /// The same transport with another retry policy (sharing the connection pool).
     pub fn with_retry(&self, retry: RetryPolicy) -> Self {
-        Self { retry, ..self.clone() }
+        Self {
+            retry,
+            ..self.clone()
+        }
     }
 
     /// The base URL requests are sent under.
