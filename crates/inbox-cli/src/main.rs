@@ -35,9 +35,14 @@ pub(crate) enum Outcome {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            eprintln!("inbox: {}", usage_line(&e));
+            return ExitCode::from(2);
+        }
         Err(e) => {
+            // --help, --version: clap's own output on stdout.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
         }
     };
     let outcome = match &cli.command {
@@ -55,6 +60,47 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A command-line error as one line: clap's message without its `error: ` and without the
+/// usage and `--help` hint that follow, its indented continuation lines (e.g. the missing
+/// arguments) joined on, and clap's suggestions (`tip: …`) appended after `; `.
+fn usage_line(e: &clap::Error) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // A bare `inbox`: clap would print the whole help, to stderr.
+        let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        return format!(
+            "a command is required: {}; tip: `inbox --help` tells more",
+            commands.join(", ")
+        );
+    }
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut line = first
+        .strip_prefix("error: ")
+        .unwrap_or(first)
+        .trim()
+        .to_owned();
+    let mut continued = Vec::new();
+    for next in lines.by_ref() {
+        if next.trim().is_empty() {
+            break;
+        }
+        continued.push(next.trim());
+    }
+    if !continued.is_empty() {
+        line.push(' ');
+        line.push_str(&continued.join(", "));
+    }
+    for tip in lines.map(str::trim).filter(|l| l.starts_with("tip:")) {
+        line.push_str("; ");
+        line.push_str(tip);
+    }
+    line
 }
 
 async fn run(command: &Command) -> Outcome {
@@ -197,7 +243,7 @@ async fn conversations(args: &ConversationsArgs) -> Outcome {
             Format::Table => {
                 writeln!(out, "{:<8}  CONVERSATION", "PROVIDER")?;
                 for (provider, id) in &rows {
-                    writeln!(out, "{provider:<8}  {id}")?;
+                    writeln!(out, "{provider:<8}  {}", output::cell(&id.to_string()))?;
                 }
             }
             Format::Json | Format::Jsonl => {

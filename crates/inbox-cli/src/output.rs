@@ -20,8 +20,7 @@ pub(crate) fn messages(
     match format {
         Format::Jsonl => {
             for message in messages {
-                serde_json::to_writer(&mut *out, message)?;
-                out.write_all(b"\n")?;
+                json_line(out, message)?;
             }
         }
         Format::Json => {
@@ -40,16 +39,33 @@ pub(crate) fn messages(
                     "{:<19}  {:<6}  {:<36}  {:<3}  {:<SENDER_WIDTH$}  {:<13}  {}",
                     table_time(m),
                     m.provider.to_string(),
-                    m.conversation_id.to_string(),
+                    cell(&m.conversation_id.to_string()),
                     direction(m.direction),
-                    cut(&sender(m), SENDER_WIDTH),
+                    cut(&cell(&sender(m)), SENDER_WIDTH),
                     kind(m),
-                    cut(&m.text, TEXT_WIDTH),
+                    cut(&cell(&m.text), TEXT_WIDTH),
                 )?;
             }
         }
     }
     Ok(())
+}
+
+/// Writes `message` as one line of JSON Lines.
+///
+/// A message can carry a provider's JSON verbatim (a body the decoder kept raw), line breaks
+/// between its tokens included, and serde writes it as it came. In valid JSON a raw CR or LF
+/// can only be such whitespace (inside strings they are escaped), so each becomes a space:
+/// the same JSON, on one line.
+pub(crate) fn json_line(out: &mut impl Write, message: &Message) -> io::Result<()> {
+    let mut line = serde_json::to_vec(message)?;
+    for byte in &mut line {
+        if matches!(*byte, b'\n' | b'\r') {
+            *byte = b' ';
+        }
+    }
+    line.push(b'\n');
+    out.write_all(&line)
 }
 
 /// `2024-05-01 10:01:00` from the UTC RFC 3339 form.
@@ -79,6 +95,18 @@ pub(crate) fn kind(m: &Message) -> String {
         .ok()
         .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// Provider text made safe for a terminal table cell: every control character
+/// (`char::is_control`: C0 including ESC, newline and tab, DEL, C1) becomes U+FFFD `�`.
+/// One character stays one character, so widths and `cut` still hold, and an escape sequence
+/// from a sender's name or a message can neither restyle the terminal nor break the row.
+/// Only the table goes through this: JSON and JSON Lines keep the text exact (serde escapes
+/// control characters there).
+pub(crate) fn cell(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 /// At most `width` characters, with `…` when cut.
@@ -131,4 +159,68 @@ pub(crate) fn summary(out: &mut impl Write, timeline: &Timeline, took: Duration)
         p.requests,
         took.as_secs_f64()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_carry_no_control_characters() {
+        let hostile = "a\u{1b}[31mred\u{1b}[0m\r\n\tb\u{7}\u{0}\u{7f}\u{9b}2J";
+        let safe = cell(hostile);
+        assert!(!safe.chars().any(char::is_control), "{safe:?}");
+        assert_eq!(
+            safe,
+            "a\u{FFFD}[31mred\u{FFFD}[0m\u{FFFD}\u{FFFD}\u{FFFD}b\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}2J"
+        );
+        assert_eq!(safe.chars().count(), hostile.chars().count(), "one for one");
+        assert_eq!(
+            cell("Zoë: ça va ? 👋"),
+            "Zoë: ça va ? 👋",
+            "printable text unchanged"
+        );
+    }
+
+    #[test]
+    fn the_table_escapes_provider_text_and_json_keeps_it_exact() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let page = std::fs::read(root.join("bird/messages/page-1.json")).unwrap_or_default();
+        let page: serde_json::Value = serde_json::from_slice(&page).unwrap_or_default();
+        let mut wire = page["results"][0].clone();
+        wire["conversationId"] = "conv\u{1b}]0;pwned\u{7}".into();
+        wire["sender"]["displayName"] = "Ana\u{1b}[2J".into();
+        wire["body"]["text"]["text"] = "hi\u{1b}[31m\nthere\u{9b}".into();
+        let wire = serde_json::to_vec(&wire).unwrap_or_default();
+        let message = inbox::bird::Message::from_slice(&wire).map(Message::from);
+        assert!(message.is_ok(), "the fixture message decodes");
+        let Ok(message) = message else { return };
+        let messages = [message];
+
+        let mut table = Vec::new();
+        assert!(super::messages(&mut table, Format::Table, &messages).is_ok());
+        let table = String::from_utf8_lossy(&table);
+        let row = table.lines().nth(1).unwrap_or_default();
+        assert!(
+            !table.chars().any(|c| c.is_control() && c != '\n'),
+            "{table:?}"
+        );
+        assert_eq!(table.lines().count(), 2, "one header, one row: {table:?}");
+        for shown in [
+            "conv\u{FFFD}]0;pwned\u{FFFD}",
+            "Ana\u{FFFD}[2J",
+            "hi\u{FFFD}[31m",
+            "there\u{FFFD}",
+        ] {
+            assert!(row.contains(shown), "{shown:?} in {row:?}");
+        }
+
+        let mut jsonl = Vec::new();
+        assert!(super::messages(&mut jsonl, Format::Jsonl, &messages).is_ok());
+        let back: serde_json::Value = serde_json::from_slice(&jsonl).unwrap_or_default();
+        assert_eq!(back["conversation_id"], "conv\u{1b}]0;pwned\u{7}");
+        assert_eq!(back["text"], messages[0].text.as_str());
+        assert!(messages[0].text.contains("hi\u{1b}[31m"));
+        assert!(!jsonl.contains(&0x1b), "serde escapes ESC as \\u001b");
+    }
 }

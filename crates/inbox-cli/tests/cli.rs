@@ -303,8 +303,15 @@ async fn normalize_a_page_and_json_lines_with_a_bad_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_command_lines_exit_2_with_one_line() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 10] = [
         (&["fetch", "--nope"], "--nope"),
+        (
+            &["fetch", "--partoo-convers", "1"],
+            "tip: a similar argument exists: '--partoo-conversation'",
+        ),
+        (&["normalize"], "--provider"),
+        (&["nope"], "unrecognized subcommand 'nope'"),
+        (&[], "a command is required"),
         (&["fetch", "--partoo-conversation", "abc"], "abc"),
         (
             &["fetch", "--all", "--since", "yesterday"],
@@ -326,6 +333,11 @@ async fn bad_command_lines_exit_2_with_one_line() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line: {stderr}");
+        assert!(lines[0].starts_with("inbox: "), "{args:?}: {stderr}");
+        assert!(!lines[0].contains("error: "), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
     }
     let out = inbox(
         &["fetch", "--bird-conversation", "x"],
@@ -335,8 +347,8 @@ async fn bad_command_lines_exit_2_with_one_line() {
     .await;
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
-        text(&out.stderr).trim(),
-        "inbox: missing BIRD_WORKSPACE_ID: set it or pass --bird-workspace"
+        text(&out.stderr),
+        "inbox: missing BIRD_WORKSPACE_ID: set it or pass --bird-workspace\n"
     );
 }
 
@@ -346,7 +358,15 @@ async fn help_on_every_command_and_no_key_ever_printed() {
         let out = inbox(&[command, "--help"], &[], None).await;
         assert!(out.status.success(), "{command}");
         assert!(text(&out.stdout).contains("Usage: inbox"), "{command}");
+        assert!(out.stderr.is_empty(), "{command}: {}", text(&out.stderr));
     }
+    let out = inbox(&["--version"], &[], None).await;
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout).starts_with("inbox "),
+        "{}",
+        text(&out.stdout)
+    );
     let secret = "sk-live-DO-NOT-PRINT";
     let emulator = Emulator::start(small(Faults::default())).await.unwrap();
     let mut args = vec![
