@@ -102,13 +102,19 @@ impl Body {
     /// Separate from fetching so a caller can bound the requests in flight without holding
     /// a slot while it decodes.
     pub fn decode<T: DeserializeOwned, B>(&self) -> Result<T, Error<B>> {
-        inbox_wire::from_slice(&self.bytes).map_err(|e| Error::InvalidResponse {
+        inbox_wire::from_slice(&self.bytes).map_err(|e| self.invalid(e))
+    }
+
+    /// The [`Error::InvalidResponse`] for this body and a decoding error found in it (by
+    /// [`Body::decode`], or by a cheaper scan such as a cursor peek).
+    pub fn invalid<B>(&self, e: inbox_wire::DecodeError) -> Error<B> {
+        Error::InvalidResponse {
             status: self.status,
             content_type: self.content_type.clone(),
             path: e.path,
             message: e.message,
             snippet: snippet(&self.bytes),
-        })
+        }
     }
 }
 

@@ -5,7 +5,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use inbox_normalize::{ConversationId, Message, MessageId, Timestamp};
@@ -14,7 +13,9 @@ use tokio::task::JoinSet;
 
 use crate::Rejected;
 use crate::limiter::Limiter;
-use crate::source::{Body, MessageSource, SourceError, SourceErrorKind};
+use crate::source::{
+    Attempts, Body, MessageSource, Retry, RetryRule, SourceError, SourceErrorKind,
+};
 
 /// What to fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -153,8 +154,7 @@ struct Shared {
     since: Option<Timestamp>,
     progress: Option<ProgressFn>,
     max_pages: Option<usize>,
-    max_rate_limited: u32,
-    max_transient: u32,
+    retry: RetryRule,
     buffer: usize,
 }
 
@@ -165,8 +165,7 @@ pub struct InboxBuilder {
     since: Option<Timestamp>,
     progress: Option<ProgressFn>,
     max_pages: Option<usize>,
-    max_rate_limited: u32,
-    max_transient: u32,
+    retry: RetryRule,
     buffer: usize,
 }
 
@@ -212,7 +211,7 @@ impl InboxBuilder {
     /// How many times in a row one request may be rate limited before its conversation
     /// fails (default 10). Each time, its whole source pauses for the `Retry-After`.
     pub fn max_rate_limited(mut self, times: u32) -> Self {
-        self.max_rate_limited = times;
+        self.retry.max_rate_limited = times;
         self
     }
 
@@ -221,7 +220,7 @@ impl InboxBuilder {
     /// Each time the request waits a backoff and resumes from the same cursor, so a fault
     /// costs time, not messages.
     pub fn max_transient(mut self, times: u32) -> Self {
-        self.max_transient = times;
+        self.retry.max_transient = times;
         self
     }
 
@@ -252,8 +251,7 @@ impl InboxBuilder {
                 since: self.since,
                 progress: self.progress,
                 max_pages: self.max_pages,
-                max_rate_limited: self.max_rate_limited,
-                max_transient: self.max_transient,
+                retry: self.retry,
                 buffer: self.buffer,
             }),
         }
@@ -296,8 +294,7 @@ impl Inbox {
             since: None,
             progress: None,
             max_pages: Some(10_000),
-            max_rate_limited: 10,
-            max_transient: 5,
+            retry: RetryRule::default(),
             buffer: 8,
         }
     }
@@ -780,7 +777,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SourceError>>,
 {
-    let (mut limited, mut transient) = (0u32, 0u32);
+    let mut attempts = Attempts::default();
     loop {
         source.limiter.ready().await;
         let result = {
@@ -793,24 +790,19 @@ where
             Err(error) => error,
         };
         let name = source.source.name();
-        match error.kind() {
-            SourceErrorKind::RateLimited { retry_after } if limited < shared.max_rate_limited => {
-                limited += 1;
-                let wait = retry_after.unwrap_or_else(|| Duration::from_secs(1 << limited.min(6)));
+        match shared.retry.next(&error, &mut attempts) {
+            Some(Retry::RateLimited(wait)) => {
                 let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
                 tracing::warn!(source = name, wait_ms, %error, "rate limited: pausing the source");
                 source.limiter.pause(wait).await;
-                counters.retries.fetch_add(1, Ordering::Relaxed);
             }
-            SourceErrorKind::Transient if transient < shared.max_transient => {
-                transient += 1;
-                let wait = Duration::from_millis(250 << transient.min(6));
+            Some(Retry::Transient(wait)) => {
                 let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
                 tracing::warn!(source = name, wait_ms, %error, "transient failure: trying the page again");
                 tokio::time::sleep(wait).await;
-                counters.retries.fetch_add(1, Ordering::Relaxed);
             }
-            _ => return Err(error),
+            None => return Err(error),
         }
+        counters.retries.fetch_add(1, Ordering::Relaxed);
     }
 }

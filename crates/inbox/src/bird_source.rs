@@ -127,16 +127,8 @@ impl MessageSource for BirdSource {
         body: &Body,
         _since: Option<&Timestamp>,
     ) -> Result<Option<String>, SourceError> {
-        MessagesPage::peek_next_page_token(&body.bytes).map_err(|e| {
-            let error: bird_client::Error = inbox_http::Error::InvalidResponse {
-                status: body.status,
-                content_type: body.content_type.clone(),
-                path: e.path,
-                message: e.message,
-                snippet: inbox_http::snippet(&body.bytes),
-            };
-            SourceError::from(error)
-        })
+        MessagesPage::peek_next_page_token(&body.bytes)
+            .map_err(|e| body.invalid::<ErrorBody>(e).into())
     }
 
     fn decode_messages(

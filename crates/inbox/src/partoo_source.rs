@@ -75,18 +75,6 @@ impl PartooSource {
     }
 }
 
-/// A body whose envelope does not decode, reported like the client reports it.
-fn invalid(body: &Body, e: partoo_client::DecodeError) -> SourceError {
-    let error: partoo_client::Error = inbox_http::Error::InvalidResponse {
-        status: body.status,
-        content_type: body.content_type.clone(),
-        path: e.path,
-        message: e.message,
-        snippet: inbox_http::snippet(&body.bytes),
-    };
-    error.into()
-}
-
 fn query_error(e: partoo_client::QueryError) -> SourceError {
     SourceError::new(SourceErrorKind::Other, e)
 }
@@ -160,7 +148,7 @@ impl MessageSource for PartooSource {
                 .decode_messages(conversation, body.clone(), since)?
                 .next);
         }
-        MessagesPage::peek_next_cursor(&body.bytes).map_err(|e| invalid(body, e))
+        MessagesPage::peek_next_cursor(&body.bytes).map_err(|e| body.invalid::<ErrorBody>(e).into())
     }
 
     fn decode_messages(

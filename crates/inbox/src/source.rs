@@ -164,34 +164,84 @@ pub trait MessageSource: Send + Sync {
     }
 }
 
-/// Calls `call` until it succeeds or fails for good: after a 429 it waits the `Retry-After`
-/// (at most 60 s; 1 s when none), up to 10 times in a row; after a transient failure it backs
-/// off (250 ms, doubling), up to 5 times. The same rule as [`crate::Inbox`]'s, without slots.
+/// When to try a failed request again, and after how long: the one rule both the
+/// aggregator and the trait's own methods follow.
+///
+/// After a 429 the wait is the `Retry-After` (at most 60 s), or 1 s doubling when there is
+/// none, up to `max_rate_limited` times in a row; after a transient failure (5xx, timeout,
+/// cut connection) it is 250 ms doubling (at most 16 s), up to `max_transient` times.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryRule {
+    pub(crate) max_rate_limited: u32,
+    pub(crate) max_transient: u32,
+}
+
+impl Default for RetryRule {
+    fn default() -> Self {
+        Self {
+            max_rate_limited: 10,
+            max_transient: 5,
+        }
+    }
+}
+
+/// What [`RetryRule::next`] decided.
+pub(crate) enum Retry {
+    /// The source asked to slow down: pause it for this long, then try again.
+    RateLimited(Duration),
+    /// Back off this long, then try again.
+    Transient(Duration),
+}
+
+/// Retries so far of one request.
+#[derive(Default)]
+pub(crate) struct Attempts {
+    limited: u32,
+    transient: u32,
+}
+
+impl RetryRule {
+    /// Whether to try again after `error`, and how long to wait; `None` to give up.
+    pub(crate) fn next(&self, error: &SourceError, attempts: &mut Attempts) -> Option<Retry> {
+        match error.kind() {
+            SourceErrorKind::RateLimited { retry_after }
+                if attempts.limited < self.max_rate_limited =>
+            {
+                attempts.limited += 1;
+                let backoff = Duration::from_secs(1 << (attempts.limited - 1).min(6));
+                Some(Retry::RateLimited(
+                    retry_after.unwrap_or(backoff).min(Duration::from_secs(60)),
+                ))
+            }
+            SourceErrorKind::Transient if attempts.transient < self.max_transient => {
+                attempts.transient += 1;
+                Some(Retry::Transient(Duration::from_millis(
+                    250 << attempts.transient.min(6),
+                )))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Calls `call` until it succeeds or fails for good, waiting as [`RetryRule::default`] says.
 async fn retrying<T, F, Fut>(mut call: F) -> Result<T, SourceError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SourceError>>,
 {
-    let (mut limited, mut transient) = (0u32, 0u32);
+    let (rule, mut attempts) = (RetryRule::default(), Attempts::default());
     loop {
         let error = match call().await {
             Ok(value) => return Ok(value),
             Err(error) => error,
         };
-        let wait = match error.kind() {
-            SourceErrorKind::RateLimited { retry_after } if limited < 10 => {
-                limited += 1;
-                retry_after
-                    .unwrap_or(Duration::from_secs(1))
-                    .min(Duration::from_secs(60))
+        match rule.next(&error, &mut attempts) {
+            Some(Retry::RateLimited(wait) | Retry::Transient(wait)) => {
+                tokio::time::sleep(wait).await
             }
-            SourceErrorKind::Transient if transient < 5 => {
-                transient += 1;
-                Duration::from_millis(250 << transient)
-            }
-            _ => return Err(error),
-        };
-        tokio::time::sleep(wait).await;
+            None => return Err(error),
+        }
     }
 }
 
@@ -284,5 +334,65 @@ where
             _ => SourceErrorKind::Other,
         };
         SourceError::new(kind, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(kind: SourceErrorKind) -> SourceError {
+        SourceError::new(kind, "boom")
+    }
+
+    fn wait(retry: Option<Retry>) -> Option<(bool, Duration)> {
+        retry.map(|r| match r {
+            Retry::RateLimited(d) => (true, d),
+            Retry::Transient(d) => (false, d),
+        })
+    }
+
+    #[test]
+    fn rate_limits_honour_retry_after_up_to_a_minute_then_give_up() {
+        let rule = RetryRule {
+            max_rate_limited: 3,
+            max_transient: 0,
+        };
+        let mut attempts = Attempts::default();
+        let day = error(SourceErrorKind::RateLimited {
+            retry_after: Some(Duration::from_secs(86_400)),
+        });
+        assert_eq!(
+            wait(rule.next(&day, &mut attempts)),
+            Some((true, Duration::from_secs(60)))
+        );
+        let unsaid = error(SourceErrorKind::RateLimited { retry_after: None });
+        assert_eq!(
+            wait(rule.next(&unsaid, &mut attempts)),
+            Some((true, Duration::from_secs(2)))
+        );
+        assert_eq!(
+            wait(rule.next(&unsaid, &mut attempts)),
+            Some((true, Duration::from_secs(4)))
+        );
+        assert!(
+            rule.next(&unsaid, &mut attempts).is_none(),
+            "a fourth 429 in a row fails"
+        );
+    }
+
+    #[test]
+    fn transient_failures_back_off_doubling_and_other_errors_never_retry() {
+        let rule = RetryRule::default();
+        let mut attempts = Attempts::default();
+        let transient = error(SourceErrorKind::Transient);
+        let waits: Vec<_> =
+            std::iter::from_fn(|| wait(rule.next(&transient, &mut attempts))).collect();
+        let millis: Vec<u128> = waits.iter().map(|(_, d)| d.as_millis()).collect();
+        assert_eq!(millis, [500, 1000, 2000, 4000, 8000]);
+        assert!(
+            rule.next(&error(SourceErrorKind::Other), &mut Attempts::default())
+                .is_none()
+        );
     }
 }
