@@ -6,9 +6,11 @@
 //! - [`Client::messages`], [`Client::message_pages`], [`Client::conversations`] and
 //!   [`Client::conversation_pages`] walk `nextPageToken` as lazy streams: nothing is fetched
 //!   before the first poll, one request is in flight, pages hold 100 items by default, and a
-//!   server that repeats a token ends the stream with [`Error::PaginationLoop`].
+//!   server that repeats a token ends the stream with [`Error::Paging`].
 //! - 429 (honouring `Retry-After` when Bird sends one), 5xx other than 501, timeouts and cut
-//!   connections are retried with full-jitter backoff, within bounds ([`RetryPolicy`]).
+//!   connections are retried with full-jitter backoff, within bounds ([`RetryPolicy`]:
+//!   attempts, a timeout retried at most twice, a time budget). `*_attempt` methods make one
+//!   attempt, for a caller that retries itself.
 //! - Errors are one enum ([`Error`]) whose variants say what to do; Bird's error body
 //!   (`{code, message, details}`) is parsed into them. The access key never prints.
 //! - A message that does not decode never costs its page: it comes as
@@ -49,11 +51,10 @@ use std::sync::Arc;
 
 use futures_util::Stream;
 use inbox_http::reqwest::Url;
-use inbox_http::reqwest::header::AUTHORIZATION;
-use inbox_http::{Config, Transport, pages};
+use inbox_http::{ConfigError, Transport, pages};
 
 pub use bird_types::*;
-pub use inbox_http::{ApiError, Body, RetryPolicy, Secret, TransportKind, reqwest};
+pub use inbox_http::{ApiError, Body, PagingError, RetryPolicy, Secret, TransportKind, reqwest};
 
 /// Bird production: `https://api.bird.com`.
 pub const PRODUCTION_URL: &str = "https://api.bird.com";
@@ -65,29 +66,32 @@ pub type Error = inbox_http::Error<ErrorBody>;
 /// are the cost.
 pub const STREAM_PAGE_SIZE: Limit = Limit::MAX;
 
-/// Configures a [`Client`]. Start with [`Client::builder`].
+/// Configures a [`Client`]: the shared builder of `inbox-http` (base URL, timeouts, retry
+/// policy, caps, a shared `reqwest::Client`). Start with [`Client::builder`].
+pub type ClientBuilder = inbox_http::ClientBuilder<BirdApi>;
+
+/// How Bird authenticates (`Authorization: AccessKey <key>`) and which workspace a client
+/// works in, for the shared [`ClientBuilder`].
 #[derive(Debug, Clone)]
-pub struct ClientBuilder {
-    config: Config,
-    base_url_error: Option<String>,
-    key: Secret,
+pub struct BirdApi {
     workspace_id: String,
 }
 
-impl ClientBuilder {
-    inbox_http::config_setters!();
+impl inbox_http::Api for BirdApi {
+    type Client = Client;
+    const AUTH_HEADER: &'static str = "authorization";
+    const AUTH_PREFIX: &'static str = "AccessKey ";
+    const KEY_NAME: &'static str = "Bird access key";
 
-    /// Builds the client. Fails with [`Error::Config`] on a refused base URL, an empty access
-    /// key or an empty workspace id.
-    pub fn build(self) -> Result<Client, Error> {
-        if let Some(e) = self.base_url_error {
-            return Err(Error::Config(e));
-        }
+    /// Refuses an empty workspace id.
+    fn build(self, transport: Transport) -> Result<Client, ConfigError> {
         if self.workspace_id.trim().is_empty() {
-            return Err(Error::Config("the workspace id is empty".into()));
+            return Err(ConfigError::Empty {
+                what: "Bird workspace id",
+            });
         }
         Ok(Client {
-            transport: Transport::new(self.config, AUTHORIZATION, "AccessKey ", &self.key)?,
+            transport,
             workspace_id: self.workspace_id.into(),
         })
     }
@@ -108,21 +112,10 @@ impl Client {
         workspace_id: impl Into<String>,
     ) -> ClientBuilder {
         let base = Url::parse(PRODUCTION_URL).expect("PRODUCTION_URL is a valid URL");
-        ClientBuilder {
-            config: Config::new(base),
-            base_url_error: None,
-            key: access_key.into(),
+        let api = BirdApi {
             workspace_id: workspace_id.into(),
-        }
-    }
-
-    /// The same client with another retry policy, sharing the connection pool. The
-    /// aggregator (`inbox::Inbox`) uses `RetryPolicy::none()` and retries itself, so that a
-    /// wait never holds one of its request slots.
-    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Self {
-        let mut client = self.clone();
-        client.transport = self.transport.with_retry(policy);
-        client
+        };
+        ClientBuilder::new(api, base, access_key.into())
     }
 
     /// The base URL requests go to.
@@ -158,19 +151,35 @@ impl Client {
         conversation_id: &str,
         query: &ListMessagesQuery,
     ) -> Result<Body, Error> {
+        let segments = self.messages_path(conversation_id)?;
+        self.transport.get(&segments, &query.to_pairs()).await
+    }
+
+    /// The same request in one attempt, never retried: for a caller that schedules its own
+    /// retries (the `inbox` aggregator does, between its request slots, with the same
+    /// [`RetryPolicy`]). Scan the body with [`MessagesPage::peek_next_page_token`].
+    pub async fn list_messages_attempt(
+        &self,
+        conversation_id: &str,
+        query: &ListMessagesQuery,
+    ) -> Result<Body, Error> {
+        let segments = self.messages_path(conversation_id)?;
+        self.transport.get_once(&segments, &query.to_pairs()).await
+    }
+
+    fn messages_path<'a>(&'a self, conversation_id: &'a str) -> Result<[&'a str; 5], Error> {
         if conversation_id.is_empty() {
             return Err(Error::InvalidArgument(
                 "the conversation id is empty".into(),
             ));
         }
-        let segments = [
+        Ok([
             "workspaces",
             &self.workspace_id,
             "conversations",
             conversation_id,
             "messages",
-        ];
-        self.transport.get(&segments, &query.to_pairs()).await
+        ])
     }
 
     /// `GET /workspaces/{workspaceId}/conversations`: one page of conversations.
@@ -180,6 +189,17 @@ impl Client {
     ) -> Result<ConversationsPage, Error> {
         let segments = ["workspaces", &self.workspace_id, "conversations"];
         self.transport.get_json(&segments, &query.to_pairs()).await
+    }
+
+    /// `GET /workspaces/{workspaceId}/conversations` in one attempt, never retried, the
+    /// body not yet decoded (a [`ConversationsPage`]; its token by
+    /// [`ConversationsPage::peek_next_page_token`]).
+    pub async fn list_conversations_attempt(
+        &self,
+        query: &ListConversationsQuery,
+    ) -> Result<Body, Error> {
+        let segments = ["workspaces", &self.workspace_id, "conversations"];
+        self.transport.get_once(&segments, &query.to_pairs()).await
     }
 
     /// Every page of a conversation's messages, 100 messages a page, in Bird's default order.

@@ -2,6 +2,7 @@
 
 use inbox_wire::{DecodeError, List};
 
+use crate::conversation::ConversationsPage;
 use crate::message::Message;
 
 inbox_wire::open_enum! {
@@ -65,5 +66,20 @@ impl MessagesPage {
         }
         let envelope: Envelope = inbox_wire::from_slice(bytes)?;
         Ok(envelope.next_page_token.filter(|t| !t.is_empty()))
+    }
+}
+
+impl ConversationsPage {
+    /// The `nextPageToken` of a conversations page body, read without decoding its
+    /// conversations; `None` on the last page (absent or empty).
+    ///
+    /// ```
+    /// let body = br#"{"results": [{"id": "c1"}], "nextPageToken": "t2"}"#;
+    /// let next = bird_types::ConversationsPage::peek_next_page_token(body)?;
+    /// assert_eq!(next.as_deref(), Some("t2"));
+    /// # Ok::<(), bird_types::DecodeError>(())
+    /// ```
+    pub fn peek_next_page_token(bytes: &[u8]) -> Result<Option<String>, DecodeError> {
+        MessagesPage::peek_next_page_token(bytes)
     }
 }

@@ -3,6 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::pagination::PagingError;
+use crate::retry::ErrorClass;
+
 /// Longest body excerpt an error carries, in bytes (cut on a character boundary).
 pub const SNIPPET_BYTES: usize = 512;
 
@@ -58,7 +61,7 @@ impl fmt::Display for TransportKind {
 /// The variants say what a caller can do: fix the key ([`Error::Unauthorized`]), ask for
 /// access ([`Error::Forbidden`]), drop a stale id ([`Error::NotFound`]), slow down
 /// ([`Error::RateLimited`]), retry later ([`Error::Server`], [`Error::Transport`]), report a
-/// provider bug ([`Error::InvalidResponse`], [`Error::PaginationLoop`]) or fix the call
+/// provider bug ([`Error::InvalidResponse`], [`Error::Paging`]) or fix the call
 /// ([`Error::InvalidArgument`], [`Error::Config`]). No variant ever holds a credential.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -114,10 +117,12 @@ pub enum Error<B> {
         limit: usize,
     },
     /// The request did not complete, after every allowed retry.
-    #[error("{kind}")]
+    #[error("{kind}: GET {url}")]
     Transport {
         /// What kind of failure.
         kind: TransportKind,
+        /// The URL asked for, without its query string.
+        url: String,
         /// The HTTP library's error.
         #[source]
         source: reqwest::Error,
@@ -125,27 +130,61 @@ pub enum Error<B> {
     /// An argument was refused before any request was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-    /// The server handed back a cursor it had already given: paging would never end.
-    #[error("pagination loop: cursor `{cursor}` came back after {pages} pages")]
-    PaginationLoop {
-        /// The repeated cursor (its start, if long).
-        cursor: String,
-        /// Pages fetched before the repeat was seen.
-        pages: usize,
-    },
-    /// The page cap was reached and the server still offered more pages.
-    #[error("stopped at the cap of {pages} pages with more pages left")]
-    PageCap {
-        /// The cap.
-        pages: usize,
-    },
+    /// Paging stopped: the server repeated a cursor, or the page cap was reached.
+    #[error(transparent)]
+    Paging(#[from] PagingError),
     /// The client configuration is unusable.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// One item of a page did not decode. It is kept here, raw, and the stream goes on with
     /// the next item: the rest of the page is not lost.
     #[error("invalid item {} of a page at `{}`: {}", .0.index, .0.path, .0.message)]
     InvalidItem(Box<inbox_wire::Rejected>),
+}
+
+/// Why a client cannot be built (or a base URL is refused). Nothing in it is a credential.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL does not parse.
+    #[error("base URL `{url}` is not a URL: {reason}")]
+    InvalidBaseUrl {
+        /// The text given.
+        url: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// The base URL's scheme is neither `https` nor `http`.
+    #[error("base URL `{url}`: scheme `{scheme}` is not http(s)")]
+    UnsupportedScheme {
+        /// The URL.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// Plain `http` to a host that is not loopback: the key would travel in clear.
+    #[error(
+        "base URL `{url}` is plain http to a non-loopback host: the key would travel in clear; use https"
+    )]
+    InsecureBaseUrl {
+        /// The URL.
+        url: String,
+    },
+    /// A required setting is empty or only white space.
+    #[error("the {what} is empty")]
+    Empty {
+        /// Which setting (`API key`, `workspace id`, ...).
+        what: &'static str,
+    },
+    /// The key has characters an HTTP header cannot carry.
+    #[error("the {what} has characters an HTTP header cannot carry")]
+    NotHeaderSafe {
+        /// Which setting.
+        what: &'static str,
+    },
+    /// The HTTP client could not be built (no TLS backend, for instance).
+    #[error("cannot build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
 }
 
 impl<B> Error<B> {
@@ -166,13 +205,27 @@ impl<B> Error<B> {
         }
     }
 
-    /// Whether trying again later may succeed (rate limits, server errors, transport).
-    pub fn is_transient(&self) -> bool {
+    /// What the error means for retrying: a 429 (with its `Retry-After`), a timeout, a
+    /// transient failure (5xx other than 501, a connection refused or cut, a body cut
+    /// short), or permanent.
+    pub fn class(&self) -> ErrorClass {
         match self {
-            Error::RateLimited { .. } | Error::Transport { .. } => true,
-            Error::Server(e) => e.status != 501,
-            _ => false,
+            Error::RateLimited { retry_after, .. } => ErrorClass::RateLimited {
+                retry_after: *retry_after,
+            },
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            } => ErrorClass::Timeout,
+            Error::Transport { .. } => ErrorClass::Transient,
+            Error::Server(e) if e.status != 501 => ErrorClass::Transient,
+            _ => ErrorClass::Permanent,
         }
+    }
+
+    /// Whether trying again later may succeed: [`Error::class`] is not permanent.
+    pub fn is_transient(&self) -> bool {
+        self.class().is_retryable()
     }
 }
 

@@ -10,13 +10,16 @@ use futures_util::stream::try_unfold;
 
 use crate::error::Error;
 
-/// Longest cursor excerpt put in a [`Error::PaginationLoop`].
+/// Longest cursor excerpt put in a [`PagingError::Loop`].
 const CURSOR_EXCERPT: usize = 80;
 
-/// Why a page stream stopped early. Converted into the stream's own error type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a walk of pages stopped early: the one paging error of the workspace (a client's
+/// [`Error::Paging`], and the aggregator's too).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PagingError {
-    /// The server handed back a cursor it had already given.
+    /// The server handed back a cursor it had already given: paging would never end.
+    #[error("pagination loop: cursor `{cursor}` came back after {pages} pages")]
     Loop {
         /// The repeated cursor (its start, if long).
         cursor: String,
@@ -24,28 +27,21 @@ pub enum PagingError {
         pages: usize,
     },
     /// The page cap was reached with more pages left.
+    #[error("stopped at the cap of {pages} pages with more pages left")]
     Cap {
         /// The cap.
         pages: usize,
     },
 }
 
-impl<B> From<PagingError> for Error<B> {
-    fn from(e: PagingError) -> Self {
-        match e {
-            PagingError::Loop { cursor, pages } => Error::PaginationLoop { cursor, pages },
-            PagingError::Cap { pages } => Error::PageCap { pages },
-        }
-    }
-}
-
 /// A lazy stream of pages: `fetch(cursor)` returns a page and the next cursor.
 ///
 /// Nothing is fetched before the stream is polled, and one request is in flight at a time.
 /// The stream ends after a page whose next cursor is missing or empty; it fails with
-/// [`Error::PaginationLoop`] when the server hands back a cursor it already gave (after
-/// yielding the page that carried it, so no data is lost), and with [`Error::PageCap`] when
-/// `max_pages` pages were fetched and more remain (both through `E: From<PagingError>`).
+/// [`PagingError::Loop`] when the server hands back a cursor it already gave (after
+/// yielding the page that carried it, so no data is lost), and with [`PagingError::Cap`]
+/// when `max_pages` pages were fetched and more remain (both through
+/// `E: From<PagingError>`; a client's [`Error::Paging`]).
 /// After an error it ends.
 pub fn pages<P, E, F, Fut>(max_pages: Option<usize>, fetch: F) -> impl Stream<Item = Result<P, E>>
 where
@@ -231,7 +227,7 @@ mod tests {
         let (got, err, calls) = run(None, |i| Some(format!("c{}", (i + 1).min(2)))).await;
         assert_eq!(got, vec![0, 1, 2]);
         assert!(
-            matches!(err, Some(Error::PaginationLoop { ref cursor, pages: 3 }) if cursor == "c2"),
+            matches!(err, Some(Error::Paging(PagingError::Loop { ref cursor, pages: 3 })) if cursor == "c2"),
             "{err:?}"
         );
         assert_eq!(calls, 3);
@@ -241,14 +237,17 @@ mod tests {
         })
         .await;
         assert_eq!(got, vec![0, 1, 2]);
-        assert!(matches!(err, Some(Error::PaginationLoop { .. })));
+        assert!(matches!(err, Some(Error::Paging(PagingError::Loop { .. }))));
     }
 
     #[tokio::test]
     async fn the_page_cap_stops_endless_pages_with_an_error() {
         let (got, err, calls) = run(Some(3), |i| Some(format!("c{}", i + 1))).await;
         assert_eq!((got, calls), (vec![0, 1, 2], 3));
-        assert!(matches!(err, Some(Error::PageCap { pages: 3 })), "{err:?}");
+        assert!(
+            matches!(err, Some(Error::Paging(PagingError::Cap { pages: 3 }))),
+            "{err:?}"
+        );
         // Reaching the cap exactly on the last page is not an error.
         let (got, err, _) = run(Some(3), |i| (i < 2).then(|| format!("c{}", i + 1))).await;
         assert_eq!((got, err.is_none()), (vec![0, 1, 2], true));

@@ -1,15 +1,16 @@
 //! Sending one GET with authentication, timeouts, a body cap and retries.
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use crate::error::{ApiError, Error, TransportKind, snippet};
-use crate::retry::{RetryPolicy, retry_after};
+use crate::error::{ApiError, ConfigError, Error, TransportKind, snippet};
+use crate::retry::{Backoff, RetryPolicy, retry_after};
 use crate::secret::Secret;
 
 /// Settings every provider client shares. Provider crates wrap it in their own builder.
@@ -27,7 +28,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// Bodies larger than this are refused before being read whole.
     pub max_body_bytes: usize,
-    /// Page streams stop with [`Error::PageCap`] after this many pages if more remain.
+    /// Page streams stop with [`crate::PagingError::Cap`] after this many pages if more
+    /// remain.
     pub max_pages: Option<usize>,
     /// A client to share (connection pool, proxy, TLS settings); one is built otherwise.
     /// Build it with `redirect(reqwest::redirect::Policy::none())`: a client that follows
@@ -54,21 +56,27 @@ impl Config {
 
 /// Parses a base URL and refuses one that would send a key in clear: `https` anywhere,
 /// `http` only to a loopback host (`localhost`, `127.0.0.0/8`, `::1`).
-pub fn parse_base_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|e| format!("base URL `{text}`: {e}"))?;
+pub fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text).map_err(|e| ConfigError::InvalidBaseUrl {
+        url: text.to_owned(),
+        reason: e.to_string(),
+    })?;
     check_base_url(&url)?;
     Ok(url)
 }
 
 /// The check of [`parse_base_url`] on a parsed URL.
-pub fn check_base_url(url: &Url) -> Result<(), String> {
+pub fn check_base_url(url: &Url) -> Result<(), ConfigError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),
-        "http" => Err(format!(
-            "base URL `{url}` is plain http to a non-loopback host: the key would travel in clear; use https"
-        )),
-        other => Err(format!("base URL `{url}`: scheme `{other}` is not http(s)")),
+        "http" => Err(ConfigError::InsecureBaseUrl {
+            url: url.to_string(),
+        }),
+        other => Err(ConfigError::UnsupportedScheme {
+            url: url.to_string(),
+            scheme: other.to_owned(),
+        }),
     }
 }
 
@@ -132,23 +140,23 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// A transport that sends `auth_name: auth_prefix + key` with every request.
+    /// A transport that sends `auth_name: auth_prefix + key` with every request; `key_name`
+    /// names the key in errors (`API key`).
     ///
     /// The header value is marked sensitive, so the HTTP stack never prints it either.
-    pub fn new<B>(
+    pub fn new(
         config: Config,
         auth_name: HeaderName,
         auth_prefix: &str,
+        key_name: &'static str,
         key: &Secret,
-    ) -> Result<Self, Error<B>> {
-        check_base_url(&config.base_url).map_err(Error::Config)?;
+    ) -> Result<Self, ConfigError> {
+        check_base_url(&config.base_url)?;
         if key.is_blank() {
-            return Err(Error::Config("the API key is empty".into()));
+            return Err(ConfigError::Empty { what: key_name });
         }
         let mut auth_value = HeaderValue::from_str(&format!("{auth_prefix}{}", key.expose()))
-            .map_err(|_| {
-                Error::Config("the API key has characters a header cannot carry".into())
-            })?;
+            .map_err(|_| ConfigError::NotHeaderSafe { what: key_name })?;
         auth_value.set_sensitive(true);
         let http = match config.http_client {
             Some(client) => client,
@@ -159,7 +167,7 @@ impl Transport {
                 .user_agent(config.user_agent)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+                .map_err(ConfigError::HttpClient)?,
         };
         Ok(Self {
             http,
@@ -173,12 +181,9 @@ impl Transport {
         })
     }
 
-    /// The same transport with another retry policy (sharing the connection pool).
-    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
-        Self {
-            retry,
-            ..self.clone()
-        }
+    /// The retry policy of [`Transport::get`].
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
     }
 
     /// The base URL requests are sent under.
@@ -218,61 +223,73 @@ impl Transport {
         body.decode()
     }
 
-    /// GETs `segments` with `query`, retrying as the policy allows.
+    /// GETs `segments` with `query`, retrying as the policy allows (see [`RetryPolicy`]).
     pub async fn get<B: DeserializeOwned + std::fmt::Display>(
         &self,
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<Body, Error<B>> {
         let url = self.url(segments, query);
-        let mut waited = Duration::ZERO;
-        let mut attempt = 0u32;
+        let mut backoff = Backoff::new(self.retry);
         loop {
-            attempt += 1;
-            let span = tracing::info_span!(
-                "http_request",
-                method = "GET",
-                path = url.path(),
-                attempt,
-                status = tracing::field::Empty,
-                elapsed_ms = tracing::field::Empty,
-            );
             let started = Instant::now();
-            let outcome = self.attempt::<B>(&url).instrument(span.clone()).await;
-            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            span.record("elapsed_ms", elapsed_ms);
-            let (error, retry_after) = match outcome {
-                Ok(body) => {
-                    span.record("status", body.status);
-                    return Ok(body);
-                }
-                Err(failure) => failure,
+            let error = match self.attempt::<B>(&url).await {
+                Ok(body) => return Ok(body),
+                Err(error) => error,
             };
-            if let Some(status) = error.status() {
-                span.record("status", status);
-            }
-            let retryable = error.is_transient();
-            if retryable && attempt < self.retry.max_attempts {
-                let delay = self.retry.delay(attempt, retry_after);
-                if waited + delay <= self.retry.max_total_wait {
-                    waited += delay;
-                    span.in_scope(|| {
-                        tracing::warn!(error = %error, delay_ms = delay.as_millis() as u64, "retrying");
-                    });
-                    tokio::time::sleep(delay).await;
-                    continue;
-                }
-            }
-            span.in_scope(|| tracing::warn!(error = %error, "giving up"));
-            return Err(error);
+            let Some(delay) = backoff.next(error.class(), started.elapsed()) else {
+                return Err(error);
+            };
+            tracing::warn!(
+                path = url.path(),
+                attempt = backoff.attempts(),
+                error = %error,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
-    /// One attempt; on failure also the server's `Retry-After`, if any.
-    async fn attempt<B: DeserializeOwned>(
+    /// GETs `segments` with `query` in one attempt, never retried: for a caller that
+    /// schedules retries itself (the `inbox` aggregator does, with the same [`RetryPolicy`]
+    /// and [`crate::Backoff`], so that a wait never holds one of its request slots).
+    pub async fn get_once<B: DeserializeOwned>(
         &self,
-        url: &Url,
-    ) -> Result<Body, (Error<B>, Option<Duration>)> {
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<Body, Error<B>> {
+        self.attempt(&self.url(segments, query)).await
+    }
+
+    /// One attempt, in a tracing span of its own (method, path, status, elapsed time; never
+    /// the key, never the query).
+    async fn attempt<B: DeserializeOwned>(&self, url: &Url) -> Result<Body, Error<B>> {
+        let span = tracing::info_span!(
+            "http_request",
+            method = "GET",
+            path = url.path(),
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let outcome = self.send::<B>(url).instrument(span.clone()).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("elapsed_ms", elapsed_ms);
+        match &outcome {
+            Ok(body) => {
+                span.record("status", body.status);
+            }
+            Err(error) => {
+                if let Some(status) = error.status() {
+                    span.record("status", status);
+                }
+            }
+        }
+        outcome
+    }
+
+    async fn send<B: DeserializeOwned>(&self, url: &Url) -> Result<Body, Error<B>> {
         let mut request = self
             .http
             .get(url.clone())
@@ -281,7 +298,7 @@ impl Transport {
         if let Some(timeout) = self.timeout {
             request = request.timeout(timeout);
         }
-        let response = request.send().await.map_err(|e| (transport(e), None))?;
+        let response = request.send().await.map_err(|e| transport(e, url))?;
         let status = response.status();
         let wait = retry_after(response.headers(), SystemTime::now());
         let location = response
@@ -295,10 +312,7 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let bytes = self
-            .read_capped(response, status)
-            .await
-            .map_err(|e| (e, wait))?;
+        let bytes = self.read_capped(response, status, url).await?;
         if status.is_success() {
             return Ok(Body {
                 status: status.as_u16(),
@@ -315,7 +329,7 @@ impl Transport {
             body: serde_json::from_slice::<B>(&bytes).ok().map(Box::new),
             snippet: redirect.unwrap_or_else(|| snippet(&bytes)),
         };
-        let error = match status.as_u16() {
+        Err(match status.as_u16() {
             401 => Error::Unauthorized(api),
             403 => Error::Forbidden(api),
             404 => Error::NotFound(api),
@@ -326,14 +340,14 @@ impl Transport {
             },
             500..=599 => Error::Server(api),
             _ => Error::Rejected(api),
-        };
-        Err((error, wait))
+        })
     }
 
     async fn read_capped<B>(
         &self,
         mut response: reqwest::Response,
         status: StatusCode,
+        url: &Url,
     ) -> Result<Vec<u8>, Error<B>> {
         let limit = self.max_body_bytes;
         let too_large = || Error::BodyTooLarge {
@@ -345,7 +359,7 @@ impl Transport {
             return Err(too_large());
         }
         let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport(e, url))? {
             if bytes.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -355,7 +369,8 @@ impl Transport {
     }
 }
 
-fn transport<B>(source: reqwest::Error) -> Error<B> {
+/// A request's error, named by the URL asked for (without its query: cursors are long).
+fn transport<B>(source: reqwest::Error, url: &Url) -> Error<B> {
     let kind = if source.is_timeout() {
         TransportKind::Timeout
     } else if source.is_connect() {
@@ -365,7 +380,13 @@ fn transport<B>(source: reqwest::Error) -> Error<B> {
     } else {
         TransportKind::Request
     };
-    Error::Transport { kind, source }
+    let mut url = url.clone();
+    url.set_query(None);
+    Error::Transport {
+        kind,
+        url: url.to_string(),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -393,16 +414,18 @@ mod tests {
             assert!(parse_base_url(bad).is_err(), "{bad}");
         }
         let err = parse_base_url("http://api.bird.com").unwrap_err();
-        assert!(err.contains("in clear"), "{err}");
+        assert!(matches!(err, ConfigError::InsecureBaseUrl { .. }), "{err}");
+        assert!(err.to_string().contains("in clear"), "{err}");
     }
 
     #[test]
     fn urls_join_and_encode_segments() {
         let config = Config::new(parse_base_url("https://api.partoo.co/v2/").unwrap());
-        let t = Transport::new::<()>(
+        let t = Transport::new(
             config,
             HeaderName::from_static("x-apikey"),
             "",
+            "API key",
             &Secret::new("k"),
         )
         .unwrap();
@@ -419,13 +442,15 @@ mod tests {
     #[test]
     fn blank_keys_are_refused() {
         let config = Config::new(parse_base_url("https://api.partoo.co/v2").unwrap());
-        let err = Transport::new::<()>(
+        let err = Transport::new(
             config,
             HeaderName::from_static("x-apikey"),
             "",
+            "API key",
             &Secret::new(" "),
         )
         .unwrap_err();
-        assert!(matches!(err, Error::Config(_)));
+        assert!(matches!(err, ConfigError::Empty { what: "API key" }));
+        assert_eq!(err.to_string(), "the API key is empty");
     }
 }

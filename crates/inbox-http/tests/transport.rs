@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use inbox_http::{Config, Error, RetryPolicy, Secret, Transport, TransportKind, parse_base_url};
+use inbox_http::{
+    Config, Error, ErrorClass, RetryPolicy, Secret, Transport, TransportKind, parse_base_url,
+};
 use reqwest::header::HeaderName;
 use serde::Deserialize;
 use wiremock::matchers::{header, method, path, query_param};
@@ -31,6 +33,32 @@ type E = Error<Body>;
 
 use inbox_testkit::mock_server as server;
 
+/// A provider for the shared builder, authenticating with `x-apikey`.
+#[derive(Debug)]
+struct Example;
+
+impl inbox_http::Api for Example {
+    type Client = Transport;
+    const AUTH_HEADER: &'static str = "x-apikey";
+    const AUTH_PREFIX: &'static str = "";
+    const KEY_NAME: &'static str = "API key";
+    fn build(self, transport: Transport) -> Result<Transport, inbox_http::ConfigError> {
+        Ok(transport)
+    }
+}
+
+/// A transport from `config`, authenticating with [`KEY`] as `x-apikey`.
+fn build(config: Config) -> Transport {
+    Transport::new(
+        config,
+        HeaderName::from_static("x-apikey"),
+        "",
+        "API key",
+        &Secret::new(KEY),
+    )
+    .unwrap()
+}
+
 fn transport(server: &MockServer, retry: RetryPolicy) -> Transport {
     let mut config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
     config.retry = retry;
@@ -39,13 +67,7 @@ fn transport(server: &MockServer, retry: RetryPolicy) -> Transport {
     // test on a real clock) and no connection-pool idle timer.
     config.timeout = None;
     config.http_client = Some(inbox_testkit::paused_clock_client());
-    Transport::new::<Body>(
-        config,
-        HeaderName::from_static("x-apikey"),
-        "",
-        &Secret::new(KEY),
-    )
-    .unwrap()
+    build(config)
 }
 
 fn patient() -> RetryPolicy {
@@ -159,7 +181,7 @@ async fn gives_up_after_the_attempt_limit_with_the_last_error() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_total_wait_bound_stops_retries_early() {
+async fn the_time_budget_stops_retries_early() {
     let server = server().await;
     Mock::given(path("/v2/messages"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "50"))
@@ -168,11 +190,13 @@ async fn the_total_wait_bound_stops_retries_early() {
         .await;
     let policy = RetryPolicy {
         max_attempts: 10,
-        max_total_wait: Duration::from_secs(90),
+        budget: Duration::from_secs(90),
         ..RetryPolicy::default()
     };
+    let started = tokio::time::Instant::now();
     let err = get(&transport(&server, policy)).await.unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(started.elapsed().as_secs(), 50, "one wait of 50 s, not two");
 }
 
 #[tokio::test(start_paused = true)]
@@ -233,13 +257,7 @@ async fn a_slow_server_times_out_and_the_timeout_is_retried() {
         base_delay: Duration::from_millis(1),
         ..RetryPolicy::default()
     };
-    let t = Transport::new::<Body>(
-        config,
-        HeaderName::from_static("x-apikey"),
-        "",
-        &Secret::new(KEY),
-    )
-    .unwrap();
+    let t = build(config);
     let started = std::time::Instant::now();
     let err = get(&t).await.unwrap_err();
     assert!(
@@ -286,13 +304,7 @@ async fn bodies_over_the_cap_are_refused() {
     let mut config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
     config.max_body_bytes = 1000;
     config.timeout = None;
-    let t = Transport::new::<Body>(
-        config,
-        HeaderName::from_static("x-apikey"),
-        "",
-        &Secret::new(KEY),
-    )
-    .unwrap();
+    let t = build(config);
     let err = get(&t).await.unwrap_err();
     assert!(
         matches!(
@@ -328,13 +340,7 @@ async fn a_body_cut_short_is_a_transport_error_and_is_retried() {
         base_delay: Duration::from_millis(1),
         ..RetryPolicy::default()
     };
-    let t = Transport::new::<Body>(
-        config,
-        HeaderName::from_static("x-apikey"),
-        "",
-        &Secret::new(KEY),
-    )
-    .unwrap();
+    let t = build(config);
     let err = get(&t).await.unwrap_err();
     assert!(
         matches!(
@@ -359,11 +365,21 @@ async fn the_key_never_prints() {
         .await;
     let t = transport(&server, patient());
     let err = get(&t).await.unwrap_err();
+    let builder = inbox_http::ClientBuilder::new(
+        Example,
+        parse_base_url(&server.uri()).unwrap(),
+        Secret::new(KEY),
+    );
+    let builder_debug = format!("{builder:?}");
+    assert!(builder_debug.contains("[redacted]"), "{builder_debug}");
+    let refused = builder.base_url("http://example.com").build().unwrap_err();
     for text in [
         format!("{t:?}"),
         format!("{err}"),
         format!("{err:?}"),
         format!("{:?}", Secret::new(KEY)),
+        builder_debug,
+        format!("{refused} {refused:?}"),
     ] {
         assert!(!text.contains(KEY), "key leaked: {text}");
     }
@@ -388,34 +404,21 @@ where
     (addr, accepted)
 }
 
-fn impatient(addr: std::net::SocketAddr) -> Transport {
+/// A transport with the default settings (30 s request timeout, the default retry policy)
+/// to a raw server, for tests under a paused clock.
+fn defaults(addr: std::net::SocketAddr) -> Transport {
     let mut config = Config::new(parse_base_url(&format!("http://{addr}/v2")).unwrap());
-    config.timeout = Some(Duration::from_millis(300));
-    config.retry = RetryPolicy {
-        max_attempts: 2,
-        base_delay: Duration::from_millis(1),
-        ..RetryPolicy::default()
-    };
-    Transport::new::<Body>(
-        config,
-        HeaderName::from_static("x-apikey"),
-        "",
-        &Secret::new(KEY),
-    )
-    .unwrap()
+    config.http_client = Some(inbox_testkit::paused_clock_client());
+    build(config)
 }
 
-#[tokio::test]
-async fn a_server_that_never_answers_ends_in_a_timeout_after_bounded_attempts() {
-    use tokio::io::AsyncReadExt;
-    let (addr, accepted) = raw_server(|mut socket| async move {
-        let mut buf = [0u8; 4096];
-        let _ = socket.read(&mut buf).await;
-        tokio::time::sleep(Duration::from_secs(30)).await;
-    })
-    .await;
-    let started = std::time::Instant::now();
-    let err = get(&impatient(addr)).await.unwrap_err();
+/// Checks the worst case the retry policy promises with default settings: a request that
+/// cannot succeed ends with a timeout, after at most 3 attempts (a timeout is retried
+/// twice), within 150 s. Under a paused clock, so the test takes no real time.
+async fn ends_in_a_timeout_within_150_s(addr: std::net::SocketAddr, accepted: &AtomicUsize) {
+    let started = tokio::time::Instant::now();
+    let err = get(&defaults(addr)).await.unwrap_err();
+    let took = started.elapsed();
     assert!(
         matches!(
             err,
@@ -426,20 +429,33 @@ async fn a_server_that_never_answers_ends_in_a_timeout_after_bounded_attempts() 
         ),
         "{err:?}"
     );
+    assert_eq!(err.class(), ErrorClass::Timeout);
+    let text = err.to_string();
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "ends by itself: {:?}",
-        started.elapsed()
+        text.starts_with("request timed out: GET http://") && text.ends_with("/v2/messages"),
+        "names the timeout and the URL, not the query: {text}"
     );
-    assert_eq!(
-        accepted.load(Ordering::SeqCst),
-        2,
-        "one request per allowed attempt"
+    assert!(
+        took >= Duration::from_secs(90) && took <= Duration::from_secs(150),
+        "three 30 s attempts, within 150 s: {took:?}"
     );
+    assert!(accepted.load(Ordering::SeqCst) <= 3, "at most 3 attempts");
 }
 
-#[tokio::test]
-async fn a_server_that_trickles_bytes_is_cut_off_by_the_request_timeout() {
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_answers_ends_in_a_timeout_within_150_seconds() {
+    use tokio::io::AsyncReadExt;
+    let (addr, accepted) = raw_server(|mut socket| async move {
+        let mut buf = [0u8; 4096];
+        // Read the request, then nothing: hold the connection until the client hangs up.
+        while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+    })
+    .await;
+    ends_in_a_timeout_within_150_s(addr, &accepted).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_trickles_a_byte_a_second_ends_in_a_timeout_within_150_seconds() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (addr, accepted) = raw_server(|mut socket| async move {
         let mut buf = [0u8; 4096];
@@ -449,36 +465,15 @@ async fn a_server_that_trickles_bytes_is_cut_off_by_the_request_timeout() {
         if socket.write_all(head).await.is_err() {
             return;
         }
-        for _ in 0..10_000 {
-            if socket.write_all(b"1,").await.is_err() {
+        for _ in 0..100_000 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if socket.write_all(b"1").await.is_err() {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await;
-    let started = std::time::Instant::now();
-    let err = get(&impatient(addr)).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Timeout,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "ends by itself: {:?}",
-        started.elapsed()
-    );
-    assert_eq!(
-        accepted.load(Ordering::SeqCst),
-        2,
-        "one request per allowed attempt"
-    );
+    ends_in_a_timeout_within_150_s(addr, &accepted).await;
 }
 
 #[tokio::test]
@@ -494,13 +489,7 @@ async fn redirects_are_not_followed_so_the_key_goes_nowhere_else() {
         .await;
     // `elsewhere` has only its catch-all, which expects no request at all.
     let config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
-    let t = Transport::new::<Body>(
-        config,
-        HeaderName::from_static("x-apikey"),
-        "",
-        &Secret::new(KEY),
-    )
-    .unwrap();
+    let t = build(config);
     let err = get(&t).await.unwrap_err();
     assert!(
         matches!(&err, Error::Rejected(e) if e.status == 302),

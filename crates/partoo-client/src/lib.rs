@@ -5,9 +5,11 @@
 //! - [`Client::messages`], [`Client::message_pages`], [`Client::conversations`] and
 //!   [`Client::conversation_pages`] walk the cursor as lazy streams: nothing is fetched
 //!   before the first poll, one request is in flight, pages hold 100 items by default, and a
-//!   server that repeats a cursor ends the stream with [`Error::PaginationLoop`].
+//!   server that repeats a cursor ends the stream with [`Error::Paging`].
 //! - 429 (honouring `Retry-After`), 5xx other than 501, timeouts and cut connections are
-//!   retried with full-jitter backoff, within bounds ([`RetryPolicy`]).
+//!   retried with full-jitter backoff, within bounds ([`RetryPolicy`]: attempts, a timeout
+//!   retried at most twice, a time budget). `*_attempt` methods make one attempt, for a
+//!   caller that retries itself.
 //! - Errors are one enum ([`Error`]) whose variants say what to do; Partoo's error body
 //!   (`error` or `errors`) is parsed into them. The API key never prints.
 //!
@@ -16,8 +18,7 @@
 //! use partoo_client::{Client, Content};
 //!
 //! # async fn demo() -> Result<(), partoo_client::Error> {
-//! let client = Client::builder(std::env::var("PARTOO_API_KEY").unwrap_or_default())
-//!     .sandbox()
+//! let client = Client::sandbox_builder(std::env::var("PARTOO_API_KEY").unwrap_or_default())
 //!     .build()?;
 //! let messages = client.messages(1234);
 //! futures_util::pin_mut!(messages);
@@ -32,10 +33,9 @@
 
 use futures_util::Stream;
 use inbox_http::reqwest::Url;
-use inbox_http::reqwest::header::HeaderName;
-use inbox_http::{Config, Transport, pages};
+use inbox_http::{ConfigError, Transport, pages};
 
-pub use inbox_http::{ApiError, Body, RetryPolicy, Secret, TransportKind, reqwest};
+pub use inbox_http::{ApiError, Body, PagingError, RetryPolicy, Secret, TransportKind, reqwest};
 pub use partoo_types::*;
 
 /// Partoo production: `https://api.partoo.co/v2`.
@@ -49,31 +49,24 @@ pub type Error = inbox_http::Error<ErrorBody>;
 /// The page size streams ask for: the API's maximum, since round trips are the cost.
 pub const STREAM_PAGE_SIZE: u32 = MAX_PER_PAGE;
 
-/// Configures a [`Client`]. Start with [`Client::builder`].
-#[derive(Debug, Clone)]
-pub struct ClientBuilder {
-    config: Config,
-    base_url_error: Option<String>,
-    key: Secret,
-}
+/// Configures a [`Client`]: the shared builder of `inbox-http` (base URL, timeouts, retry
+/// policy, caps, a shared `reqwest::Client`). Start with [`Client::builder`] or
+/// [`Client::sandbox_builder`].
+pub type ClientBuilder = inbox_http::ClientBuilder<PartooApi>;
 
-impl ClientBuilder {
-    inbox_http::config_setters!();
+/// How Partoo authenticates (`x-APIKey`), for the shared [`ClientBuilder`].
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct PartooApi;
 
-    /// Uses Partoo's sandbox ([`SANDBOX_URL`]) instead of production.
-    pub fn sandbox(self) -> Self {
-        self.base_url(SANDBOX_URL)
-    }
+impl inbox_http::Api for PartooApi {
+    type Client = Client;
+    const AUTH_HEADER: &'static str = "x-apikey";
+    const AUTH_PREFIX: &'static str = "";
+    const KEY_NAME: &'static str = "Partoo API key";
 
-    /// Builds the client. Fails on a refused base URL or an empty key.
-    pub fn build(self) -> Result<Client, Error> {
-        if let Some(e) = self.base_url_error {
-            return Err(Error::Config(e));
-        }
-        let header = HeaderName::from_static("x-apikey");
-        Ok(Client {
-            transport: Transport::new(self.config, header, "", &self.key)?,
-        })
+    fn build(self, transport: Transport) -> Result<Client, ConfigError> {
+        Ok(Client { transport })
     }
 }
 
@@ -84,23 +77,20 @@ pub struct Client {
 }
 
 impl Client {
-    /// A builder for production, authenticating with `api_key` (sent as `x-APIKey`).
+    /// A builder for production ([`PRODUCTION_URL`]), authenticating with `api_key` (sent
+    /// as `x-APIKey`).
     pub fn builder(api_key: impl Into<Secret>) -> ClientBuilder {
-        let base = Url::parse(PRODUCTION_URL).expect("PRODUCTION_URL is a valid URL");
-        ClientBuilder {
-            config: Config::new(base),
-            base_url_error: None,
-            key: api_key.into(),
-        }
+        Self::builder_at(PRODUCTION_URL, api_key)
     }
 
-    /// The same client with another retry policy, sharing the connection pool. The
-    /// aggregator (`inbox::Inbox`) uses `RetryPolicy::none()` and retries itself, so that a
-    /// wait never holds one of its request slots.
-    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Self {
-        let mut client = self.clone();
-        client.transport = self.transport.with_retry(policy);
-        client
+    /// A builder for Partoo's sandbox ([`SANDBOX_URL`]); its keys differ from production's.
+    pub fn sandbox_builder(api_key: impl Into<Secret>) -> ClientBuilder {
+        Self::builder_at(SANDBOX_URL, api_key)
+    }
+
+    fn builder_at(url: &str, api_key: impl Into<Secret>) -> ClientBuilder {
+        let base = Url::parse(url).expect("the Partoo base URLs are valid URLs");
+        ClientBuilder::new(PartooApi, base, api_key.into())
     }
 
     /// The base URL requests go to.
@@ -114,10 +104,19 @@ impl Client {
     }
 
     /// `GET /messages`, the body not yet decoded: decode it with [`Body::decode`] into a
-    /// [`MessagesPage`]. For callers that bound requests in flight and decode outside that
-    /// bound.
+    /// [`MessagesPage`] (or scan it with [`MessagesPage::peek`]). For callers that bound
+    /// requests in flight and decode outside that bound.
     pub async fn list_messages_body(&self, query: &ListMessagesQuery) -> Result<Body, Error> {
         self.transport.get(&["messages"], &query.to_pairs()).await
+    }
+
+    /// `GET /messages` in one attempt, never retried, the body not yet decoded: for a caller
+    /// that schedules its own retries (the `inbox` aggregator does, between its request
+    /// slots, with the same [`RetryPolicy`]).
+    pub async fn list_messages_attempt(&self, query: &ListMessagesQuery) -> Result<Body, Error> {
+        self.transport
+            .get_once(&["messages"], &query.to_pairs())
+            .await
     }
 
     /// `GET /conversations`: one page of conversations.
@@ -127,6 +126,17 @@ impl Client {
     ) -> Result<ConversationsPage, Error> {
         self.transport
             .get_json(&["conversations"], &query.to_pairs())
+            .await
+    }
+
+    /// `GET /conversations` in one attempt, never retried, the body not yet decoded (a
+    /// [`ConversationsPage`]; its cursor by [`ConversationsPage::peek_next_cursor`]).
+    pub async fn list_conversations_attempt(
+        &self,
+        query: &ListConversationsQuery,
+    ) -> Result<Body, Error> {
+        self.transport
+            .get_once(&["conversations"], &query.to_pairs())
             .await
     }
 

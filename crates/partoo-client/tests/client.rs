@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
-use partoo_client::{Client, Error, ListConversationsQuery, ListMessagesQuery, RetryPolicy};
+use partoo_client::{Client, Error, ErrorBody, ListConversationsQuery, ListMessagesQuery};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -137,141 +137,6 @@ async fn a_five_page_walk_yields_every_message_once_in_order() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn streams_are_lazy() {
-    let server = server().await;
-    mount_walk(&server, 5, 0).await;
-    let stream = client(&server).messages(4217);
-    tokio::task::yield_now().await;
-    drop(stream);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_repeated_cursor_ends_the_stream_with_an_error() {
-    let server = server().await;
-    let mut page = walk_page(0, 2);
-    page["next_cursor"] = json!("same");
-    Mock::given(path("/v2/messages"))
-        .and(query_param_is_missing("cursor"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&page))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/v2/messages"))
-        .and(query_param("cursor", "same"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&page))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let results: Vec<_> = client(&server).message_pages(4217).collect().await;
-    assert_eq!(results.len(), 3, "two pages, then the error");
-    assert!(
-        matches!(&results[2], Err(Error::PaginationLoop { cursor, pages: 2 }) if cursor == "same"),
-        "{:?}",
-        results[2]
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_page_cap_ends_an_endless_walk() {
-    let server = server().await;
-    // A server that always has a next page; the client may fetch three, no more.
-    for n in 0..4usize {
-        let cursor = (n > 0).then(|| format!("cursor-{n}"));
-        let mock = Mock::given(path("/v2/messages"));
-        let mock = match &cursor {
-            None => mock.and(query_param_is_missing("cursor")),
-            Some(c) => mock.and(query_param("cursor", c.as_str())),
-        };
-        mock.respond_with(ResponseTemplate::new(200).set_body_json(walk_page(n, 1000)))
-            .expect(u64::from(n < 3))
-            .mount(&server)
-            .await;
-    }
-    let client = builder(&server).max_pages(Some(3)).build().unwrap();
-    let results: Vec<_> = client.message_pages(4217).collect().await;
-    assert_eq!(results.len(), 4);
-    assert!(results[..3].iter().all(Result::is_ok));
-    assert!(
-        matches!(results[3], Err(Error::PageCap { pages: 3 })),
-        "{:?}",
-        results[3]
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_429_with_retry_after_then_success() {
-    let server = server().await;
-    Mock::given(path("/v2/messages"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/v2/messages"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("messages-page-2.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let started = tokio::time::Instant::now();
-    client(&server)
-        .list_messages(&ListMessagesQuery::new(1))
-        .await
-        .unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_secs(60),
-        "{:?}",
-        started.elapsed()
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_503_then_success() {
-    let server = server().await;
-    Mock::given(path("/v2/messages"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/v2/messages"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("messages-page-2.json")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    client(&server)
-        .list_messages(&ListMessagesQuery::new(1))
-        .await
-        .unwrap();
-}
-
-#[tokio::test(start_paused = true)]
-async fn gives_up_after_the_attempt_limit_with_the_last_error() {
-    let server = server().await;
-    Mock::given(path("/v2/messages"))
-        .respond_with(ResponseTemplate::new(502))
-        .expect(3)
-        .mount(&server)
-        .await;
-    let client = builder(&server)
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap();
-    let err = client
-        .list_messages(&ListMessagesQuery::new(1))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Server(ref e) if e.status == 502),
-        "{err:?}"
-    );
-}
-
-#[tokio::test(start_paused = true)]
 async fn documented_error_bodies_are_parsed_and_never_retried() {
     for (status, file, summary) in [
         (
@@ -331,36 +196,6 @@ async fn documented_error_bodies_are_parsed_and_never_retried() {
     }
 }
 
-#[tokio::test]
-async fn a_timeout_is_reported_as_such() {
-    let server = server().await;
-    Mock::given(path("/v2/messages"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let client = Client::builder(KEY)
-        .base_url(&format!("{}/v2", server.uri()))
-        .timeout(Duration::from_millis(150))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
-    let err = client
-        .list_messages(&ListMessagesQuery::new(1))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Transport {
-                kind: partoo_client::TransportKind::Timeout,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-}
-
 #[tokio::test(start_paused = true)]
 async fn one_bad_message_never_costs_its_page() {
     let server = server().await;
@@ -384,57 +219,75 @@ async fn one_bad_message_never_costs_its_page() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_key_is_redacted_everywhere() {
+async fn an_attempt_is_one_request_and_is_never_retried() {
     let server = server().await;
     Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/conversations"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let err = client
+        .list_messages_attempt(&ListMessagesQuery::new(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Server(ref e) if e.status == 503),
+        "{err:?}"
+    );
+    let err = client
+        .list_conversations_attempt(&ListConversationsQuery::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(60)),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn attempts_return_bodies_the_page_types_scan_and_decode() {
+    let server = server().await;
+    Mock::given(path("/v2/conversations"))
         .respond_with(
-            ResponseTemplate::new(401).set_body_json(fixture("errors/401-error-key.json")),
+            ResponseTemplate::new(200)
+                .set_body_json(fixture("conversations/conversations-page-1.json")),
         )
         .expect(1)
         .mount(&server)
         .await;
-    let builder = builder(&server);
-    let client = builder.clone().build().unwrap();
-    let err = client
-        .list_messages(&ListMessagesQuery::new(1))
+    let body = client(&server)
+        .list_conversations_attempt(&ListConversationsQuery::new())
         .await
-        .unwrap_err();
-    for text in [
-        format!("{builder:?}"),
-        format!("{client:?}"),
-        err.to_string(),
-        format!("{err:?}"),
-    ] {
-        assert!(!text.contains(KEY), "key printed: {text}");
-    }
+        .unwrap();
+    let page: partoo_client::ConversationsPage = body.decode::<_, ErrorBody>().unwrap();
+    assert_eq!(
+        partoo_client::ConversationsPage::peek_next_cursor(&body.bytes).unwrap(),
+        page.next_cursor
+    );
 }
 
 #[test]
-fn plain_http_to_a_remote_host_is_refused() {
-    let err = Client::builder(KEY)
-        .base_url("http://api.partoo.co/v2")
-        .build()
-        .unwrap_err();
-    assert!(
-        matches!(&err, Error::Config(m) if m.contains("in clear")),
-        "{err:?}"
-    );
-    assert!(
-        Client::builder(KEY)
-            .base_url("http://127.0.0.1:9/v2")
-            .build()
-            .is_ok()
+fn the_builders_point_at_production_or_the_sandbox_and_need_a_key() {
+    assert_eq!(
+        Client::builder(KEY).build().unwrap().base_url().as_str(),
+        partoo_client::PRODUCTION_URL
     );
     assert_eq!(
-        Client::builder(KEY)
-            .sandbox()
+        Client::sandbox_builder(KEY)
             .build()
             .unwrap()
             .base_url()
             .as_str(),
         partoo_client::SANDBOX_URL
     );
-    assert!(matches!(Client::builder("").build(), Err(Error::Config(_))));
+    let err = Client::builder(" ").build().unwrap_err();
+    assert_eq!(err.to_string(), "the Partoo API key is empty");
     for bad in [0, 101] {
         let err = ListMessagesQuery::new(1).with_per_page(bad).unwrap_err();
         assert!(err.to_string().contains(&bad.to_string()), "{err}");

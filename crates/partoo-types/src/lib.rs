@@ -66,6 +66,7 @@ mod content;
 mod conversation;
 mod error_body;
 mod message;
+mod peek;
 mod query;
 
 pub use content::{Content, IgStoryReply, IgStoryReplyType, Media, Unsupported, UnsupportedType};
@@ -78,6 +79,7 @@ pub use inbox_wire::{DecodeError, Extra, List, Rejected, Timestamp, TimestampErr
 pub use message::{
     ContentType, CustomChannelMessage, Message, MessageStatus, MessagesPage, SenderType,
 };
+pub use peek::MessagesPageEnvelope;
 pub use query::{
     DEFAULT_PER_PAGE, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, QueryError,
 };
