@@ -288,7 +288,7 @@ fn the_paginated_pair_links_and_ends() {
     let c = &conversations.results[1];
     assert_eq!(
         (&c.status, &c.visibility),
-        (&ConversationStatus::Closed, &Visibility::Public)
+        (&Some(ConversationStatus::Closed), &Some(Visibility::Public))
     );
     assert_eq!(
         c.attributes,
