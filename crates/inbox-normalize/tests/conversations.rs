@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// A fixture file holding conversations, summarized.
 struct Fixture {
-    /// The path under `fixtures/` without extension, e.g. `bird/drift/conversations-odd-last-messages`.
+    /// The path under `fixtures/` without extension, e.g. `bird/conversations/page-1`.
     name: String,
     provider: Provider,
     drift: bool,
