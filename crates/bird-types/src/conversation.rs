@@ -1,7 +1,8 @@
 //! Conversations: `GET /workspaces/{workspaceId}/conversations`.
 //!
-//! Fields and required keys follow Bird's "Get conversation" schema and the examples of the
-//! conversation listing pages; anything else is kept in `extra`.
+//! Fields follow Bird's "Get conversation" schema and the examples of the conversation
+//! listing pages; anything else is kept in `extra`. The listing is not part of the published
+//! messages schema, so every field but the conversation's `id` is optional.
 
 use inbox_wire::{DecodeError, Extra, List, Timestamp};
 
@@ -63,35 +64,52 @@ inbox_wire::open_enum! {
 }
 
 inbox_wire::wire_struct! {
-    /// A conversation.
+    /// A conversation of the listing.
+    ///
+    /// Bird publishes no schema for the listing beside the messages one, so only `id` is
+    /// required: a conversation missing any other field still decodes (the field is `None`),
+    /// and conversations are listed to get their ids, so none is lost to a missing key. A
+    /// field of the wrong JSON type (or a timestamp that is not one) does not decode: in a
+    /// [`ConversationsPage`] the conversation is then kept raw in `results.rejected()` with
+    /// the path.
+    ///
+    /// # Round trip
+    ///
+    /// Decoding then encoding gives back what Bird sent, with one normalization: a `null`
+    /// sent for a field other than `lastMessage` and `attributes` decodes as `None`, like an
+    /// absent key, and is then left out on encode. `lastMessage` and `attributes` keep
+    /// `null` apart from absent (`Some(None)`), because a conversation with no message (or no
+    /// attributes) may well say so with `null`. A featured participant that does not decode
+    /// is kept raw in `featured_participants.rejected()` and encoded back in place.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Conversation {
         /// Conversation ID.
         id: req String = "id",
         /// Its name (the subject, for email).
-        name: req String = "name",
+        name: opt String = "name",
         /// Its description.
         description: opt String = "description",
         /// Its status.
-        status: req ConversationStatus = "status",
+        status: opt ConversationStatus = "status",
         /// Whether it is public or private.
-        visibility: req Visibility = "visibility",
+        visibility: opt Visibility = "visibility",
         /// How new participants may join.
-        accessibility: req Accessibility = "accessibility",
+        accessibility: opt Accessibility = "accessibility",
         /// Its style.
         style: opt ConversationStyle = "style",
-        /// Up to 5 participants.
-        featured_participants: req Vec<Participant> = "featuredParticipants",
+        /// Up to 5 participants; one that does not decode is kept raw in the list's
+        /// `rejected()`.
+        featured_participants: opt List<Participant> = "featuredParticipants",
         /// Who started it.
         initiating_participant: opt Participant = "initiatingParticipant",
         /// How many participants are active.
-        active_participant_count: req u64 = "activeParticipantCount",
+        active_participant_count: opt u64 = "activeParticipantCount",
         /// How many participants await approval to join.
         pending_participant_count: opt u64 = "pendingParticipantCount",
         /// Channel ID.
-        channel_id: req String = "channelId",
-        /// A preview of its last message.
-        last_message: opt LastMessage = "lastMessage",
+        channel_id: opt String = "channelId",
+        /// A preview of its last message (nullable: `Some(None)` is an explicit `null`).
+        last_message: maybe LastMessage = "lastMessage",
         /// When the last incoming message arrived.
         last_message_incoming_at: opt Timestamp = "lastMessageIncomingAt",
         /// When the last outgoing message left.
@@ -99,20 +117,42 @@ inbox_wire::wire_struct! {
         /// Free-form attributes (nullable).
         attributes: maybe Extra = "attributes",
         /// When it was created.
-        created_at: req Timestamp = "createdAt",
+        created_at: opt Timestamp = "createdAt",
         /// When it was last updated.
-        updated_at: req Timestamp = "updatedAt",
-        /// The communication style of its platform.
-        platform_style: req PlatformStyle = "platformStyle",
+        updated_at: opt Timestamp = "updatedAt",
+        /// The communication style of its platform (`email`; other values kept).
+        platform_style: opt PlatformStyle = "platformStyle",
+    }
+}
+
+impl Conversation {
+    /// Decodes one conversation (e.g. `GET .../conversations/{id}`, or the payload of a
+    /// `conversation.updated` webhook). The error names the JSON path of the problem.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
+        inbox_wire::from_slice(bytes)
+    }
+
+    /// The last message, when there is one (neither absent nor `null`).
+    pub fn last_message(&self) -> Option<&LastMessage> {
+        self.last_message.as_ref().and_then(Option::as_ref)
+    }
+
+    /// The featured participants that decoded (none when the key is absent).
+    pub fn featured_participants(&self) -> &[Participant] {
+        self.featured_participants.as_deref().unwrap_or_default()
     }
 }
 
 inbox_wire::wire_struct! {
     /// A preview of a conversation's last message.
-    #[derive(Debug, Clone, PartialEq)]
+    ///
+    /// Every field is optional (Bird documents none of them); unknown ones are kept in
+    /// `extra`. A `null` decodes as `None` and is left out on encode, but for `recipients`,
+    /// which Bird sends as `null` when there are none.
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct LastMessage {
         /// Message ID.
-        id: req String = "id",
+        id: opt String = "id",
         /// The body type.
         body_type: opt BodyType = "type",
         /// The preview.
@@ -164,5 +204,126 @@ impl ConversationsPage {
     /// empty token counts as none).
     pub fn next_page(&self) -> Option<&str> {
         self.next_page_token.as_deref().filter(|t| !t.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn conversation() -> Value {
+        json!({
+            "id": "c1", "name": "Re: refund", "description": "", "status": "active",
+            "visibility": "private", "accessibility": "open", "style": "default",
+            "featuredParticipants": [
+                {"id": "p1", "type": "contact", "displayName": "Jane",
+                 "contact": {"identifierKey": "emailaddress", "identifierValue": "jane@example.com"}},
+                {"id": "p2", "type": "user", "displayName": "Ana"}
+            ],
+            "initiatingParticipant": {"id": "p1", "type": "contact"},
+            "activeParticipantCount": 2, "pendingParticipantCount": 0, "channelId": "ch1",
+            "lastMessage": {"id": "m1", "type": "text", "preview": {"text": "Hi"},
+                            "recipients": null, "status": "delivered",
+                            "sender": {"id": "p1", "type": "contact"},
+                            "createdAt": "2024-11-19T10:00:00.000Z", "seen": true},
+            "lastMessageIncomingAt": "2024-11-19T10:00:00.000Z",
+            "attributes": {"priority": "high"},
+            "createdAt": "2024-11-19T09:30:00.000Z", "updatedAt": "2024-11-19T10:00:00.000Z",
+            "platformStyle": "email", "unread": 1
+        })
+    }
+
+    #[test]
+    fn decodes_every_listed_field_and_round_trips() {
+        let value = conversation();
+        let c: Conversation = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(c.status, Some(ConversationStatus::Active));
+        assert_eq!(c.platform_style, Some(PlatformStyle::Email));
+        assert_eq!(c.featured_participants().len(), 2);
+        let last = c.last_message().unwrap();
+        assert_eq!(last.id.as_deref(), Some("m1"));
+        assert_eq!(last.status, Some(MessageStatus::Delivered));
+        assert_eq!(last.extra["seen"], true);
+        assert_eq!(c.extra["unread"], 1);
+        assert_eq!(serde_json::to_value(&c).unwrap(), value);
+    }
+
+    #[test]
+    fn only_the_id_is_required() {
+        let c: Conversation = serde_json::from_str(r#"{"id": "c9"}"#).unwrap();
+        assert_eq!(
+            (c.id.as_str(), &c.status, c.created_at),
+            ("c9", &None, None)
+        );
+        assert!(c.featured_participants().is_empty() && c.last_message().is_none());
+        assert_eq!(serde_json::to_value(&c).unwrap(), json!({"id": "c9"}));
+        let err = serde_json::from_str::<Conversation>(r#"{"name": "x"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `id`"), "{err}");
+        let last: LastMessage = serde_json::from_str(r#"{"preview": {}}"#).unwrap();
+        assert_eq!(last.id, None);
+    }
+
+    #[test]
+    fn a_null_last_message_is_kept_apart_from_an_absent_one() {
+        let mut value = conversation();
+        value["lastMessage"] = Value::Null;
+        let c: Conversation = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!((&c.last_message, c.last_message()), (&Some(None), None));
+        assert_eq!(serde_json::to_value(&c).unwrap(), value);
+    }
+
+    /// The one normalization of the round trip (documented on [`Conversation`]).
+    #[test]
+    fn other_nulls_are_normalized_to_absent() {
+        let mut sent = conversation();
+        for key in [
+            "name",
+            "status",
+            "channelId",
+            "updatedAt",
+            "featuredParticipants",
+        ] {
+            sent[key] = Value::Null;
+        }
+        let c: Conversation = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!((&c.name, &c.status, &c.channel_id), (&None, &None, &None));
+        let mut want = sent.clone();
+        for key in [
+            "name",
+            "status",
+            "channelId",
+            "updatedAt",
+            "featuredParticipants",
+        ] {
+            want.as_object_mut().unwrap().remove(key);
+        }
+        assert_eq!(serde_json::to_value(&c).unwrap(), want);
+    }
+
+    #[test]
+    fn an_odd_featured_participant_is_kept_raw_in_place() {
+        let mut value = conversation();
+        value["featuredParticipants"][0] = json!({"id": "p1", "displayName": "no type"});
+        let bytes = serde_json::to_vec(&json!({"results": [value.clone()]})).unwrap();
+        let page = ConversationsPage::from_slice(&bytes).unwrap();
+        assert!(page.results.rejected().is_empty());
+        let c = &page.results[0];
+        assert_eq!(c.featured_participants().len(), 1);
+        let rejected = c.featured_participants.as_ref().unwrap().rejected();
+        assert_eq!((rejected[0].index, rejected[0].path.as_str()), (0, "."));
+        assert_eq!(serde_json::to_value(c).unwrap(), value);
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_rejects_that_conversation_only() {
+        let mut bad = conversation();
+        bad["updatedAt"] = json!("yesterday");
+        let page = json!({"results": [conversation(), bad]});
+        let decoded = ConversationsPage::from_slice(&serde_json::to_vec(&page).unwrap()).unwrap();
+        assert_eq!(decoded.results.len(), 1);
+        assert_eq!(decoded.results.rejected()[0].path, "updatedAt");
+        assert_eq!(serde_json::to_value(&decoded).unwrap(), page);
     }
 }

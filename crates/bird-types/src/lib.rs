@@ -12,7 +12,11 @@
 //!   with the JSON path of the problem; the rest of the page still decodes;
 //! - timestamps keep their spelling ([`Timestamp`]); fields Bird may omit *or* send as `null`
 //!   are `Option<Option<T>>` (`None`: absent, `Some(None)`: `null`);
-//! - encoding a decoded value gives back the same JSON document.
+//! - encoding a decoded value gives back the same JSON document; the one exception is a
+//!   conversation of the listing (which has no published schema, so all its fields but `id`
+//!   are optional): a `null` in one of its fields, or of its last message's, comes back
+//!   absent, but for `lastMessage`, `attributes` and `recipients`, which keep `null` apart
+//!   (see [`Conversation`] and [`LastMessage`]).
 //!
 //! ```
 //! use bird_types::{BodyContent, MessageSource, MessageStatus, MessagesPage};

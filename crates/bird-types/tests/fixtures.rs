@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use bird_types::{
     Action, ActionContent, ActionType, Body, BodyContent, BodyType, ConversationStatus,
-    ConversationsPage, ErrorBody, InboxOwnerType, InboxType, InteractionType, Message,
-    MessageSource, MessageStatus, MessagesPage, ParameterType, ParameterValue, ParticipantStatus,
-    ParticipantType, RecipientType, Timestamp, TotalType, Visibility,
+    ConversationStyle, ConversationsPage, ErrorBody, InboxOwnerType, InboxType, InteractionType,
+    Message, MessageSource, MessageStatus, MessagesPage, ParameterType, ParameterValue,
+    ParticipantStatus, ParticipantType, PlatformStyle, RecipientType, Timestamp, TotalType,
+    Visibility,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -83,7 +84,13 @@ fn every_fixture_decodes_round_trips_and_matches_its_snapshot() {
             .components()
             .next()
             .map(|c| c.as_os_str().to_string_lossy().into_owned());
-        match area.as_deref() {
+        let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        // Conversations pages: `conversations/`, and `drift/conversations-*`.
+        let area = match area.as_deref() {
+            Some("drift") if stem.starts_with("conversations-") => Some("conversations"),
+            other => other,
+        };
+        match area {
             Some("conversations") => {
                 let page = ConversationsPage::from_slice(&bytes)
                     .unwrap_or_else(|e| panic!("{}: {e}", rel.display()));
@@ -288,7 +295,7 @@ fn the_paginated_pair_links_and_ends() {
     let c = &conversations.results[1];
     assert_eq!(
         (&c.status, &c.visibility),
-        (&ConversationStatus::Closed, &Visibility::Public)
+        (&Some(ConversationStatus::Closed), &Some(Visibility::Public))
     );
     assert_eq!(
         c.attributes,
@@ -298,6 +305,84 @@ fn the_paginated_pair_links_and_ends() {
     let end = ConversationsPage::from_slice(&read("conversations/page-2.json")).unwrap();
     assert_eq!(end.next_page(), None);
     assert_eq!(end.results[0].attributes, None);
+}
+
+fn conversations(rel: &str) -> ConversationsPage {
+    let page = ConversationsPage::from_slice(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    assert!(page.results.rejected().is_empty(), "{rel}");
+    page
+}
+
+#[test]
+fn conversation_drift_decodes_with_its_unknown_values() {
+    let page = conversations("drift/conversations-unknown-values.json");
+    let c = &page.results[0];
+    assert_eq!(
+        c.status,
+        Some(ConversationStatus::Unknown("archived".into()))
+    );
+    assert_eq!(
+        c.platform_style,
+        Some(PlatformStyle::Unknown("whatsapp".into()))
+    );
+    assert_eq!(c.visibility, Some(Visibility::Unknown("internal".into())));
+    assert_eq!(
+        c.style,
+        Some(ConversationStyle::Unknown("broadcast".into()))
+    );
+    let last = c.last_message().expect("last message");
+    assert_eq!(last.status, Some(MessageStatus::Unknown("read".into())));
+    assert_eq!(
+        last.body_type,
+        Some(BodyType::Unknown("interactive".into()))
+    );
+    assert_eq!(
+        c.featured_participants()[1].participant_type,
+        ParticipantType::Unknown("aiAgent".into())
+    );
+    assert_eq!(
+        page.results[1].platform_style,
+        Some(PlatformStyle::Unknown("sms".into()))
+    );
+}
+
+#[test]
+fn conversations_missing_most_fields_decode_by_their_id() {
+    let page = conversations("drift/conversations-missing-fields.json");
+    assert_eq!(page.results.len(), 3);
+    let bare = &page.results[0];
+    assert_eq!(
+        (&bare.name, &bare.status, &bare.channel_id, bare.created_at),
+        (&None, &None, &None, None)
+    );
+    assert!(bare.last_message.is_none() && bare.featured_participants().is_empty());
+    assert_eq!(page.results[1].status, Some(ConversationStatus::Active));
+    assert_eq!(
+        page.results[2].last_message,
+        Some(None),
+        "null kept apart from absent"
+    );
+}
+
+#[test]
+fn odd_last_messages_and_participants_never_cost_their_conversation() {
+    let page = conversations("drift/conversations-odd-last-messages.json");
+    let last: Vec<_> = page.results.iter().map(|c| c.last_message()).collect();
+    assert!(last[0].is_some_and(|m| m.id.is_none() && m.created_at.is_some()));
+    assert!(last[1].is_some_and(|m| *m == bird_types::LastMessage::default()));
+    let deleted = last[2].expect("a last message");
+    assert_eq!(deleted.status, Some(MessageStatus::Deleted));
+    assert_eq!(deleted.extra["reactions"], json!([{"emoji": "👍"}]));
+    let preview = deleted.preview.as_ref().expect("preview");
+    assert_eq!(
+        (preview.text.as_deref(), &preview.extra["html"]),
+        (Some(""), &json!("<p>Deleted</p>"))
+    );
+    let featured = page.results[2]
+        .featured_participants
+        .as_ref()
+        .expect("featured");
+    assert_eq!((featured.len(), featured.rejected()[0].index), (1, 0));
 }
 
 #[test]

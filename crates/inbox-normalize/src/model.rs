@@ -5,7 +5,7 @@ use std::fmt;
 use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
 
-pub use partoo_types::Timestamp;
+pub use inbox_wire::Timestamp;
 
 /// Which provider a message came from. JSON: `"partoo"` or `"bird"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

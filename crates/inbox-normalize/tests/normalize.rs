@@ -825,26 +825,40 @@ fn the_preview_is_never_empty_over_generated_contents() {
     }
 }
 
-/// The lines of the JSON shape table in the crate docs.
-fn shape_table(text: &str, prefix: &str) -> Vec<String> {
-    text.lines()
+/// The lines of each JSON shape table (a table headed `| key |`) in a document.
+fn shape_tables(text: &str, prefix: &str) -> Vec<Vec<String>> {
+    let mut tables = Vec::new();
+    let mut lines = text
+        .lines()
         .filter_map(|l| l.strip_prefix(prefix))
-        .skip_while(|l| !l.starts_with("| key |"))
-        .take_while(|l| l.starts_with('|'))
-        .map(|l| l.trim_end().to_owned())
-        .collect()
+        .peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with("| key |") {
+            let mut table = vec![line.trim_end().to_owned()];
+            while let Some(row) = lines.next_if(|l| l.starts_with('|')) {
+                table.push(row.trim_end().to_owned());
+            }
+            tables.push(table);
+        }
+    }
+    tables
 }
 
 #[test]
-fn the_readme_documents_the_same_json_shape_as_the_crate_docs() {
+fn the_readme_documents_the_same_json_shapes_as_the_crate_docs() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let docs = fs::read_to_string(dir.join("src/lib.rs")).expect("lib.rs");
     let readme = fs::read_to_string(dir.join("README.md")).expect("README.md");
-    let docs = shape_table(&docs, "//! ");
-    assert!(docs.len() > 10, "no shape table in lib.rs: {docs:?}");
+    let docs = shape_tables(&docs, "//! ");
     assert_eq!(
-        shape_table(&readme, ""),
+        docs.len(),
+        2,
+        "a message and a conversation table in lib.rs: {docs:?}"
+    );
+    assert!(docs.iter().all(|t| t.len() > 8), "{docs:?}");
+    assert_eq!(
+        shape_tables(&readme, ""),
         docs,
-        "README.md and lib.rs disagree on the JSON shape"
+        "README.md and lib.rs disagree on the JSON shapes"
     );
 }

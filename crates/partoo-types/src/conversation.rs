@@ -47,11 +47,13 @@ inbox_wire::open_enum! {
 inbox_wire::wire_struct! {
     /// The business a conversation belongs to (`business`).
     ///
-    /// `id` is required; the other fields are nullable (an absent key encodes back as `null`).
-    #[derive(Debug, Clone, PartialEq)]
+    /// Every field is optional: a business without one never hides its conversation. `id`
+    /// is left out on encode when absent (a `null` one is normalized to absent); the other
+    /// fields are nullable (an absent key encodes back as `null`).
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Business {
         /// The id of the business (what `business__in` filters on).
-        id: req String = "id",
+        id: opt String = "id",
         /// Its name.
         name: null String = "name",
         /// Its city.
@@ -122,11 +124,21 @@ inbox_wire::wire_struct! {
     /// A conversation between a business and a consumer.
     ///
     /// Only `id` is required: conversations are listed to get their ids, so a missing field
-    /// never hides one. Fields Partoo documents as nullable (`consumer_img`, `consumer_name`,
+    /// never hides one. Partoo publishes no schema for conversations (the fields are those of
+    /// its documentation); fields it documents as nullable (`consumer_img`, `consumer_name`,
     /// `consumer_phone_number`, `last_message`, `first_message_date`, `assigned_user_id`,
     /// `custom_channel`) encode `None` as `null`; the others are `None` when absent and are
     /// then not encoded. A field of the wrong JSON type (or a date that is not one) does not
     /// decode: in a [`ConversationsPage`] the conversation is kept raw with the path.
+    ///
+    /// # Round trip
+    ///
+    /// Decoding then encoding gives back what Partoo sent, with the two normalizations of
+    /// [`Message`]: a nullable field left out comes back as `null`, and a non-nullable one
+    /// sent as `null` (`"is_read": null`, `"status": null`...) decodes as `None`, like an
+    /// absent key, and is left out on encode. A `last_message` that decodes as a message
+    /// comes back as that message encodes (see [`Message`]); one that does not is kept and
+    /// encoded as sent ([`LastMessage::Raw`]).
     #[derive(Debug, Clone, PartialEq)]
     pub struct Conversation {
         /// The id of the conversation (what [`crate::ListMessagesQuery`] takes).
@@ -271,6 +283,44 @@ mod tests {
             ))
         );
         assert_eq!(serde_json::to_value(&c).unwrap(), value);
+    }
+
+    /// The normalizations the round trip makes (documented on [`Conversation`]), and nothing
+    /// else.
+    #[test]
+    fn off_spec_null_and_absent_keys_are_normalized_and_nothing_else() {
+        let mut sent = conversation();
+        let obj = sent.as_object_mut().unwrap();
+        for key in ["is_read", "status", "issues", "is_solved"] {
+            obj.insert(key.to_owned(), Value::Null);
+        }
+        for key in ["consumer_img", "last_message", "custom_channel"] {
+            obj.remove(key);
+        }
+        sent["business"] = json!({"name": "Boulangerie"});
+        let c: Conversation = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!((c.is_read, &c.status, &c.issues), (None, &None, &None));
+        assert_eq!((&c.consumer_img, &c.last_message), (&None, &None));
+        let business = c.business.as_ref().unwrap();
+        assert_eq!(
+            (business.id.as_deref(), business.name.as_deref()),
+            (None, Some("Boulangerie"))
+        );
+
+        let mut want = sent.clone();
+        let obj = want.as_object_mut().unwrap();
+        for key in ["is_read", "status", "issues", "is_solved"] {
+            obj.remove(key);
+        }
+        for key in ["consumer_img", "last_message", "custom_channel"] {
+            obj.insert(key.to_owned(), Value::Null);
+        }
+        want["business"] = json!({"name": "Boulangerie", "city": null, "zipcode": null,
+                                  "country": null, "formatted_address": null});
+        let encoded = serde_json::to_value(&c).unwrap();
+        assert_eq!(encoded, want);
+        let again: Conversation = serde_json::from_value(encoded.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&again).unwrap(), encoded);
     }
 
     #[test]

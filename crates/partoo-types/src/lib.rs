@@ -16,7 +16,8 @@
 //!
 //! Decoding then encoding gives back exactly the JSON Partoo sent for every spec-valid
 //! body. Two off-spec spellings are normalized: an optional field sent as `null` is left
-//! out, and a nullable field left out comes back as `null` (see [`Message`] and [`Media`]).
+//! out, and a nullable field left out comes back as `null` (see [`Message`], [`Media`],
+//! [`Conversation`] and [`Business`]).
 //!
 //! ```
 //! use partoo_types::{Content, MessagesPage, SenderType};
