@@ -51,10 +51,12 @@ use std::sync::Arc;
 
 use futures_util::Stream;
 use inbox_http::reqwest::Url;
-use inbox_http::{ConfigError, Transport, pages};
+use inbox_http::{Transport, pages};
 
 pub use bird_types::*;
-pub use inbox_http::{ApiError, Body, PagingError, RetryPolicy, Secret, TransportKind, reqwest};
+pub use inbox_http::{
+    ApiError, Body, ConfigError, PagingError, RetryPolicy, Secret, TransportKind, reqwest,
+};
 
 /// Bird production: `https://api.bird.com`.
 pub const PRODUCTION_URL: &str = "https://api.bird.com";

@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bird_client::{
-    Body, Client, ErrorBody, Limit, ListConversationsQuery, ListMessagesQuery, MessagesPage,
+    Body, Client, ConversationsPage, ErrorBody, Limit, ListConversationsQuery, ListMessagesQuery,
+    MessagesPage,
 };
-use inbox_normalize::{ConversationId, Message, Timestamp};
+use inbox_normalize::{ConversationId, ConversationSummary, Message, Timestamp};
 
-use inbox_http::RetryPolicy;
-
-use crate::source::{MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
+use crate::source::{
+    Decoded, Fetched, MessageSource, PageRequest, Rate, SourceError, SourceLimits,
+};
 
 /// Bird's documented limit: 50 GET requests a second per workspace.
 pub const BIRD_RATE: Rate = Rate {
@@ -20,8 +21,12 @@ pub const BIRD_RATE: Rate = Rate {
 
 /// A Bird client (one workspace) as a [`MessageSource`].
 ///
-/// Like [`crate::PartooSource`], one attempt per request: retries are the driver's, so a wait
+/// Like [`crate::PartooSource`], one attempt per request: retries are the inbox's, so a wait
 /// never holds a request slot.
+///
+/// Messages are paged oldest first (`reverse=true`): a walk interrupted after a page has read
+/// everything up to that page's newest message, and messages that arrive during the walk
+/// come on its last pages instead of shifting the pages already read.
 ///
 /// `since` is sent as `dateFrom` (which Bird reads as "created after", so one nanosecond
 /// earlier is sent), so Bird filters on its side; messages are also checked on ours, so the
@@ -34,15 +39,13 @@ pub struct BirdSource {
 }
 
 impl BirdSource {
-    /// A source named `"bird"`, within Bird's documented rate limit and 16 requests in flight.
+    /// A source named `"bird"`, within Bird's documented rate limit and 16 conversations at
+    /// once.
     pub fn new(client: Client) -> Self {
         Self {
-            client: client.with_retry_policy(RetryPolicy::none()),
+            client,
             name: "bird".into(),
-            limits: SourceLimits {
-                max_in_flight: 16,
-                rate: Some(BIRD_RATE),
-            },
+            limits: SourceLimits::new(16, Some(BIRD_RATE)),
         }
     }
 
@@ -57,10 +60,50 @@ impl BirdSource {
         self.limits = limits;
         self
     }
-}
 
-fn page_size() -> Result<Limit, SourceError> {
-    Limit::new(100).map_err(|e| SourceError::new(SourceErrorKind::Other, e))
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn fetch_conversations(&self, cursor: Option<&str>) -> Result<Fetched, SourceError> {
+        let mut query = ListConversationsQuery::new().limit(Limit::MAX);
+        if let Some(cursor) = cursor {
+            query = query.page_token(cursor);
+        }
+        let body = self.client.list_conversations_attempt(&query).await?;
+        let next = ConversationsPage::peek_next_page_token(&body.bytes)
+            .map_err(|e| body.invalid::<ErrorBody>(e))?;
+        Ok(Fetched::new(body, next))
+    }
+
+    async fn fetch_messages(
+        &self,
+        conversation: &ConversationId,
+        since: Option<&Timestamp>,
+        cursor: Option<&str>,
+    ) -> Result<Fetched, SourceError> {
+        let ConversationId::Bird(id) = conversation else {
+            return Err(SourceError::permanent(format!(
+                "source `{}` cannot fetch conversation {conversation} of another provider",
+                self.name
+            )));
+        };
+        let mut query = ListMessagesQuery::new().limit(Limit::MAX).reverse(true);
+        if let Some(since) = since {
+            // `dateFrom` means "created after": ask from one nanosecond earlier so a message
+            // stamped exactly at `since` is included, as it is for Partoo.
+            let just_before = Timestamp::from_unix_nanos(since.unix_nanos() - 1).unwrap_or(*since);
+            query = query.date_from(just_before);
+        }
+        if let Some(cursor) = cursor {
+            query = query.page_token(cursor);
+        }
+        let body = self.client.list_messages_attempt(id, &query).await?;
+        let next = MessagesPage::peek_next_page_token(&body.bytes)
+            .map_err(|e| body.invalid::<ErrorBody>(e))?;
+        Ok(Fetched::new(body, next))
+    }
 }
 
 #[async_trait]
@@ -73,62 +116,28 @@ impl MessageSource for BirdSource {
         self.limits
     }
 
-    async fn conversations_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<Page<ConversationId>, SourceError> {
-        let mut query = ListConversationsQuery::new().limit(page_size()?);
-        if let Some(cursor) = cursor {
-            query = query.page_token(cursor);
+    async fn fetch(&self, page: PageRequest<'_>) -> Result<Fetched, SourceError> {
+        match page {
+            PageRequest::Conversations { cursor } => self.fetch_conversations(cursor).await,
+            PageRequest::Messages {
+                conversation,
+                since,
+                cursor,
+            } => self.fetch_messages(conversation, since, cursor).await,
         }
-        let page = self.client.list_conversations(&query).await?;
-        let next = page.next_page().map(str::to_owned);
+    }
+
+    fn decode_conversations(
+        &self,
+        body: Body,
+    ) -> Result<Decoded<ConversationSummary>, SourceError> {
+        let page: ConversationsPage = body.decode::<_, ErrorBody>()?;
         let (conversations, rejected) = page.results.into_parts();
         let items = conversations
             .into_iter()
-            .map(|c| ConversationId::Bird(c.id))
+            .map(ConversationSummary::from)
             .collect();
-        Ok(Page {
-            items,
-            rejected,
-            next,
-        })
-    }
-
-    async fn fetch_messages(
-        &self,
-        conversation: &ConversationId,
-        since: Option<&Timestamp>,
-        cursor: Option<String>,
-    ) -> Result<Body, SourceError> {
-        let ConversationId::Bird(id) = conversation else {
-            let message = format!(
-                "source `{}` cannot fetch conversation {conversation} of another provider",
-                self.name
-            );
-            return Err(SourceError::new(SourceErrorKind::Other, message));
-        };
-        let mut query = ListMessagesQuery::new().limit(page_size()?);
-        if let Some(since) = since {
-            // `dateFrom` means "created after": ask from one nanosecond earlier so a message
-            // stamped exactly at `since` is included, as it is for Partoo.
-            let just_before = Timestamp::from_unix_nanos(since.unix_nanos() - 1).unwrap_or(*since);
-            query = query.date_from(just_before);
-        }
-        if let Some(cursor) = cursor {
-            query = query.page_token(cursor);
-        }
-        Ok(self.client.list_messages_body(id, &query).await?)
-    }
-
-    fn next_cursor(
-        &self,
-        _conversation: &ConversationId,
-        body: &Body,
-        _since: Option<&Timestamp>,
-    ) -> Result<Option<String>, SourceError> {
-        MessagesPage::peek_next_page_token(&body.bytes)
-            .map_err(|e| body.invalid::<ErrorBody>(e).into())
+        Ok(Decoded::new(items, rejected))
     }
 
     fn decode_messages(
@@ -136,9 +145,8 @@ impl MessageSource for BirdSource {
         conversation: &ConversationId,
         body: Body,
         since: Option<&Timestamp>,
-    ) -> Result<Page<Message>, SourceError> {
+    ) -> Result<Decoded<Message>, SourceError> {
         let page: MessagesPage = body.decode::<_, ErrorBody>()?;
-        let next = page.next_page().map(str::to_owned);
         let (wire, rejected) = page.results.into_parts();
         let items = wire
             .into_iter()
@@ -152,10 +160,6 @@ impl MessageSource for BirdSource {
                 message
             })
             .collect();
-        Ok(Page {
-            items,
-            rejected,
-            next,
-        })
+        Ok(Decoded::new(items, rejected))
     }
 }

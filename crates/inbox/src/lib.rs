@@ -4,10 +4,12 @@
 //!   Bird client and wire types), [`model`] (the unified message model, also at the root:
 //!   [`Message`], [`Content`], ...).
 //! - [`Inbox`]: fetches many conversations from many [`MessageSource`]s concurrently, within
-//!   a global bound and each source's own bounds, and merges them into one timeline: as a
-//!   stream ([`Inbox::stream`], each conversation's messages once) or collected, sorted and
-//!   deduplicated by (provider, message id) ([`Inbox::timeline`]). One conversation's
-//!   failure never stops the others.
+//!   a global bound and each source's own bounds, retrying with one [`RetryPolicy`], and
+//!   merges them: page by page ([`Inbox::pages`], what a store commits), as a stream of
+//!   messages ([`Inbox::stream`], each conversation's messages once), or collected, sorted
+//!   and deduplicated by (provider, message id) ([`Inbox::timeline`]). One conversation's
+//!   failure never stops the others. [`Inbox::conversations`] lists a source's
+//!   conversations as unified [`ConversationSummary`]s.
 //!
 //! # Example
 //!
@@ -24,9 +26,9 @@
 //!     .source(BirdSource::new(bird))
 //!     .concurrency(16)
 //!     .on_progress(|p| eprintln!("{}/{} conversations", p.conversations_done, p.conversations_total))
-//!     .build();
+//!     .build()?;
 //!
-//! let timeline = inbox.timeline(vec![Target::all("partoo"), Target::all("bird")]).await;
+//! let timeline = inbox.timeline(vec![Target::all("partoo"), Target::all("bird")]).await?;
 //! for message in &timeline.messages {
 //!     println!("{} {:>8} {}", message.timestamp.to_rfc3339_utc(), message.provider, message.text);
 //! }
@@ -44,24 +46,34 @@
 //! paging at the first page that reaches past the instant; one that comes oldest first is read
 //! whole, so `since` saves nothing there but output.
 
-mod aggregator;
 mod bird_source;
+mod builder;
+mod inbox;
 mod limiter;
 mod partoo_source;
+mod report;
+mod scheduler;
 mod source;
 
-pub use aggregator::{Failure, FailureKind, Inbox, InboxBuilder, Progress, Target, Timeline};
 pub use bird_source::{BIRD_RATE, BirdSource};
+pub use builder::{BuildError, InboxBuilder};
+pub use inbox::{Inbox, UnknownSource};
 pub use partoo_source::{PARTOO_RATE, PartooSource};
-pub use source::{Body, MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
+pub use report::{
+    Failure, FailureKind, Listing, MessagePage, PageEvent, Progress, Target, Timeline,
+};
+pub use source::{
+    Body, Decoded, Fetched, MessageSource, PageRequest, Rate, SourceError, SourceLimits,
+};
 
-pub use inbox_http::{RetryPolicy, Secret};
+pub use inbox_http::{Backoff, ErrorClass, RetryPolicy, Secret};
 pub use inbox_normalize as model;
 pub use inbox_normalize::{
-    Content, ConversationId, Direction, Message, MessageId, Provider, Role, Sender, Status,
-    Timestamp,
+    Channel, Contact, Content, ConversationId, ConversationOrigin, ConversationStatus,
+    ConversationSummary, Direction, LastActivity, Message, MessageId, Provider, Role, Sender,
+    Status, Timestamp,
 };
-pub use partoo_types::Rejected;
+pub use inbox_wire::Rejected;
 
 /// The Partoo client and wire types.
 pub mod partoo {

@@ -1,25 +1,27 @@
-//! Per-source bounds: requests in flight, a token bucket, and a pause after a 429.
+//! Per-source bounds: conversations at once, a sliding window of requests, and a pause
+//! after a 429.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::source::SourceLimits;
 
-/// The bounds of one source, shared by all its conversations.
+/// The bounds of one source, shared by all its conversations. Its locks are never held
+/// across an await.
 pub(crate) struct Limiter {
-    in_flight: Arc<Semaphore>,
+    conversations: Arc<Semaphore>,
     window: Option<Mutex<Window>>,
     paused_until: Mutex<Option<Instant>>,
 }
 
 /// A sliding window: the start times of the last `limit` requests. A request may start when
 /// fewer than `limit` started within the last `per`, so no window of that length ever holds
-/// more (a token bucket refilled at the same rate lets twice as many through its first
-/// window).
+/// more (a token bucket refilled at the same rate would let twice as many through its
+/// first window).
 struct Window {
     limit: usize,
     per: Duration,
@@ -37,22 +39,25 @@ impl Limiter {
             })
         });
         Self {
-            in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            conversations: Arc::new(Semaphore::new(limits.max_conversations.max(1))),
             window,
             paused_until: Mutex::new(None),
         }
     }
 
     /// A slot for one conversation of this source (each has at most one request in flight).
-    pub(crate) async fn slot(&self) -> Option<OwnedSemaphorePermit> {
-        self.in_flight.clone().acquire_owned().await.ok()
+    pub(crate) async fn conversation_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.conversations.clone().acquire_owned().await.ok()
     }
 
     /// Waits until a request may be sent: after any pause, and when the window has room.
     /// The request is counted as started when this returns.
     pub(crate) async fn ready(&self) {
         loop {
-            let pause = *self.paused_until.lock().await;
+            let pause = *self
+                .paused_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             match pause {
                 Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
                 _ => break,
@@ -61,7 +66,7 @@ impl Limiter {
         let Some(window) = &self.window else { return };
         loop {
             let wait_until = {
-                let mut w = window.lock().await;
+                let mut w = window.lock().unwrap_or_else(PoisonError::into_inner);
                 let now = Instant::now();
                 while w
                     .started
@@ -83,9 +88,12 @@ impl Limiter {
     }
 
     /// Slows the whole source down after a 429: no request before `wait` has passed.
-    pub(crate) async fn pause(&self, wait: Duration) {
+    pub(crate) fn pause(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut paused = self.paused_until.lock().await;
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if paused.is_none_or(|p| p < until) {
             *paused = Some(until);
         }
@@ -99,13 +107,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_window_of_the_period_holds_more_than_the_limit() {
-        let limiter = Limiter::new(SourceLimits {
-            max_in_flight: 4,
-            rate: Some(Rate {
+        let limiter = Limiter::new(SourceLimits::new(
+            4,
+            Some(Rate {
                 requests: 300,
                 per: Duration::from_secs(60),
             }),
-        });
+        ));
         let start = Instant::now();
         let mut starts = Vec::new();
         for _ in 0..1000 {
@@ -131,12 +139,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_pause_delays_every_request() {
-        let limiter = Limiter::new(SourceLimits {
-            max_in_flight: 1,
-            rate: None,
-        });
-        limiter.pause(Duration::from_secs(30)).await;
-        limiter.pause(Duration::from_secs(5)).await;
+        let limiter = Limiter::new(SourceLimits::new(1, None));
+        limiter.pause(Duration::from_secs(30));
+        limiter.pause(Duration::from_secs(5));
         let start = Instant::now();
         limiter.ready().await;
         assert_eq!(start.elapsed().as_secs(), 30, "the longer pause wins");

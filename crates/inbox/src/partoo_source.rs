@@ -3,14 +3,15 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use inbox_normalize::{ConversationId, Message, Timestamp};
+use inbox_normalize::{ConversationId, ConversationSummary, Message, Timestamp};
 use partoo_client::{
-    Body, Client, ErrorBody, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, MessagesPage,
+    Body, Client, ConversationsPage, ErrorBody, ListConversationsQuery, ListMessagesQuery,
+    MAX_PER_PAGE, MessagesPage,
 };
 
-use inbox_http::RetryPolicy;
-
-use crate::source::{MessageSource, Page, Rate, SourceError, SourceErrorKind, SourceLimits};
+use crate::source::{
+    Decoded, Fetched, MessageSource, PageRequest, Rate, SourceError, SourceLimits,
+};
 
 /// Partoo's documented limit: 300 requests a minute per organisation.
 pub const PARTOO_RATE: Rate = Rate {
@@ -20,14 +21,16 @@ pub const PARTOO_RATE: Rate = Rate {
 
 /// A Partoo client as a [`MessageSource`], optionally filtered by business.
 ///
-/// The source sends one attempt per request and leaves retrying to whoever drives it (the
-/// aggregator, or the trait's provided methods), so that a wait never holds a request slot:
-/// the client's own retry policy is set aside; its timeouts, body cap and the rest stay.
+/// Each request is one attempt ([`Client::list_messages_attempt`]): inside an
+/// [`crate::Inbox`], the inbox retries with its own policy, between request slots, so a wait
+/// never holds a slot. The client's timeouts, body cap and base URL apply; its retry policy
+/// applies to its own calls only.
 ///
 /// Partoo has no date filter: with `since`, messages older than it are dropped client side,
 /// and when a page turns out to be ordered newest first (its first message is newer than its
-/// last) paging stops after the first page that reaches past `since`. Oldest-first
-/// conversations are read whole.
+/// last) paging stops after the first page that reaches past `since`; both read from the
+/// page's envelope by a cheap scan ([`MessagesPage::peek`]). Oldest-first conversations are
+/// read whole.
 #[derive(Debug, Clone)]
 pub struct PartooSource {
     client: Client,
@@ -38,16 +41,13 @@ pub struct PartooSource {
 
 impl PartooSource {
     /// A source named `"partoo"`, all conversations, within Partoo's documented rate limit
-    /// and 16 requests in flight.
+    /// and 16 conversations at once.
     pub fn new(client: Client) -> Self {
         Self {
-            client: client.with_retry_policy(RetryPolicy::none()),
+            client,
             name: "partoo".into(),
             business_ids: Vec::new(),
-            limits: SourceLimits {
-                max_in_flight: 16,
-                rate: Some(PARTOO_RATE),
-            },
+            limits: SourceLimits::new(16, Some(PARTOO_RATE)),
         }
     }
 
@@ -73,10 +73,55 @@ impl PartooSource {
         self.limits = limits;
         self
     }
-}
 
-fn query_error(e: partoo_client::QueryError) -> SourceError {
-    SourceError::new(SourceErrorKind::Other, e)
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn fetch_conversations(&self, cursor: Option<&str>) -> Result<Fetched, SourceError> {
+        let mut query = ListConversationsQuery::new()
+            .with_per_page(MAX_PER_PAGE)
+            .map_err(SourceError::permanent)?;
+        if !self.business_ids.is_empty() {
+            query = query
+                .with_business_ids(self.business_ids.iter().cloned())
+                .map_err(SourceError::permanent)?;
+        }
+        query.set_cursor(cursor.map(str::to_owned));
+        let body = self.client.list_conversations_attempt(&query).await?;
+        let next = ConversationsPage::peek_next_cursor(&body.bytes)
+            .map_err(|e| body.invalid::<ErrorBody>(e))?;
+        Ok(Fetched::new(body, next))
+    }
+
+    async fn fetch_messages(
+        &self,
+        conversation: &ConversationId,
+        since: Option<&Timestamp>,
+        cursor: Option<&str>,
+    ) -> Result<Fetched, SourceError> {
+        let ConversationId::Partoo(id) = conversation else {
+            return Err(SourceError::permanent(format!(
+                "source `{}` cannot fetch conversation {conversation} of another provider",
+                self.name
+            )));
+        };
+        let mut query = ListMessagesQuery::new(*id)
+            .with_per_page(MAX_PER_PAGE)
+            .map_err(SourceError::permanent)?;
+        query.set_cursor(cursor.map(str::to_owned));
+        let body = self.client.list_messages_attempt(&query).await?;
+        let envelope = MessagesPage::peek(&body.bytes).map_err(|e| body.invalid::<ErrorBody>(e))?;
+        let mut next = envelope.next_cursor.clone();
+        if let (Some(since), Some(oldest)) = (since, &envelope.last_date) {
+            // A newest-first walk that reached past `since` holds nothing newer further on.
+            if envelope.is_newest_first() && oldest < since {
+                next = None;
+            }
+        }
+        Ok(Fetched::new(body, next))
+    }
 }
 
 #[async_trait]
@@ -89,66 +134,28 @@ impl MessageSource for PartooSource {
         self.limits
     }
 
-    async fn conversations_page(
-        &self,
-        cursor: Option<String>,
-    ) -> Result<Page<ConversationId>, SourceError> {
-        let mut query = ListConversationsQuery::new()
-            .with_per_page(MAX_PER_PAGE)
-            .map_err(query_error)?;
-        if !self.business_ids.is_empty() {
-            query = query
-                .with_business_ids(self.business_ids.iter().cloned())
-                .map_err(query_error)?;
+    async fn fetch(&self, page: PageRequest<'_>) -> Result<Fetched, SourceError> {
+        match page {
+            PageRequest::Conversations { cursor } => self.fetch_conversations(cursor).await,
+            PageRequest::Messages {
+                conversation,
+                since,
+                cursor,
+            } => self.fetch_messages(conversation, since, cursor).await,
         }
-        query.set_cursor(cursor);
-        let page = self.client.list_conversations(&query).await?;
-        let next = page.next_cursor;
+    }
+
+    fn decode_conversations(
+        &self,
+        body: Body,
+    ) -> Result<Decoded<ConversationSummary>, SourceError> {
+        let page: ConversationsPage = body.decode::<_, ErrorBody>()?;
         let (conversations, rejected) = page.conversations.into_parts();
         let items = conversations
             .into_iter()
-            .map(|c| ConversationId::Partoo(c.id))
+            .map(ConversationSummary::from)
             .collect();
-        Ok(Page {
-            items,
-            rejected,
-            next,
-        })
-    }
-
-    async fn fetch_messages(
-        &self,
-        conversation: &ConversationId,
-        _since: Option<&Timestamp>,
-        cursor: Option<String>,
-    ) -> Result<Body, SourceError> {
-        let ConversationId::Partoo(id) = conversation else {
-            let message = format!(
-                "source `{}` cannot fetch conversation {conversation} of another provider",
-                self.name
-            );
-            return Err(SourceError::new(SourceErrorKind::Other, message));
-        };
-        let mut query = ListMessagesQuery::new(*id)
-            .with_per_page(MAX_PER_PAGE)
-            .map_err(query_error)?;
-        query.set_cursor(cursor);
-        Ok(self.client.list_messages_body(&query).await?)
-    }
-
-    fn next_cursor(
-        &self,
-        conversation: &ConversationId,
-        body: &Body,
-        since: Option<&Timestamp>,
-    ) -> Result<Option<String>, SourceError> {
-        if since.is_some() {
-            // Whether a newest-first walk may stop depends on the messages' dates.
-            return Ok(self
-                .decode_messages(conversation, body.clone(), since)?
-                .next);
-        }
-        MessagesPage::peek_next_cursor(&body.bytes).map_err(|e| body.invalid::<ErrorBody>(e).into())
+        Ok(Decoded::new(items, rejected))
     }
 
     fn decode_messages(
@@ -156,27 +163,14 @@ impl MessageSource for PartooSource {
         _conversation: &ConversationId,
         body: Body,
         since: Option<&Timestamp>,
-    ) -> Result<Page<Message>, SourceError> {
+    ) -> Result<Decoded<Message>, SourceError> {
         let page: MessagesPage = body.decode::<_, ErrorBody>()?;
-        let mut next = page.next_cursor;
         let (wire, rejected) = page.messages.into_parts();
-        if let Some(since) = since {
-            let newest_first =
-                matches!((wire.first(), wire.last()), (Some(a), Some(b)) if a.date > b.date);
-            let reaches_past = wire.last().is_some_and(|oldest| oldest.date < *since);
-            if newest_first && reaches_past {
-                next = None;
-            }
-        }
         let items = wire
             .into_iter()
             .filter(|m| since.is_none_or(|t| m.date >= *t))
             .map(Message::from)
             .collect();
-        Ok(Page {
-            items,
-            rejected,
-            next,
-        })
+        Ok(Decoded::new(items, rejected))
     }
 }

@@ -33,9 +33,11 @@
 
 use futures_util::Stream;
 use inbox_http::reqwest::Url;
-use inbox_http::{ConfigError, Transport, pages};
+use inbox_http::{Transport, pages};
 
-pub use inbox_http::{ApiError, Body, PagingError, RetryPolicy, Secret, TransportKind, reqwest};
+pub use inbox_http::{
+    ApiError, Body, ConfigError, PagingError, RetryPolicy, Secret, TransportKind, reqwest,
+};
 pub use partoo_types::*;
 
 /// Partoo production: `https://api.partoo.co/v2`.

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use inbox::{
-    BirdSource, ConversationId, FailureKind, Inbox, PartooSource, Provider, RetryPolicy,
-    SourceLimits, Target, Timestamp,
+    BirdSource, BuildError, ConversationId, FailureKind, Inbox, PageEvent, PartooSource, Provider,
+    RetryPolicy, SourceLimits, Target, Timestamp,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{path, path_regex, query_param, query_param_is_missing};
@@ -49,19 +49,21 @@ use inbox_testkit::mock_server as server;
 
 use inbox_testkit::paused_clock_client as http;
 
-fn unlimited(in_flight: usize) -> SourceLimits {
-    SourceLimits {
-        max_in_flight: in_flight,
-        rate: None,
-    }
+fn unlimited(conversations: usize) -> SourceLimits {
+    SourceLimits::new(conversations, None)
 }
 
-fn partoo(server: &MockServer, retry: RetryPolicy) -> PartooSource {
+/// A Partoo source whose client would retry a lot on its own: inside an inbox its requests
+/// are single attempts, and only the inbox's policy counts.
+fn partoo(server: &MockServer) -> PartooSource {
     let client = inbox::partoo::Client::builder("pk")
         .base_url(&format!("{}/v2", server.uri()))
         .no_timeout()
         .http_client(http())
-        .retry_policy(retry)
+        .retry_policy(RetryPolicy {
+            max_attempts: 50,
+            ..RetryPolicy::default()
+        })
         .build()
         .unwrap();
     PartooSource::new(client).limits(unlimited(8))
@@ -72,7 +74,6 @@ fn bird(server: &MockServer) -> BirdSource {
         .base_url(&server.uri())
         .no_timeout()
         .http_client(http())
-        .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
     BirdSource::new(client).limits(unlimited(8))
@@ -182,10 +183,11 @@ async fn merges_orders_and_deduplicates_both_providers() {
     let progress = Arc::new(Mutex::new(Vec::new()));
     let seen = progress.clone();
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
         .on_progress(move |pr| seen.lock().unwrap().push(pr))
-        .build();
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![
             Target::conversation("partoo", ConversationId::Partoo(1)),
@@ -194,7 +196,8 @@ async fn merges_orders_and_deduplicates_both_providers() {
             Target::conversation("bird", ConversationId::Bird("b2".into())),
             Target::conversation("partoo", ConversationId::Partoo(2)),
         ])
-        .await;
+        .await
+        .unwrap();
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
     assert_eq!(
@@ -264,24 +267,25 @@ async fn a_failing_conversation_is_reported_and_the_others_complete() {
     )
     .await;
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
-        .build();
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![
             Target::conversation("partoo", ConversationId::Partoo(1)),
             Target::conversation("partoo", ConversationId::Partoo(2)),
             Target::conversation("bird", ConversationId::Bird("b1".into())),
-            Target::conversation("nowhere", ConversationId::Partoo(9)),
         ])
-        .await;
+        .await
+        .unwrap();
     let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
     assert_eq!(
         ids,
         ["b1-1", "11", "21"],
         "messages before the failure are kept"
     );
-    assert_eq!(timeline.failures.len(), 2, "{:?}", timeline.failures);
+    assert_eq!(timeline.failures.len(), 1, "{:?}", timeline.failures);
     let failure = timeline
         .failures
         .iter()
@@ -290,12 +294,6 @@ async fn a_failing_conversation_is_reported_and_the_others_complete() {
     assert_eq!(failure.conversation, Some(ConversationId::Partoo(1)));
     assert!(matches!(failure.kind, FailureKind::Conversation(_)));
     assert!(failure.to_string().contains("not found (404)"), "{failure}");
-    assert!(
-        timeline
-            .failures
-            .iter()
-            .any(|f| matches!(f.kind, FailureKind::UnknownSource) && f.source == "nowhere")
-    );
     assert_eq!(
         (
             timeline.progress.conversations_done,
@@ -378,14 +376,15 @@ async fn concurrency_bounds_are_never_exceeded() {
         .source(PartooSource::new(plain(&p)).limits(unlimited(2)))
         .source(BirdSource::new(bird_client).limits(unlimited(8)))
         .concurrency(5)
-        .build();
+        .build()
+        .unwrap();
     let mut targets: Vec<Target> = (1..=12)
         .map(|i| Target::conversation("partoo", ConversationId::Partoo(i)))
         .collect();
     targets.extend(
         (1..=12).map(|i| Target::conversation("bird", ConversationId::Bird(format!("c{i}")))),
     );
-    let timeline = inbox.timeline(targets).await;
+    let timeline = inbox.timeline(targets).await.unwrap();
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     let window = delay.mul_f64(0.8);
     let partoo_peak = max_overlap(&pa.lock().unwrap(), window);
@@ -429,15 +428,17 @@ async fn a_429_slows_its_source_down_without_failing_it() {
     let started = tokio::time::Instant::now();
     // The client does not retry: the 429s reach the aggregator, which pauses the source.
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
-        .build();
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![
             Target::conversation("partoo", ConversationId::Partoo(1)),
             Target::conversation("bird", ConversationId::Bird("b1".into())),
         ])
-        .await;
+        .await
+        .unwrap();
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     assert_eq!(timeline.messages.len(), 2);
     assert!(
@@ -462,16 +463,21 @@ async fn a_429_slows_its_source_down_without_failing_it() {
     )
     .await;
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
-        .max_rate_limited(1)
-        .build();
+        .retry(RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![
             Target::conversation("partoo", ConversationId::Partoo(1)),
             Target::conversation("bird", ConversationId::Bird("b1".into())),
         ])
-        .await;
+        .await
+        .unwrap();
     assert_eq!(timeline.messages.len(), 1);
     assert!(
         timeline.failures[0]
@@ -532,16 +538,18 @@ async fn since_filters_both_and_stops_newest_first_partoo_paging() {
         .await;
     let since = Timestamp::parse("2024-05-01T10:04:00Z").unwrap();
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
         .since(since)
-        .build();
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![
             Target::conversation("partoo", ConversationId::Partoo(1)),
             Target::conversation("bird", ConversationId::Bird("b1".into())),
         ])
-        .await;
+        .await
+        .unwrap();
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
     assert_eq!(ids, ["b1-1", "13", "b1-2", "14"]);
@@ -575,10 +583,11 @@ async fn discovers_every_conversation_of_a_source() {
         .await;
     }
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
-        .build();
-    let timeline = inbox.timeline(vec![Target::all("partoo")]).await;
+        .build()
+        .unwrap();
+    let timeline = inbox.timeline(vec![Target::all("partoo")]).await.unwrap();
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     assert_eq!(timeline.messages.len(), conversation_ids.len());
     assert_eq!(
@@ -603,14 +612,15 @@ async fn the_stream_holds_no_more_than_the_pages_in_flight() {
         .mount(&p)
         .await;
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()).limits(unlimited(2)))
+        .source(partoo(&p).limits(unlimited(2)))
         .source(bird(&b))
         .buffer(1)
-        .build();
+        .build()
+        .unwrap();
     let targets = (1..=20)
         .map(|i| Target::conversation("partoo", ConversationId::Partoo(i)))
         .collect();
-    let stream = inbox.stream(targets);
+    let stream = inbox.stream(targets).unwrap();
     futures_util::pin_mut!(stream);
     let first = stream.next().await.unwrap().unwrap();
     assert_eq!(first.provider, Provider::Partoo);
@@ -656,15 +666,17 @@ async fn a_transient_failure_after_the_client_retries_resumes_the_page() {
     )
     .await;
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
-        .build();
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![Target::conversation(
             "partoo",
             ConversationId::Partoo(1),
         )])
-        .await;
+        .await
+        .unwrap();
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
     assert_eq!(
@@ -681,16 +693,21 @@ async fn a_transient_failure_after_the_client_retries_resumes_the_page() {
         .mount(&p)
         .await;
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
-        .max_transient(1)
-        .build();
+        .retry(RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![Target::conversation(
             "partoo",
             ConversationId::Partoo(1),
         )])
-        .await;
+        .await
+        .unwrap();
     assert!(
         timeline.failures[0]
             .to_string()
@@ -701,13 +718,13 @@ async fn a_transient_failure_after_the_client_retries_resumes_the_page() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_source_alone_lists_its_conversations_and_streams_a_conversation() {
-    use inbox::MessageSource;
-    let p = server().await;
+async fn listing_gives_summaries_and_keeps_an_odd_conversation_raw() {
+    let (p, b) = (server().await, server().await);
     let mut first = fixture("partoo/conversations/conversations-page-1.json");
     first["next_cursor"] = json!("c2");
     let mut second = fixture("partoo/conversations/conversations-page-2.json");
     second["next_cursor"] = Value::Null;
+    second["conversations"][0]["created_at"] = json!("not a date");
     let want: Vec<i64> = [&first, &second]
         .iter()
         .flat_map(|page| {
@@ -717,7 +734,9 @@ async fn a_source_alone_lists_its_conversations_and_streams_a_conversation() {
                 .iter()
                 .map(|c| c["id"].as_i64().unwrap())
         })
+        .skip_while(|_| false)
         .collect();
+    let odd = second["conversations"][0]["id"].as_i64().unwrap();
     Mock::given(path("/v2/conversations"))
         .and(query_param_is_missing("cursor"))
         .respond_with(ResponseTemplate::new(200).set_body_json(&first))
@@ -730,6 +749,46 @@ async fn a_source_alone_lists_its_conversations_and_streams_a_conversation() {
         .expect(1)
         .mount(&p)
         .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p))
+        .source(bird(&b))
+        .build()
+        .unwrap();
+    let listing = inbox.conversations("partoo").await.unwrap();
+    assert!(listing.complete);
+    let ids: Vec<i64> = listing
+        .conversations
+        .iter()
+        .map(|c| match &c.id {
+            ConversationId::Partoo(id) => *id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let without_odd: Vec<i64> = want.iter().copied().filter(|id| *id != odd).collect();
+    assert_eq!(ids, without_odd);
+    assert!(
+        listing
+            .conversations
+            .iter()
+            .all(|c| c.provider == Provider::Partoo)
+    );
+    assert_eq!(listing.failures.len(), 1, "{:?}", listing.failures);
+    match &listing.failures[0].kind {
+        FailureKind::InvalidConversation(raw) => {
+            assert_eq!(raw.path, "created_at");
+            assert!(raw.raw.get().contains("not a date"), "the raw JSON is kept");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        inbox.conversations("nowhere").await,
+        Err(inbox::UnknownSource { .. })
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_message_that_does_not_decode_keeps_its_raw_json_in_the_stream() {
+    let (p, b) = (server().await, server().await);
     let mut bad = partoo_message(13, 1, 3);
     bad["date"] = json!("not a date");
     mount_partoo(
@@ -748,34 +807,203 @@ async fn a_source_alone_lists_its_conversations_and_streams_a_conversation() {
         1,
     )
     .await;
-
-    let source = partoo(&p, RetryPolicy::none());
-    let ids: Vec<i64> = source
-        .conversations()
-        .await
+    let inbox = Inbox::builder()
+        .source(partoo(&p))
+        .source(bird(&b))
+        .build()
+        .unwrap();
+    let items: Vec<_> = inbox
+        .stream(vec![Target::conversation(
+            "partoo",
+            ConversationId::Partoo(1),
+        )])
         .unwrap()
-        .into_iter()
-        .map(|id| match id {
-            ConversationId::Partoo(id) => id,
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0].as_ref().unwrap().id.to_string(), "11");
+    match &items[1] {
+        Err(failure) => match &failure.kind {
+            FailureKind::InvalidMessage(raw) => {
+                assert_eq!((raw.index, raw.path.as_str()), (1, "date"));
+                assert!(raw.raw.get().contains("not a date"));
+                assert_eq!(failure.conversation, Some(ConversationId::Partoo(1)));
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(items[2].as_ref().unwrap().id.to_string(), "12");
+}
+
+#[tokio::test(start_paused = true)]
+async fn pages_say_which_conversation_and_which_page_is_the_last() {
+    let (p, b) = (server().await, server().await);
+    mount_partoo(
+        &p,
+        1,
+        None,
+        partoo_page(vec![partoo_message(11, 1, 1)], Some("p1")),
+        1,
+    )
+    .await;
+    mount_partoo(
+        &p,
+        1,
+        Some("p1"),
+        partoo_page(
+            vec![partoo_message(11, 1, 1), partoo_message(12, 1, 2)],
+            None,
+        ),
+        1,
+    )
+    .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p))
+        .source(bird(&b))
+        .build()
+        .unwrap();
+    let events: Vec<PageEvent> = inbox
+        .pages(vec![Target::conversation(
+            "partoo",
+            ConversationId::Partoo(1),
+        )])
+        .unwrap()
+        .collect()
+        .await;
+    let pages: Vec<_> = events
+        .iter()
+        .map(|e| match e {
+            PageEvent::Page(page) => (
+                page.index,
+                page.last,
+                page.messages
+                    .iter()
+                    .map(|m| m.id.to_string())
+                    .collect::<Vec<_>>(),
+            ),
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(ids, want);
-    let conversation = ConversationId::Partoo(1);
-    let items: Vec<_> = source.messages(&conversation, None).collect().await;
-    let got: Vec<String> = items
-        .iter()
-        .map(|item| match item {
-            Ok(m) => m.id.to_string(),
-            Err(e) => format!("error: {e}"),
-        })
-        .collect();
-    assert_eq!(got.len(), 3);
-    assert_eq!((got[0].as_str(), got[2].as_str()), ("11", "12"));
-    assert!(
-        got[1].starts_with("error: a message kept raw") && got[1].contains("date"),
-        "{got:?}"
+    assert_eq!(
+        pages,
+        [
+            (0, false, vec!["11".to_owned()]),
+            (1, true, vec!["12".to_owned()]),
+        ],
+        "a message seen again on a later page comes once"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_target_may_ask_for_its_own_since() {
+    let (p, b) = (server().await, server().await);
+    Mock::given(path(format!("/workspaces/{WS}/conversations/b1/messages")))
+        .and(query_param("dateFrom", "2024-05-01T10:04:59.999999999Z"))
+        .and(query_param("reverse", "true"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(bird_page(vec![bird_message("b1-2", "b1", 6)], None)),
+        )
+        .expect(1)
+        .mount(&b)
+        .await;
+    mount_bird(
+        &b,
+        "b2",
+        None,
+        bird_page(vec![bird_message("b2-1", "b2", 1)], None),
+        1,
+    )
+    .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p))
+        .source(bird(&b))
+        .build()
+        .unwrap();
+    let since = Timestamp::parse("2024-05-01T10:05:00Z").unwrap();
+    let timeline = inbox
+        .timeline(vec![
+            Target::conversation("bird", ConversationId::Bird("b1".into())).since(since),
+            Target::conversation("bird", ConversationId::Bird("b2".into())),
+        ])
+        .await
+        .unwrap();
+    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
+    let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
+    assert_eq!(ids, ["b2-1", "b1-2"]);
+}
+
+#[test]
+fn two_sources_of_one_name_or_a_target_of_none_are_refused() {
+    let server = "http://127.0.0.1:9";
+    let client = || {
+        inbox::partoo::Client::builder("pk")
+            .base_url(server)
+            .build()
+            .unwrap()
+    };
+    let err = Inbox::builder()
+        .source(PartooSource::new(client()))
+        .source(PartooSource::new(client()))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        BuildError::DuplicateSource {
+            name: "partoo".into()
+        }
+    );
+    assert!(err.to_string().contains("`partoo`"), "{err}");
+    let inbox = Inbox::builder()
+        .source(PartooSource::new(client()))
+        .source(PartooSource::new(client()).named("partoo-2"))
+        .build()
+        .unwrap();
+    assert_eq!(inbox.source_names(), ["partoo", "partoo-2"]);
+    let err = inbox
+        .stream(vec![
+            Target::all("partoo"),
+            Target::conversation("bird", ConversationId::Bird("b1".into())),
+        ])
+        .err()
+        .unwrap();
+    assert_eq!(err.name, "bird");
+    assert_eq!(
+        err.to_string(),
+        "no source named `bird` in this inbox (its sources: partoo, partoo-2)"
+    );
+    assert!(inbox.pages(vec![Target::all("nowhere")]).is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_inbox_policy_governs_retries_not_the_clients() {
+    let (p, b) = (server().await, server().await);
+    Mock::given(path("/v2/messages"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&p)
+        .await;
+    let inbox = Inbox::builder()
+        .source(partoo(&p))
+        .source(bird(&b))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let timeline = inbox
+        .timeline(vec![Target::conversation(
+            "partoo",
+            ConversationId::Partoo(1),
+        )])
+        .await
+        .unwrap();
+    assert_eq!(timeline.failures.len(), 1);
+    assert_eq!(
+        timeline.progress.requests, 1,
+        "one attempt: the client's 50 do not apply"
+    );
+    let error = timeline.failures[0].error().unwrap();
+    assert_eq!(error.attempts(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -785,15 +1013,17 @@ async fn a_bird_message_without_its_conversation_id_gets_the_one_fetched() {
     anonymous.as_object_mut().unwrap().remove("conversationId");
     mount_bird(&b, "b1", None, bird_page(vec![anonymous], None), 1).await;
     let inbox = Inbox::builder()
-        .source(partoo(&p, RetryPolicy::none()))
+        .source(partoo(&p))
         .source(bird(&b))
-        .build();
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![Target::conversation(
             "bird",
             ConversationId::Bird("b1".into()),
         )])
-        .await;
+        .await
+        .unwrap();
     assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
     assert_eq!(
         timeline.messages[0].conversation_id,
@@ -819,35 +1049,44 @@ impl inbox::MessageSource for Scripted {
         unlimited(4)
     }
 
-    async fn conversations_page(
+    async fn fetch(
         &self,
-        _cursor: Option<String>,
-    ) -> Result<inbox::Page<ConversationId>, inbox::SourceError> {
-        assert!(!self.panic_listing, "listing blew up");
-        let items = vec![ConversationId::Partoo(1), ConversationId::Partoo(2)];
-        Ok(inbox::Page {
-            items,
-            rejected: Vec::new(),
-            next: None,
-        })
-    }
-
-    async fn fetch_messages(
-        &self,
-        conversation: &ConversationId,
-        _since: Option<&Timestamp>,
-        _cursor: Option<String>,
-    ) -> Result<inbox::Body, inbox::SourceError> {
-        let ConversationId::Partoo(id) = conversation else {
-            unreachable!()
+        page: inbox::PageRequest<'_>,
+    ) -> Result<inbox::Fetched, inbox::SourceError> {
+        let body = match page {
+            inbox::PageRequest::Conversations { .. } => {
+                assert!(!self.panic_listing, "listing blew up");
+                json!({"conversations": [{"id": 1}, {"id": 2}], "next_cursor": null})
+            }
+            inbox::PageRequest::Messages { conversation, .. } => {
+                let ConversationId::Partoo(id) = conversation else {
+                    unreachable!()
+                };
+                assert!(self.panic_on != Some(*id), "fetching {id} blew up");
+                partoo_page(vec![partoo_message(100 + id, *id, 1)], None)
+            }
+            _ => unreachable!(),
         };
-        assert!(self.panic_on != Some(*id), "fetching {id} blew up");
-        let page = partoo_page(vec![partoo_message(100 + id, *id, 1)], None);
-        Ok(inbox::Body {
+        let body = inbox::Body {
             status: 200,
             content_type: "application/json".into(),
-            bytes: page.to_string().into_bytes(),
-        })
+            bytes: body.to_string().into_bytes(),
+        };
+        Ok(inbox::Fetched::new(body, None))
+    }
+
+    fn decode_conversations(
+        &self,
+        body: inbox::Body,
+    ) -> Result<inbox::Decoded<inbox::ConversationSummary>, inbox::SourceError> {
+        let page: inbox::partoo::ConversationsPage =
+            body.decode::<_, inbox::partoo::ErrorBody>()?;
+        let (items, rejected) = page.conversations.into_parts();
+        let items = items
+            .into_iter()
+            .map(inbox::ConversationSummary::from)
+            .collect();
+        Ok(inbox::Decoded::new(items, rejected))
     }
 
     fn decode_messages(
@@ -855,18 +1094,11 @@ impl inbox::MessageSource for Scripted {
         _conversation: &ConversationId,
         body: inbox::Body,
         _since: Option<&Timestamp>,
-    ) -> Result<inbox::Page<inbox::Message>, inbox::SourceError> {
+    ) -> Result<inbox::Decoded<inbox::Message>, inbox::SourceError> {
         let page: inbox::partoo::MessagesPage = body.decode::<_, inbox::partoo::ErrorBody>()?;
-        let items = page
-            .messages
-            .into_iter()
-            .map(inbox::Message::from)
-            .collect();
-        Ok(inbox::Page {
-            items,
-            rejected: Vec::new(),
-            next: None,
-        })
+        let (items, rejected) = page.messages.into_parts();
+        let items = items.into_iter().map(inbox::Message::from).collect();
+        Ok(inbox::Decoded::new(items, rejected))
     }
 }
 
@@ -883,10 +1115,12 @@ async fn a_third_source_plugs_in_and_its_panics_become_failures() {
             panic_listing: true,
             panic_on: None,
         })
-        .build();
+        .build()
+        .unwrap();
     let timeline = inbox
         .timeline(vec![Target::all("third"), Target::all("fourth")])
-        .await;
+        .await
+        .unwrap();
     let ids: Vec<String> = timeline.messages.iter().map(|m| m.id.to_string()).collect();
     assert_eq!(ids, ["101"], "the healthy conversation is delivered");
     assert_eq!(timeline.failures.len(), 2, "{:?}", timeline.failures);

@@ -40,7 +40,10 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
-fn partoo(base: &str, retry: RetryPolicy) -> Result<inbox::partoo::Client, inbox::partoo::Error> {
+fn partoo(
+    base: &str,
+    retry: RetryPolicy,
+) -> Result<inbox::partoo::Client, inbox::partoo::ConfigError> {
     inbox::partoo::Client::builder(PARTOO_KEY)
         .base_url(base)
         .timeout(Duration::from_millis(300))
@@ -50,7 +53,7 @@ fn partoo(base: &str, retry: RetryPolicy) -> Result<inbox::partoo::Client, inbox
         .build()
 }
 
-fn bird(base: &str) -> Result<inbox::bird::Client, inbox::bird::Error> {
+fn bird(base: &str) -> Result<inbox::bird::Client, inbox::bird::ConfigError> {
     inbox::bird::Client::builder(BIRD_KEY, "ws")
         .base_url(base)
         .timeout(Duration::from_millis(300))
@@ -189,18 +192,17 @@ fn no_error_path_prints_a_key() {
         // Through the aggregator: failures and their Debug.
         let client = partoo(&format!("{}/401", server.uri()), RetryPolicy::none()).unwrap();
         let inbox = Inbox::builder()
-            .source(PartooSource::new(client).limits(SourceLimits {
-                max_in_flight: 1,
-                rate: None,
-            }))
-            .build();
+            .source(PartooSource::new(client).limits(SourceLimits::new(1, None)))
+            .build()
+            .unwrap();
         texts.push(("inbox".into(), format!("{inbox:?}")));
         let timeline = inbox
             .timeline(vec![
                 Target::all("partoo"),
                 Target::conversation("partoo", ConversationId::Partoo(1)),
             ])
-            .await;
+            .await
+            .unwrap();
         assert_eq!(timeline.failures.len(), 2);
         for failure in &timeline.failures {
             texts.push(("failure".into(), format!("{failure} {failure:?}")));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
-use inbox::{BirdSource, Inbox, PartooSource, Progress, SourceLimits, Target};
+use inbox::{BirdSource, Inbox, PartooSource, Progress, RetryPolicy, SourceLimits, Target};
 use inbox_emulator::{Config, Dataset, Emulator, Faults};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,10 +44,7 @@ async fn every_message_exactly_once_under_faults() {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let local = SourceLimits {
-        max_in_flight: 8,
-        rate: None,
-    };
+    let local = SourceLimits::new(8, None);
     let last = Arc::new(Mutex::new(Progress::default()));
     let seen = last.clone();
     let inbox = Inbox::builder()
@@ -55,11 +52,19 @@ async fn every_message_exactly_once_under_faults() {
         .source(BirdSource::new(bird).limits(local))
         .concurrency(12)
         .on_progress(move |p| *seen.lock().unwrap() = p)
-        .build();
+        // Patient: 19% of requests fail, and this run must deliver everything.
+        .retry(RetryPolicy {
+            max_attempts: 10,
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
     let started = Instant::now();
     // The stream form, so what is checked is what the fetchers delivered, before any
     // timeline-level deduplication.
-    let stream = inbox.stream(vec![Target::all("partoo"), Target::all("bird")]);
+    let stream = inbox
+        .stream(vec![Target::all("partoo"), Target::all("bird")])
+        .unwrap();
     let items: Vec<_> = tokio::time::timeout(Duration::from_secs(120), stream.collect())
         .await
         .expect("the run ends by itself");

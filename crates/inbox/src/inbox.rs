@@ -1,0 +1,229 @@
+//! [`Inbox`]: many conversations from many sources, fetched concurrently, merged.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::{Stream, StreamExt};
+use inbox_http::RetryPolicy;
+use inbox_normalize::{Message, MessageId, Timestamp};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::builder::InboxBuilder;
+use crate::limiter::Limiter;
+use crate::report::{Failure, FailureKind, Listing, PageEvent, Progress, Target, Timeline};
+use crate::scheduler::{self, AbortOnDrop, Counters};
+use crate::source::MessageSource;
+
+pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// A source and its bounds.
+pub(crate) struct Source {
+    pub(crate) name: Arc<str>,
+    pub(crate) source: Arc<dyn MessageSource>,
+    pub(crate) limiter: Limiter,
+}
+
+/// What every task of an inbox shares.
+pub(crate) struct Shared {
+    pub(crate) sources: HashMap<Arc<str>, Source>,
+    /// Requests in flight across sources.
+    pub(crate) global: Arc<Semaphore>,
+    /// Pages decoded at once.
+    pub(crate) decoders: Arc<Semaphore>,
+    pub(crate) since: Option<Timestamp>,
+    pub(crate) progress: Option<ProgressFn>,
+    pub(crate) max_pages: Option<usize>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) buffer: usize,
+}
+
+/// A target named a source the inbox does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no source named `{name}` in this inbox (its sources: {known})")]
+pub struct UnknownSource {
+    /// The name asked for.
+    pub name: String,
+    /// The inbox's sources, comma-separated.
+    pub known: String,
+}
+
+/// Many conversations from many sources, fetched concurrently within bounds, merged into one
+/// timeline. Cheap to clone.
+///
+/// Bounds: at most `concurrency` requests in flight overall, at most
+/// [`crate::SourceLimits::max_conversations`] conversations per source at once (each pages one
+/// request at a time), and each source's request rate (a sliding window). A request slot is
+/// held for one attempt only: retrying is done here, between attempts, with the inbox's
+/// [`RetryPolicy`] ([`InboxBuilder::retry`]). When a source answers 429, that whole source
+/// pauses for the `Retry-After` (or a backoff) and the request is tried again: a rate limit
+/// slows a source down instead of failing it. A transient failure (5xx, timeout, cut
+/// connection) is tried again after a backoff, from the same cursor.
+///
+/// One conversation's failure does not stop the others: it is reported as a [`Failure`]
+/// beside everything fetched.
+#[derive(Clone)]
+pub struct Inbox {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("sources", &self.source_names())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// A builder with no source, 16 requests in flight, no `since`, the default retry
+    /// policy.
+    pub fn builder() -> InboxBuilder {
+        InboxBuilder::default()
+    }
+
+    pub(crate) fn from_shared(shared: Shared) -> Self {
+        Self {
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// The names of the sources, sorted.
+    pub fn source_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.shared.sources.keys().map(|n| &**n).collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn check(&self, targets: &[Target]) -> Result<(), UnknownSource> {
+        match targets
+            .iter()
+            .find(|t| !self.shared.sources.contains_key(t.source()))
+        {
+            Some(target) => Err(UnknownSource {
+                name: target.source().to_owned(),
+                known: self.source_names().join(", "),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Every conversation of one source, within the source's bounds, as unified summaries:
+    /// the ones that decoded, each once, and beside them every conversation that did not
+    /// (kept raw) and the error that stopped the listing, if one did.
+    pub async fn conversations(&self, source: &str) -> Result<Listing, UnknownSource> {
+        self.check(&[Target::all(source)])?;
+        let Some(source) = self.shared.sources.get(source) else {
+            return Ok(Listing::default());
+        };
+        Ok(scheduler::list(&self.shared, source, &Counters::default()).await)
+    }
+
+    /// The pages of `targets` as they are fetched, each conversation's in order (pages of
+    /// different conversations interleave), with failures in between; it ends when every
+    /// conversation is done. A page is what a store commits at once: its messages, its
+    /// rejected items, and whether it ends its conversation.
+    ///
+    /// Memory is bounded by the pages in flight and the buffer, not by the total fetched.
+    /// Nothing starts before the first poll, and dropping the stream stops every request and
+    /// task at once. Must be polled within a Tokio runtime.
+    pub fn pages(
+        &self,
+        targets: Vec<Target>,
+    ) -> Result<impl Stream<Item = PageEvent> + Send + 'static, UnknownSource> {
+        self.check(&targets)?;
+        Ok(self.pages_counted(targets, Arc::new(Counters::default())))
+    }
+
+    fn pages_counted(
+        &self,
+        targets: Vec<Target>,
+        counters: Arc<Counters>,
+    ) -> impl Stream<Item = PageEvent> + Send + 'static {
+        struct Running {
+            events: mpsc::Receiver<PageEvent>,
+            /// The driver: dropping the stream drops it, which aborts every task it owns.
+            _driver: AbortOnDrop,
+        }
+        let start = Some((self.shared.clone(), targets, counters));
+        futures_util::stream::unfold((start, None::<Running>), |(start, running)| async move {
+            let mut running = match running {
+                Some(running) => running,
+                None => {
+                    let (shared, targets, counters) = start?;
+                    let (tx, events) = mpsc::channel(shared.buffer);
+                    let driver = tokio::spawn(scheduler::drive(shared, targets, counters, tx));
+                    Running {
+                        events,
+                        _driver: AbortOnDrop(driver),
+                    }
+                }
+            };
+            let event = running.events.recv().await?;
+            Some((event, (None, Some(running))))
+        })
+    }
+
+    /// The messages of `targets` as they arrive: not sorted across conversations, and each
+    /// message of a conversation once (a message seen again on a later page of its
+    /// conversation, as pages shift under new messages, is dropped). A message id listed in
+    /// two conversations comes twice; [`Inbox::timeline`] deduplicates across everything.
+    /// Failures come in between as `Err` (a message that did not decode, with its raw JSON,
+    /// in its page's place) and the stream goes on; it ends when every conversation is done.
+    ///
+    /// Memory, laziness and cancellation as [`Inbox::pages`].
+    pub fn stream(
+        &self,
+        targets: Vec<Target>,
+    ) -> Result<impl Stream<Item = Result<Message, Failure>> + Send + 'static, UnknownSource> {
+        self.check(&targets)?;
+        Ok(Self::flatten(
+            self.pages_counted(targets, Arc::new(Counters::default())),
+        ))
+    }
+
+    fn flatten(
+        pages: impl Stream<Item = PageEvent> + Send + 'static,
+    ) -> impl Stream<Item = Result<Message, Failure>> + Send + 'static {
+        pages.flat_map(|event| {
+            let items: Vec<Result<Message, Failure>> = match event {
+                PageEvent::Page(page) => {
+                    let (source, conversation) = (page.source, page.conversation);
+                    let invalid = page.rejected.into_iter().map(|r| {
+                        Err(Failure::new(
+                            &*source,
+                            Some(conversation.clone()),
+                            FailureKind::InvalidMessage(r),
+                        ))
+                    });
+                    page.messages.into_iter().map(Ok).chain(invalid).collect()
+                }
+                PageEvent::Failure(failure) => vec![Err(failure)],
+            };
+            futures_util::stream::iter(items)
+        })
+    }
+
+    /// Every message of `targets`, deduplicated by (provider, id) and sorted by time, beside
+    /// every failure.
+    pub async fn timeline(&self, targets: Vec<Target>) -> Result<Timeline, UnknownSource> {
+        self.check(&targets)?;
+        let counters = Arc::new(Counters::default());
+        let mut timeline = Timeline::default();
+        let mut seen: HashSet<MessageId> = HashSet::new();
+        let stream = Self::flatten(self.pages_counted(targets, counters.clone()));
+        futures_util::pin_mut!(stream);
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(message) if seen.insert(message.id.clone()) => timeline.messages.push(message),
+                Ok(_) => timeline.duplicates += 1,
+                Err(failure) => timeline.failures.push(failure),
+            }
+        }
+        timeline.messages.sort_by(|a, b| {
+            (a.timestamp, a.provider, &a.id).cmp(&(b.timestamp, b.provider, &b.id))
+        });
+        timeline.progress = counters.snapshot();
+        Ok(timeline)
+    }
+}
