@@ -1143,3 +1143,83 @@ async fn a_third_source_plugs_in_and_its_panics_become_failures() {
         (2, 1)
     );
 }
+
+/// Answers every listing page with one conversation and a next cursor, forever, slowly.
+struct EndlessListing {
+    arrivals: Arc<Mutex<Vec<Instant>>>,
+}
+
+impl Respond for EndlessListing {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut arrivals = self.arrivals.lock().unwrap();
+        arrivals.push(Instant::now());
+        let n = arrivals.len();
+        let _ = request;
+        ResponseTemplate::new(200)
+            .set_body_json(json!({
+                "conversations": [{"id": n}],
+                "next_cursor": format!("c{n}"),
+            }))
+            .set_delay(Duration::from_millis(30))
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_stream_stops_every_request_at_once() {
+    let (p, b) = (server().await, server().await);
+    let listing = Arc::new(Mutex::new(Vec::new()));
+    Mock::given(path("/v2/conversations"))
+        .respond_with(EndlessListing {
+            arrivals: listing.clone(),
+        })
+        .mount(&p)
+        .await;
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    Mock::given(path_regex("^/workspaces/ws-1/conversations/[^/]+/messages$"))
+        .respond_with(Timed {
+            arrivals: messages.clone(),
+            body: bird_page(vec![bird_message("x", "x", 1)], Some("again")),
+            delay: Duration::from_millis(30),
+        })
+        .mount(&b)
+        .await;
+    let plain_partoo = inbox::partoo::Client::builder("pk")
+        .base_url(&format!("{}/v2", p.uri()))
+        .build()
+        .unwrap();
+    let plain_bird = inbox::bird::Client::builder("bk", WS)
+        .base_url(&b.uri())
+        .build()
+        .unwrap();
+    let inbox = Inbox::builder()
+        .source(PartooSource::new(plain_partoo).limits(unlimited(4)))
+        .source(BirdSource::new(plain_bird).limits(unlimited(4)))
+        // Every Bird page points at a new one: a walk that never ends on its own.
+        .max_pages(None)
+        .build()
+        .unwrap();
+    let mut targets = vec![Target::all("partoo")];
+    targets.extend(
+        (1..=8).map(|i| Target::conversation("bird", ConversationId::Bird(format!("c{i}")))),
+    );
+    // Boxed, not `pin_mut!`ed: dropping a `pin_mut!` binding drops a reference, not the stream.
+    let mut stream = Box::pin(inbox.stream(targets).unwrap());
+    // Nothing flows until the Partoo listing ends, which it never does: the stream waits.
+    let waited = tokio::time::timeout(Duration::from_millis(400), stream.next()).await;
+    assert!(waited.is_err(), "no item while the listing goes on");
+    let listed = listing.lock().unwrap().len();
+    assert!(listed >= 3, "the listing was paging: {listed}");
+    drop(stream);
+    let dropped = Instant::now();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let late = |arrivals: &Mutex<Vec<Instant>>| {
+        arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|t| **t > dropped + Duration::from_millis(5))
+            .count()
+    };
+    assert_eq!(late(&listing), 0, "no listing request after the drop");
+    assert_eq!(late(&messages), 0, "no message request after the drop");
+}
