@@ -901,6 +901,7 @@ fn faulty() -> Config {
             slow_delay: Duration::from_millis(20),
             cut_body: 0.1,
             drop_connection: 0.1,
+            ..Faults::default()
         },
         ..Config::default()
     }
