@@ -213,11 +213,8 @@ fn partoo_next(
     live: &Live,
     recent: impl Iterator<Item = usize> + Clone,
 ) -> Option<(usize, Lifecycle, Changed)> {
-    let id = |i: usize, lifecycle: &Lifecycle| {
-        lifecycle
-            .id
-            .unwrap_or(p.first_message_id + i as i64)
-    };
+    let id =
+        |i: usize, lifecycle: &Lifecycle| lifecycle.id.unwrap_or(p.first_message_id + i as i64);
     for i in recent.clone() {
         let lifecycle = live.lifecycle(i);
         if p.state(i, &lifecycle).status == "Sending" {

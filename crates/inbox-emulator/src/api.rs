@@ -201,7 +201,10 @@ fn page_size(value: Option<&str>, default: usize) -> PageSize {
 }
 
 /// The items at `positions` of a list, for a page body.
-fn items<'a>(positions: &[usize], get: impl Fn(usize) -> Option<&'a RawValue>) -> Vec<&'a RawValue> {
+fn items<'a>(
+    positions: &[usize],
+    get: impl Fn(usize) -> Option<&'a RawValue>,
+) -> Vec<&'a RawValue> {
     positions.iter().filter_map(|&p| get(p)).collect()
 }
 

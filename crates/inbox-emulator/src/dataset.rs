@@ -803,3 +803,47 @@ fn derive_bird(id: &str, messages: &[Value]) -> Value {
     }
     conversation
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_and_changes_outlive_eviction() {
+        let config = Config {
+            dataset: Dataset::Synthetic {
+                partoo_conversations: 300,
+                bird_conversations: 300,
+                messages_per_conversation: 100..=100,
+            },
+            ..Config::default()
+        };
+        let data = Data::build(&config).unwrap();
+        let activity = crate::activity::simulate(&data, 1, 4);
+        assert!(!activity.partoo_added.is_empty() && !activity.bird_added.is_empty());
+        // Read everything: far more than the cache holds.
+        let mut total = 0;
+        for provider in [Provider::Partoo, Provider::Bird] {
+            for i in 0..300 {
+                total += data.with_messages(provider, i, |view| view.len()).unwrap();
+            }
+        }
+        assert_eq!(total, data.message_count());
+        assert!(
+            data.cached_bytes() <= CACHE_BUDGET_BYTES,
+            "{}",
+            data.cached_bytes()
+        );
+        // What changed is still served, evicted base or not.
+        for id in &activity.bird_added {
+            let served = activity.bird_conversations.iter().any(|conv| {
+                let index = data.find(Provider::Bird, conv).unwrap();
+                data.with_messages(Provider::Bird, index, |view| {
+                    (0..view.len()).any(|p| view.get(p).unwrap().get().contains(id.as_str()))
+                })
+                .unwrap()
+            });
+            assert!(served, "{id}");
+        }
+    }
+}

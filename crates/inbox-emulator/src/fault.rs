@@ -348,7 +348,9 @@ mod tests {
                 ..Faults::default()
             }
         );
-        let timed: Faults = " slow = 1 , slow-ms=250,TRICKLE=0, trickle-ms=5 ".parse().unwrap();
+        let timed: Faults = " slow = 1 , slow-ms=250,TRICKLE=0, trickle-ms=5 "
+            .parse()
+            .unwrap();
         assert_eq!(timed.slow, 1.0);
         assert_eq!(timed.slow_delay, Duration::from_millis(250));
         assert_eq!(timed.trickle_interval, Duration::from_millis(5));
@@ -361,7 +363,10 @@ mod tests {
         }
         assert_eq!(Faults::default().to_string(), "none");
         assert_eq!(
-            "cut=0.5,retry-after=3".parse::<Faults>().unwrap().to_string(),
+            "cut=0.5,retry-after=3"
+                .parse::<Faults>()
+                .unwrap()
+                .to_string(),
             "cut=0.5,retry-after=3"
         );
     }
@@ -369,12 +374,21 @@ mod tests {
     #[test]
     fn bad_specs_name_the_bad_item() {
         let cases = [
-            ("x=0.1", "unknown fault \"x\"; expected one of 5xx, 429, cut, drop, slow, hang"),
-            ("5xx=2", "fraction out of range in \"5xx=2\": expected 0 to 1"),
+            (
+                "x=0.1",
+                "unknown fault \"x\"; expected one of 5xx, 429, cut, drop, slow, hang",
+            ),
+            (
+                "5xx=2",
+                "fraction out of range in \"5xx=2\": expected 0 to 1",
+            ),
             ("cut=-0.1", "fraction out of range in \"cut=-0.1\""),
             ("cut=NaN", "fraction out of range in \"cut=NaN\""),
             ("drop=lots", "not a number in \"drop=lots\""),
-            ("retry-after=1.5", "not a whole number in \"retry-after=1.5\""),
+            (
+                "retry-after=1.5",
+                "not a whole number in \"retry-after=1.5\"",
+            ),
             ("slow-ms=-1", "not a whole number in \"slow-ms=-1\""),
             ("hang", "missing \"=\" in \"hang\""),
             ("5xx=0.1,,cut=0.1", "empty item"),

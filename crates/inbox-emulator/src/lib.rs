@@ -108,10 +108,12 @@
 //! assert_eq!(emulator.config().bird_workspace, "emulator-workspace");
 //! assert_eq!(emulator.stats().partoo_requests, 0);
 //!
-//! // New messages arrive in two conversations of each provider, others change status.
+//! // New messages arrive in two conversations of each provider; in one more of each, a
+//! // message changes status.
 //! let before = emulator.message_count();
 //! let activity = emulator.simulate_activity(1, 2);
-//! assert_eq!(activity.partoo_conversations.len() + activity.bird_conversations.len(), 8);
+//! assert_eq!(activity.partoo_conversations.len(), 3);
+//! assert_eq!(activity.bird_changed.len(), 1);
 //! assert_eq!(
 //!     emulator.message_count(),
 //!     before + activity.partoo_added.len() + activity.bird_added.len()

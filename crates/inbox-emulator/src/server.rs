@@ -122,7 +122,12 @@ async fn respond(
     let (parts, body) = request.into_parts();
     state.count_request(provider);
     if let Err(status) = read_past(body).await {
-        let reply = api::error(provider, status, "the request body is too large or too slow");
+        let why = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is too large"
+        } else {
+            "the request body took too long"
+        };
+        let reply = api::error(provider, status, why);
         return Ok(response(reply, Delivery::Close));
     }
     let fault = state.decide_fault();
@@ -180,8 +185,11 @@ async fn read_past(body: Incoming) -> Result<(), StatusCode> {
     if body.size_hint().lower() > MAX_BODY_BYTES {
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES as usize).collect())
-        .await
+    match tokio::time::timeout(
+        BODY_TIMEOUT,
+        Limited::new(body, MAX_BODY_BYTES as usize).collect(),
+    )
+    .await
     {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),

@@ -47,11 +47,7 @@ pub(crate) fn parse(text: &str) -> Option<Instant> {
         return text.parse().ok();
     }
     let (start, end) = (fraction.start, fraction.end);
-    let trimmed = format!(
-        "{}{}",
-        text.get(..start + MAX_FRACTION)?,
-        text.get(end..)?
-    );
+    let trimmed = format!("{}{}", text.get(..start + MAX_FRACTION)?, text.get(end..)?);
     trimmed.parse().ok()
 }
 
@@ -95,10 +91,9 @@ fn rfc3339_shape(b: &[u8]) -> Option<std::ops::Range<usize>> {
     let offset = match b.get(i..)? {
         [b'Z' | b'z'] => true,
         [b'+' | b'-', h1, h2, b':', m1, m2] => {
-            let hours = [*h1, *h2, *m1, *m2].iter().all(u8::is_ascii_digit)
+            [*h1, *h2, *m1, *m2].iter().all(u8::is_ascii_digit)
                 && (*h1 < b'2' || (*h1 == b'2' && *h2 <= b'3'))
-                && *m1 <= b'5';
-            hours
+                && *m1 <= b'5'
         }
         _ => false,
     };
@@ -135,7 +130,10 @@ mod tests {
         let micros = micros_of(2023, 1, 31, 16, 22) + 17_327_878;
         assert_eq!(partoo_date(micros), "2023-01-31 16:22:17.327878+00:00");
         assert_eq!(bird_date(micros), "2023-01-31T16:22:17.327Z");
-        assert_eq!(bird_date(micros_of(2024, 11, 25, 20, 1)), "2024-11-25T20:01:00.000Z");
+        assert_eq!(
+            bird_date(micros_of(2024, 11, 25, 20, 1)),
+            "2024-11-25T20:01:00.000Z"
+        );
         assert_eq!(
             partoo_date(micros_of(2024, 1, 1, 0, 0)),
             "2024-01-01 00:00:00.000000+00:00"

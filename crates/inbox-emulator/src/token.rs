@@ -156,7 +156,10 @@ mod tests {
         assert!(!token.contains(['=', '+', '/']));
         assert_eq!(read(scope, Order::Ascending, &token), Some(30));
         assert_eq!(read(scope, Order::Descending, &token), None);
-        assert_eq!(read(Scope::Messages("4218"), Order::Ascending, &token), None);
+        assert_eq!(
+            read(Scope::Messages("4218"), Order::Ascending, &token),
+            None
+        );
         assert_eq!(read(Scope::Conversations, Order::Ascending, &token), None);
         let c = Scope::Conversations;
         let a = Order::Ascending;

@@ -590,12 +590,8 @@ impl BirdConv {
                     text.replace("\r\n", "<br>").replace('&', "&amp;")
                 );
                 Drawn::Html {
-                    attachment: (!inbound).then(|| {
-                        (
-                            format!("invoice-{}.pdf", self.order),
-                            media("invoice.pdf"),
-                        )
-                    }),
+                    attachment: (!inbound)
+                        .then(|| (format!("invoice-{}.pdf", self.order), media("invoice.pdf"))),
                     html,
                     reply_to: inbound,
                     subject: fill("Order {n}"),
@@ -903,11 +899,10 @@ impl Drawn {
             },
             Drawn::List => Body::List {
                 list: ListBody {
-                    items: ["Amsterdam", "Rotterdam", "Utrecht"]
-                        .map(|city| ListItem {
-                            actions: [reply(city)],
-                            title: city,
-                        }),
+                    items: ["Amsterdam", "Rotterdam", "Utrecht"].map(|city| ListItem {
+                        actions: [reply(city)],
+                        title: city,
+                    }),
                     metadata: ListMetadata {
                         button: Button { label: "See shops" },
                     },
@@ -1067,17 +1062,39 @@ struct Reaction<'a> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Body<'a> {
-    Text { text: TextBody<'a> },
-    Html { html: HtmlBody<'a> },
-    Image { image: ImageBody<'a> },
-    File { file: FileBody<'a> },
-    Gif { gif: GifBody<'a> },
-    Location { location: LocationBody<'a> },
-    Carousel { carousel: CarouselBody<'a> },
-    List { list: ListBody<'a> },
-    Section { section: SectionBody<'a> },
-    Authentication { authentication: AuthenticationBody<'a> },
-    Action { action: ActionBody },
+    Text {
+        text: TextBody<'a>,
+    },
+    Html {
+        html: HtmlBody<'a>,
+    },
+    Image {
+        image: ImageBody<'a>,
+    },
+    File {
+        file: FileBody<'a>,
+    },
+    Gif {
+        gif: GifBody<'a>,
+    },
+    Location {
+        location: LocationBody<'a>,
+    },
+    Carousel {
+        carousel: CarouselBody<'a>,
+    },
+    List {
+        list: ListBody<'a>,
+    },
+    Section {
+        section: SectionBody<'a>,
+    },
+    Authentication {
+        authentication: AuthenticationBody<'a>,
+    },
+    Action {
+        action: ActionBody,
+    },
 }
 
 #[derive(Serialize)]
@@ -1267,7 +1284,9 @@ struct Otp<'a> {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ActionBody {
-    PermissionRequest { permission_request: PermissionRequest },
+    PermissionRequest {
+        permission_request: PermissionRequest,
+    },
 }
 
 #[derive(Serialize)]

@@ -417,9 +417,7 @@ impl PartooConv {
         let kind = self.kind(i);
         let sender = self.sender(i, kind);
         let mut rng = Rng::of(&[self.seed, SALT_CONTENT, i as u64]);
-        let id = lifecycle
-            .id
-            .unwrap_or(self.first_message_id + i as i64);
+        let id = lifecycle.id.unwrap_or(self.first_message_id + i as i64);
         let (consumer, handle) = CONSUMERS[self.consumer % CONSUMERS.len()];
         let business = &BUSINESSES[self.business % BUSINESSES.len()];
         // The strings the content borrows.
@@ -501,9 +499,8 @@ impl PartooConv {
         };
         let external_id = format!("crm-msg-{id:06}");
         let date = partoo_date(lifecycle.created.unwrap_or_else(|| self.time(i)));
-        let drawn_deleted = sender == PSender::Consumer
-            && self.partner == Partner::Instagram
-            && rng.chance(0.03);
+        let drawn_deleted =
+            sender == PSender::Consumer && self.partner == Partner::Instagram && rng.chance(0.03);
         let drawn_status = match sender {
             PSender::User(_) => rng.weighted(&[("Success", 94), ("Sending", 3), ("Failed", 3)]),
             _ => "Success",
