@@ -962,6 +962,220 @@ async fn latency_is_added_to_every_response() {
     assert!(start.elapsed() >= Duration::from_millis(90));
 }
 
+fn only(faults: Faults) -> Config {
+    Config {
+        faults,
+        ..Config::default()
+    }
+}
+
+/// The Partoo URL of the first conversation's first 100 messages, and its key.
+fn first_page(emulator: &Emulator) -> (String, String) {
+    let id = emulator.partoo_conversation_ids()[0];
+    let url = format!(
+        "{}/messages?conversation_id={id}&per_page=100",
+        emulator.partoo_base_url()
+    );
+    (url, emulator.config().partoo_key.clone())
+}
+
+#[tokio::test]
+async fn a_cut_body_is_a_body_error_after_half_of_what_the_head_announced() {
+    let emulator = Emulator::start(only(Faults {
+        cut_body: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let (url, key) = first_page(&emulator);
+    let client = reqwest::Client::new();
+    let mut response = client
+        .get(&url)
+        .header("x-APIKey", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let announced: usize = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(announced > 10_000);
+    let mut received = 0;
+    let error = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => panic!("the body ended whole"),
+            Err(error) => break error,
+        }
+    };
+    assert!(error.is_body() || error.is_decode(), "{error:?}");
+    assert_eq!(received, announced / 2);
+    let stats = emulator.stats();
+    assert_eq!((stats.cut_bodies, stats.faults), (1, 1));
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_a_connection_error_without_a_response() {
+    let emulator = Emulator::start(only(Faults {
+        drop_connection: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let (url, key) = first_page(&emulator);
+    let error = reqwest::Client::new()
+        .get(&url)
+        .header("x-APIKey", &key)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_request() && !error.is_timeout(), "{error:?}");
+    assert_eq!(error.status(), None);
+    // On the wire: the connection closes, not a byte of answer.
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(emulator.stats().dropped, 2);
+}
+
+#[tokio::test]
+async fn a_hang_never_answers_and_a_client_timeout_ends_it() {
+    let emulator = Emulator::start(only(Faults {
+        hang: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let (url, key) = first_page(&emulator);
+    let started = std::time::Instant::now();
+    let error = reqwest::Client::new()
+        .get(&url)
+        .header("x-APIKey", &key)
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(emulator.stats().hung, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hang_holds_the_connection_open_until_shutdown() {
+    let emulator = Emulator::start(only(Faults {
+        hang: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // An hour of (virtual) waiting: no head, and the connection is still open.
+    let mut byte = [0u8; 1];
+    let waited = tokio::time::timeout(Duration::from_secs(3600), stream.read(&mut byte)).await;
+    assert!(waited.is_err(), "{waited:?}");
+    assert_eq!(emulator.stats().hung, 1);
+    emulator.shutdown().await;
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await;
+    assert!(matches!(read, Ok(Ok(0) | Err(_))), "{read:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trickle_sends_the_head_then_one_byte_per_interval() {
+    let emulator = Emulator::start(only(Faults {
+        trickle: 1.0,
+        trickle_interval: Duration::from_secs(2),
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/nothing", "");
+    let started = tokio::time::Instant::now();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut arrivals = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0);
+        received.extend_from_slice(&chunk[..n]);
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    // The head comes at once, announcing the whole body.
+    assert!(started.elapsed() < Duration::from_millis(100));
+    let head = String::from_utf8(received[..head_end].to_vec()).unwrap();
+    assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
+    let body = json!({"error": {"json": "Resource not found"}}).to_string();
+    assert!(
+        head.contains(&format!("Content-Length: {}", body.len())),
+        "{head}"
+    );
+    let mut got = received[head_end..].to_vec();
+    while got.len() < body.len() {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert_eq!(n, 1, "one byte at a time");
+        got.extend_from_slice(&chunk[..n]);
+        arrivals.push(started.elapsed());
+    }
+    assert_eq!(String::from_utf8(got).unwrap(), body);
+    for (i, at) in arrivals.iter().enumerate() {
+        let expected = Duration::from_secs(2 * (i as u64 + 1));
+        assert!(
+            *at >= expected && *at < expected + Duration::from_millis(100),
+            "byte {i} at {at:?}"
+        );
+    }
+    assert_eq!(emulator.stats().trickled, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn latency_and_slow_answers_run_on_tokio_time() {
+    let emulator = Emulator::start(Config {
+        latency: Duration::from_secs(10),
+        faults: "slow=1,slow-ms=5000".parse().unwrap(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let (status, _, _) = read_response(&mut stream, &mut buf).await.unwrap();
+    assert_eq!(status, 200);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(15) && took < Duration::from_secs(16),
+        "{took:?}"
+    );
+    assert_eq!(emulator.stats().slow, 1);
+}
+
+#[tokio::test]
+async fn a_parsed_spec_drives_the_faults() {
+    let faults: Faults = "429=1,retry-after=7".parse().unwrap();
+    let emulator = Emulator::start(only(faults)).await.unwrap();
+    let api = Api::new(&emulator);
+    let reply = api.bird("/conversations").await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(
+        reply.json(),
+        json!({"code": "TooManyRequests", "message": "Too many requests"})
+    );
+    let error = "429=1,5xx=0.5".parse::<Faults>().unwrap_err();
+    assert!(error.to_string().contains("more than 1"), "{error}");
+}
+
 // ----------------------------------------------------------------------------------------
 // HTTP
 // ----------------------------------------------------------------------------------------
