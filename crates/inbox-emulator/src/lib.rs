@@ -540,7 +540,8 @@ impl Emulator {
     /// conversations, a recent message moves along its lifecycle (Partoo: `Sending` to
     /// `Success`, or else a `Success` message is deleted, `is_deleted` becoming true; Bird:
     /// an outbound `sent` message becomes `delivered`, or a `delivered` one `read`, with a
-    /// new `updatedAt`).
+    /// new `updatedAt`; `read` is outside the statuses Bird publishes, though its own
+    /// examples send it, so a client must keep it).
     ///
     /// New messages are newer than every message of the dataset, each newer than the one
     /// before (activity runs on its own clock, which starts an hour past the newest message

@@ -1,5 +1,6 @@
 //! The emulator end to end, over real TCP: pagination, limits, auth, decoding with the wire
-//! types, determinism, faults, keep-alive, looping cursors and the fixtures dataset.
+//! types, determinism, faults, keep-alive, looping cursors, the fixtures dataset, activity,
+//! per-conversation counters and fixed ports.
 
 // Helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use inbox_emulator::{Config, Dataset, Emulator, Faults, generate};
+use inbox_emulator::{Config, Dataset, Emulator, Faults, MessageRequests, generate};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -1537,4 +1538,458 @@ async fn shutdown_and_drop_stop_the_server() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(refused);
+}
+
+// ----------------------------------------------------------------------------------------
+// Activity, per-conversation counters, fixed ports
+// ----------------------------------------------------------------------------------------
+
+impl Api<'_> {
+    /// One Partoo messages page: its messages and next cursor.
+    async fn partoo_page(
+        &self,
+        id: i64,
+        per_page: usize,
+        cursor: Option<&str>,
+    ) -> (Vec<Value>, Option<String>) {
+        let mut path = format!("/messages?conversation_id={id}&per_page={per_page}");
+        if let Some(c) = cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let reply = self.partoo(&path).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let page = reply.json();
+        let next = page["next_cursor"].as_str().map(str::to_owned);
+        (page["messages"].as_array().unwrap().clone(), next)
+    }
+
+    /// One Bird messages page: its messages and next token.
+    async fn bird_page(
+        &self,
+        id: &str,
+        query: &str,
+        token: Option<&str>,
+    ) -> (Vec<Value>, Option<String>) {
+        let mut path = format!("/conversations/{id}/messages?{query}");
+        if let Some(t) = token {
+            path.push_str(&format!("&pageToken={t}"));
+        }
+        let reply = self.bird(&path).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let page = reply.json();
+        let next = page["nextPageToken"].as_str().map(str::to_owned);
+        (page["results"].as_array().unwrap().clone(), next)
+    }
+
+    async fn partoo_listing(&self) -> Vec<Value> {
+        let page = self.partoo("/conversations?per_page=100").await.json();
+        page["conversations"].as_array().unwrap().clone()
+    }
+
+    async fn bird_listing(&self) -> Vec<Value> {
+        let page = self.bird("/conversations?limit=100").await.json();
+        page["results"].as_array().unwrap().clone()
+    }
+}
+
+fn ids(messages: &[Value]) -> Vec<String> {
+    messages.iter().map(|m| m["id"].to_string()).collect()
+}
+
+#[tokio::test]
+async fn activity_adds_newer_messages_and_moves_others_along_their_lifecycle() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let mut before_partoo = Vec::new();
+    for id in emulator.partoo_conversation_ids() {
+        before_partoo.push(api.partoo_walk(id, Some(100)).await.0);
+    }
+    let mut before_bird = Vec::new();
+    for id in emulator.bird_conversation_ids() {
+        before_bird.push(api.bird_walk(&id, "limit=100&reverse=true").await.0);
+    }
+    let newest_partoo = before_partoo
+        .iter()
+        .flatten()
+        .map(|m| m["date"].as_str().unwrap().to_owned())
+        .max()
+        .unwrap();
+    let newest_bird = before_bird
+        .iter()
+        .flatten()
+        .map(|m| m["createdAt"].as_str().unwrap().to_owned())
+        .max()
+        .unwrap();
+    let count = emulator.message_count();
+
+    let activity = emulator.simulate_activity(3, 4);
+    // Four conversations of each get new messages, two more a status change.
+    assert_eq!(activity.partoo_conversations.len(), 6, "{activity:?}");
+    assert_eq!(activity.bird_conversations.len(), 6, "{activity:?}");
+    assert_eq!(
+        (activity.partoo_changed.len(), activity.bird_changed.len()),
+        (2, 2)
+    );
+    assert!((4..=12).contains(&activity.partoo_added.len()));
+    assert!((4..=12).contains(&activity.bird_added.len()));
+    assert_eq!(
+        emulator.message_count(),
+        count + activity.partoo_added.len() + activity.bird_added.len()
+    );
+
+    // Partoo: oldest first, the new messages last, newer than every message there was.
+    let listing = api.partoo_listing().await;
+    let page = partoo_types::ConversationsPage::from_slice(
+        &api.partoo("/conversations?per_page=100").await.body,
+    )
+    .unwrap();
+    assert!(page.conversations.rejected().is_empty());
+    let added: HashSet<i64> = activity.partoo_added.iter().copied().collect();
+    let changed: HashSet<i64> = activity.partoo_changed.iter().copied().collect();
+    let mut seen_added = 0;
+    let mut seen_changed = 0;
+    for (i, id) in emulator.partoo_conversation_ids().into_iter().enumerate() {
+        let (now, _) = api.partoo_walk(id, Some(100)).await;
+        let before = &before_partoo[i];
+        let new: Vec<&Value> = now
+            .iter()
+            .filter(|m| added.contains(&m["id"].as_i64().unwrap()))
+            .collect();
+        let touched = activity.partoo_conversations.contains(&id);
+        if new.is_empty() {
+            assert_eq!(now.len(), before.len());
+        } else {
+            assert!(touched);
+            // Appended after what was there, in order, each newer than the one before.
+            assert_eq!(&now[..before.len()].len(), &before.len());
+            assert_eq!(now[before.len()..].iter().collect::<Vec<_>>(), new);
+            let dates: Vec<&str> = new.iter().map(|m| m["date"].as_str().unwrap()).collect();
+            assert!(dates[0] > newest_partoo.as_str(), "{dates:?}");
+            assert!(dates.windows(2).all(|w| w[0] < w[1]));
+            for m in &new {
+                assert_eq!(m["conversation_id"], id);
+                serde_json::from_value::<partoo_types::Message>((*m).clone()).unwrap();
+            }
+            seen_added += new.len();
+            // The listing shows the newest as its last message.
+            let entry = listing.iter().find(|c| c["id"] == id).unwrap();
+            assert_eq!(entry["last_message"], **new.last().unwrap());
+        }
+        for (old, now) in before.iter().zip(&now) {
+            if old == now {
+                continue;
+            }
+            // A status change: same message, same date, one step further.
+            assert!(touched);
+            assert!(changed.contains(&now["id"].as_i64().unwrap()), "{now}");
+            assert_eq!(
+                (old["id"].clone(), old["date"].clone()),
+                (now["id"].clone(), now["date"].clone())
+            );
+            let moved = (old["status"] == "Sending" && now["status"] == "Success")
+                || (old["status"] == "Success"
+                    && old["is_deleted"] == false
+                    && now["is_deleted"] == true);
+            assert!(moved, "{old}\n{now}");
+            seen_changed += 1;
+        }
+    }
+    assert_eq!((seen_added, seen_changed), (added.len(), changed.len()));
+
+    // Bird: newest first, the new messages first, newer than every message there was.
+    let listing = api.bird_listing().await;
+    let added: HashSet<String> = activity.bird_added.iter().cloned().collect();
+    let changed: HashSet<String> = activity.bird_changed.iter().cloned().collect();
+    let mut seen_added = 0;
+    let mut seen_changed = 0;
+    for (i, id) in emulator.bird_conversation_ids().into_iter().enumerate() {
+        let (newest_first, _) = api.bird_walk(&id, "limit=7").await;
+        let before = &before_bird[i];
+        let fresh = newest_first.len() - before.len();
+        let new = &newest_first[..fresh];
+        assert!(
+            new.iter()
+                .all(|m| added.contains(m["id"].as_str().unwrap()))
+        );
+        let entry = listing.iter().find(|c| c["id"] == id.as_str()).unwrap();
+        if fresh > 0 {
+            assert!(activity.bird_conversations.contains(&id));
+            let times: Vec<&str> = new
+                .iter()
+                .map(|m| m["createdAt"].as_str().unwrap())
+                .collect();
+            assert!(times.last().unwrap() > &newest_bird.as_str(), "{times:?}");
+            assert!(times.windows(2).all(|w| w[0] > w[1]), "newest first");
+            assert_eq!(entry["lastMessage"]["id"], new[0]["id"]);
+            assert_eq!(entry["lastMessage"]["createdAt"], new[0]["createdAt"]);
+            assert!(entry["updatedAt"].as_str().unwrap() >= new[0]["createdAt"].as_str().unwrap());
+            seen_added += fresh;
+        }
+        let mut oldest_first: Vec<Value> = newest_first[fresh..].to_vec();
+        oldest_first.reverse();
+        for (old, now) in before.iter().zip(&oldest_first) {
+            if old == now {
+                continue;
+            }
+            assert!(changed.contains(now["id"].as_str().unwrap()), "{now}");
+            let moved = (old["status"] == "sent" && now["status"] == "delivered")
+                || (old["status"] == "delivered" && now["status"] == "read");
+            assert!(moved, "{old}\n{now}");
+            assert_eq!(old["createdAt"], now["createdAt"]);
+            let updated = now["updatedAt"].as_str().unwrap();
+            assert!(updated > old["updatedAt"].as_str().unwrap());
+            assert!(updated > newest_bird.as_str());
+            // The conversation's updatedAt follows.
+            assert!(entry["updatedAt"].as_str().unwrap() >= updated);
+            // `read` is outside Bird's published statuses (its own examples send it): the wire
+            // type keeps it, and the unified model reads it.
+            let message: bird_types::Message = serde_json::from_value(now.clone()).unwrap();
+            assert!(message.status.is_known() || now["status"] == "read");
+            let unified = inbox_normalize::Message::from(message);
+            assert!(!format!("{:?}", unified.status).starts_with("Unknown"));
+            seen_changed += 1;
+        }
+    }
+    assert_eq!((seen_added, seen_changed), (added.len(), changed.len()));
+    // Every page still decodes with the wire types, new messages among them.
+    for id in emulator.bird_conversation_ids() {
+        api.bird_walk(&id, "limit=100").await;
+    }
+}
+
+#[tokio::test]
+async fn pagination_under_way_survives_new_messages() {
+    let emulator = Emulator::start(small(3, 3, 30..=30)).await.unwrap();
+    let api = Api::new(&emulator);
+    let partoo = emulator.partoo_conversation_ids()[1];
+    let bird = emulator.bird_conversation_ids()[1].clone();
+    let (whole_partoo, _) = api.partoo_walk(partoo, Some(100)).await;
+    let (whole_bird, _) = api.bird_walk(&bird, "limit=100").await;
+
+    // One page of each walk, then new messages in every conversation.
+    let (mut partoo_walk, partoo_cursor) = api.partoo_page(partoo, 8, None).await;
+    let (mut newest_first, bird_token) = api.bird_page(&bird, "limit=8", None).await;
+    let (mut oldest_first, reverse_token) =
+        api.bird_page(&bird, "limit=8&reverse=true", None).await;
+    let activity = emulator.simulate_activity(11, 3);
+    assert_eq!(activity.partoo_conversations.len(), 3);
+    let added_partoo = emulator.message_count();
+    assert!(added_partoo > 180);
+
+    // Partoo, oldest first: the walk goes on and ends with the new messages.
+    let mut cursor = partoo_cursor;
+    while let Some(c) = cursor {
+        let (items, next) = api.partoo_page(partoo, 8, Some(&c)).await;
+        partoo_walk.extend(items);
+        cursor = next;
+    }
+    assert_eq!(partoo_walk[..30], whole_partoo[..]);
+    let (now, _) = api.partoo_walk(partoo, Some(100)).await;
+    assert_eq!(partoo_walk, now);
+    assert!(partoo_walk.len() > 30);
+
+    // Bird, newest first: the walk goes on below where it was; the new messages are on top,
+    // for the next walk.
+    let mut token = bird_token;
+    while let Some(t) = token {
+        let (items, next) = api.bird_page(&bird, "limit=8", Some(&t)).await;
+        newest_first.extend(items);
+        token = next;
+    }
+    assert_eq!(newest_first, whole_bird);
+    let (fresh, _) = api.bird_walk(&bird, "limit=8").await;
+    let new = fresh.len() - whole_bird.len();
+    assert!(new > 0);
+    assert_eq!(fresh[new..], whole_bird[..]);
+    assert_eq!(
+        ids(&fresh).iter().collect::<HashSet<_>>().len(),
+        fresh.len()
+    );
+
+    // Bird, oldest first: the new messages come last.
+    let mut token = reverse_token;
+    while let Some(t) = token {
+        let (items, next) = api.bird_page(&bird, "limit=8&reverse=true", Some(&t)).await;
+        oldest_first.extend(items);
+        token = next;
+    }
+    let mut expected = fresh.clone();
+    expected.reverse();
+    assert_eq!(oldest_first, expected);
+
+    // dateFrom the newest message seen before: exactly the new ones.
+    let since = whole_bird[0]["createdAt"].as_str().unwrap();
+    let (after, _) = api
+        .bird_walk(&bird, &format!("dateFrom={since}&limit=2"))
+        .await;
+    assert_eq!(after, fresh[..new].to_vec());
+
+    // A token of one order is not one of the other.
+    let (_, token) = api.bird_page(&bird, "limit=2", None).await;
+    let reply = api
+        .bird(&format!(
+            "/conversations/{bird}/messages?reverse=true&pageToken={}",
+            token.unwrap()
+        ))
+        .await;
+    assert_eq!(reply.status, 400);
+}
+
+#[tokio::test]
+async fn activity_is_deterministic_for_a_seed() {
+    let a = Emulator::start(Config::default()).await.unwrap();
+    let b = Emulator::start(Config::default()).await.unwrap();
+    let first = a.simulate_activity(5, 3);
+    assert_eq!(b.simulate_activity(5, 3), first);
+    let second = a.simulate_activity(6, 2);
+    assert_eq!(b.simulate_activity(6, 2), second);
+    assert_ne!(first, second);
+    assert_eq!(snapshot(&a).await, snapshot(&b).await);
+    // Another seed changes other things.
+    let c = Emulator::start(Config::default()).await.unwrap();
+    assert_ne!(c.simulate_activity(99, 3), first);
+    // Asking for more conversations than there are changes them all, and no more.
+    let d = Emulator::start(small(2, 2, 5..=5)).await.unwrap();
+    let all = d.simulate_activity(1, 100);
+    assert_eq!(all.partoo_conversations, d.partoo_conversation_ids());
+    assert_eq!(all.bird_conversations, d.bird_conversation_ids());
+    assert!(all.partoo_changed.is_empty() && all.bird_changed.is_empty());
+    // Fixtures are served as read.
+    let fixtures = Emulator::start(Config {
+        dataset: Dataset::Fixtures(fixtures_root()),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert!(fixtures.simulate_activity(1, 3).is_empty());
+}
+
+#[tokio::test]
+async fn message_requests_are_counted_per_conversation() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    assert_eq!(emulator.message_requests(), MessageRequests::default());
+    let partoo = emulator.partoo_conversation_ids();
+    let bird = emulator.bird_conversation_ids();
+    api.partoo_page(partoo[0], 5, None).await;
+    api.partoo_page(partoo[0], 5, None).await;
+    api.partoo_page(partoo[2], 5, None).await;
+    api.bird_page(&bird[1], "limit=5", None).await;
+    // Refused and other requests do not count.
+    let cursor = api
+        .partoo(&format!(
+            "/messages?conversation_id={}&cursor=nope",
+            partoo[3]
+        ))
+        .await;
+    assert_eq!(cursor.status, 400);
+    api.partoo("/conversations").await;
+    api.bird(&format!("/conversations/{}", bird[2])).await;
+    let counts = emulator.message_requests();
+    assert_eq!(
+        counts.partoo,
+        [(partoo[0], 2), (partoo[2], 1)].into_iter().collect()
+    );
+    assert_eq!(counts.bird, [(bird[1].clone(), 1)].into_iter().collect());
+
+    // An incremental sync: read the listings, fetch only the conversations whose listing
+    // entry changed, and the counters show it fetched exactly those. (Partoo's listing has
+    // no `updatedAt`: a status change below the last message does not show in it, which is
+    // why Partoo recommends webhooks.)
+    let partoo_before = api.partoo_listing().await;
+    let bird_before = api.bird_listing().await;
+    let activity = emulator.simulate_activity(8, 3);
+    let partoo_after = api.partoo_listing().await;
+    let bird_after = api.bird_listing().await;
+    let snapshot = emulator.message_requests();
+    let mut expected = BTreeSet::new();
+    for (before, after) in partoo_before.iter().zip(&partoo_after) {
+        let id = after["id"].as_i64().unwrap();
+        if activity
+            .partoo_added
+            .contains(&after["last_message"]["id"].as_i64().unwrap())
+        {
+            expected.insert(id);
+        }
+        if before != after {
+            api.partoo_walk(id, Some(100)).await;
+        }
+    }
+    for (before, after) in bird_before.iter().zip(&bird_after) {
+        if before["updatedAt"] != after["updatedAt"] {
+            let id = after["id"].as_str().unwrap();
+            let since = before["updatedAt"].as_str().unwrap();
+            api.bird_page(id, &format!("dateFrom={since}"), None).await;
+        }
+    }
+    let fetched = emulator.message_requests().since(&snapshot);
+    let partoo_fetched: BTreeSet<i64> = fetched.partoo.keys().copied().collect();
+    assert!(
+        partoo_fetched.is_superset(&expected),
+        "{partoo_fetched:?} {expected:?}"
+    );
+    assert!(
+        partoo_fetched
+            .iter()
+            .all(|id| activity.partoo_conversations.contains(id)),
+        "{partoo_fetched:?} {activity:?}"
+    );
+    assert_eq!(expected.len(), 3, "three conversations got new messages");
+    // Bird's updatedAt shows every change.
+    assert_eq!(
+        fetched.bird.keys().cloned().collect::<BTreeSet<_>>(),
+        activity
+            .bird_conversations
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    );
+}
+
+#[tokio::test]
+async fn listeners_can_have_fixed_ports() {
+    // Two free ports, found by binding and letting go.
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (partoo_port, bird_port) = (free(), free());
+    let emulator = Emulator::start(Config {
+        partoo_port: Some(partoo_port),
+        bird_port: Some(bird_port),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        emulator.partoo_base_url(),
+        format!("http://127.0.0.1:{partoo_port}/v2")
+    );
+    assert_eq!(
+        emulator.bird_base_url(),
+        format!("http://127.0.0.1:{bird_port}")
+    );
+    assert_eq!(emulator.partoo_addr().port(), partoo_port);
+    assert_eq!(Api::new(&emulator).bird("/conversations").await.status, 200);
+    // A port already taken is an error, not another port.
+    let taken = Emulator::start(Config {
+        bird_port: Some(bird_port),
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(taken.unwrap_err().kind(), std::io::ErrorKind::AddrInUse);
+    emulator.shutdown().await;
 }
