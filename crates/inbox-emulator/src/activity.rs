@@ -186,7 +186,7 @@ fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<Changed> {
         };
         let (json, created) = match &conv.source {
             Source::Partoo(p) => (p.message(i, &lifecycle), p.time(i)),
-            Source::Bird(b) => (b.message(i, &lifecycle).0, b.time(i)),
+            Source::Bird(b) => (b.message_json(i, &lifecycle), b.time(i)),
             Source::Fixed(_) => return None,
         };
         let created = lifecycle.created.unwrap_or(created);

@@ -356,7 +356,7 @@ impl Data {
             }
             Source::Bird(b) => {
                 for i in 0..conv.base_len {
-                    messages.push(b.message(i, &none).0, time::from_micros(b.time(i)));
+                    messages.push(b.message_json(i, &none), time::from_micros(b.time(i)));
                 }
             }
             Source::Fixed(_) => {}

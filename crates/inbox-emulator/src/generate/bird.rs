@@ -393,21 +393,27 @@ impl BirdConv {
     /// Message `i` as JSON, as the seed drew it and then changed by `lifecycle`, with what
     /// the conversations listing shows of it.
     pub(crate) fn message(&self, i: usize, lifecycle: &Lifecycle) -> (Box<RawValue>, BirdSummary) {
-        self.draw(i, lifecycle, |message, summary| (raw(message), summary))
+        self.draw(i, lifecycle, |message, summary| (raw(message), summary()))
+    }
+
+    /// Message `i` as JSON, as the seed drew it and then changed by `lifecycle`.
+    pub(crate) fn message_json(&self, i: usize, lifecycle: &Lifecycle) -> Box<RawValue> {
+        self.draw(i, lifecycle, |message, _| raw(message))
     }
 
     /// What the conversations listing shows of message `i` (its status among it).
     pub(crate) fn summary(&self, i: usize, lifecycle: &Lifecycle) -> BirdSummary {
-        self.draw(i, lifecycle, |_, summary| summary)
+        self.draw(i, lifecycle, |_, summary| summary())
     }
 
-    /// Draws message `i` and hands it to `f`. The draws happen in one fixed order whatever
-    /// the lifecycle says, so a changed message differs only in what was changed.
+    /// Draws message `i` and hands it to `f`, with what makes its summary (only made when
+    /// asked: serving base messages needs none). The draws happen in one fixed order
+    /// whatever the lifecycle says, so a changed message differs only in what was changed.
     fn draw<T>(
         &self,
         i: usize,
         lifecycle: &Lifecycle,
-        f: impl FnOnce(&Message<'_>, BirdSummary) -> T,
+        f: impl FnOnce(&Message<'_>, &dyn Fn() -> BirdSummary) -> T,
     ) -> T {
         let kind = self.kind(i);
         let sender = self.sender(i, kind);
@@ -544,18 +550,20 @@ impl BirdConv {
             template,
             updated_at: &updated_at,
         };
-        let (body_type, preview) = drawn.summary();
-        let summary = BirdSummary {
-            id: id.clone(),
-            created,
-            updated,
-            body_type,
-            preview,
-            status,
-            inbound,
-            sender,
+        let summary = || {
+            let (body_type, preview) = drawn.summary();
+            BirdSummary {
+                id: id.clone(),
+                created,
+                updated,
+                body_type,
+                preview,
+                status,
+                inbound,
+                sender,
+            }
         };
-        f(&message, summary)
+        f(&message, &summary)
     }
 
     /// Draws a body's content (none for a template message).

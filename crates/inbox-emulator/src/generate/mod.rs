@@ -60,7 +60,7 @@ pub fn bird_page(seed: u64, messages: usize) -> Vec<u8> {
     let conv = BirdConv::new(hash(&[seed, SALT_PAGE]), 0, messages, true);
     let items: Vec<Box<RawValue>> = (0..messages)
         .rev()
-        .map(|i| conv.message(i, &Lifecycle::default()).0)
+        .map(|i| conv.message_json(i, &Lifecycle::default()))
         .collect();
     let items: Vec<&RawValue> = items.iter().map(AsRef::as_ref).collect();
     let mut out = Vec::with_capacity(messages * 700 + 64);

@@ -497,7 +497,7 @@ impl PartooConv {
                 Content::Text(if solving { "Solving" } else { "Reopening" })
             }
         };
-        let external_id = format!("crm-msg-{id:06}");
+        let external_id = (self.partner == Partner::Custom).then(|| format!("crm-msg-{id:06}"));
         let date = partoo_date(lifecycle.created.unwrap_or_else(|| self.time(i)));
         let drawn_deleted =
             sender == PSender::Consumer && self.partner == Partner::Instagram && rng.chance(0.03);
@@ -518,9 +518,11 @@ impl PartooConv {
                 PKind::Unsupported => "Unsupported",
             },
             conversation_id: self.id,
-            custom_channel: (self.partner == Partner::Custom).then_some(MessageChannel {
-                external_message_id: &external_id,
-            }),
+            custom_channel: external_id
+                .as_deref()
+                .map(|external_message_id| MessageChannel {
+                    external_message_id,
+                }),
             date: &date,
             id,
             is_automated: sender == PSender::User(None),
