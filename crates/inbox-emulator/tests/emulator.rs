@@ -1087,6 +1087,36 @@ async fn a_hang_holds_the_connection_open_until_shutdown() {
     assert!(matches!(read, Ok(Ok(0) | Err(_))), "{read:?}");
 }
 
+#[tokio::test]
+async fn a_hang_ends_when_the_client_gives_up() {
+    let emulator = Emulator::start(only(Faults {
+        hang: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let alive = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let idle = alive();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    while emulator.stats().hung == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(alive(), idle + 1, "the hanging connection's task");
+    drop(stream);
+    // hyper sees the connection close and drops the request: nothing is left behind.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while alive() > idle && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(alive(), idle);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_trickle_sends_the_head_then_one_byte_per_interval() {
     let emulator = Emulator::start(only(Faults {
