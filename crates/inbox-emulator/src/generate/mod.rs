@@ -1,8 +1,11 @@
 //! The synthetic dataset: realistic Partoo and Bird messages of every content kind, generated
 //! from a seed.
 //!
-//! Every message is a pure function of its conversation and its index, so a conversation can
-//! be generated whole or a message at a time, and the same seed always gives the same bytes.
+//! Every message is a pure function of its conversation and its index (and, once activity
+//! changed it, of its lifecycle: a new id, creation time, status), so a conversation can be
+//! generated whole or a message at a time, and the same seed always gives the same bytes.
+//! Messages are written through borrowed serde structs in the providers' field order (Bird
+//! bodies with `type` first), and serialized once into raw JSON values that pages reuse.
 //! The proportions follow what a small business inbox looks like: mostly text, some images
 //! and files, a few voice notes, story replies, locations, interactive messages, templates and
 //! events.
