@@ -1,14 +1,24 @@
 //! The two APIs: routing, authentication, query checks, pagination, and each provider's
-//! error bodies.
+//! error bodies. Knows nothing of HTTP connections: it turns a request's method, path,
+//! query and headers into a [`Reply`].
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use hyper::header::HeaderMap;
+use hyper::{Method, StatusCode};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::State;
-use crate::dataset::{Conv, Messages, Provider};
-use crate::http::{Request, Response};
-use crate::json::{self, Obj};
+use crate::dataset::{Conv, Provider};
+use crate::generate::write;
 use crate::time;
-use crate::token::{self, Scope};
+use crate::token::{Order, Paging, Scope};
+use crate::wire::{
+    BirdConversationsPage, BirdError, BirdMessagesPage, JsonDetail, PartooConversationsPage,
+    PartooDetail, PartooError, PartooMessagesPage,
+};
 
 /// Partoo's default page size.
 const PARTOO_DEFAULT_PER_PAGE: usize = 30;
@@ -17,10 +27,58 @@ const BIRD_DEFAULT_LIMIT: usize = 10;
 /// The largest page either API returns.
 const MAX_PAGE: usize = 100;
 
+/// An answer: a status, a JSON body, and a `Retry-After` for 429s.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// The status code.
+    pub(crate) status: StatusCode,
+    /// The JSON body.
+    pub(crate) body: Vec<u8>,
+    /// A `Retry-After` header, in seconds.
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl Reply {
+    fn json(status: StatusCode, value: &impl Serialize) -> Self {
+        let mut body = Vec::with_capacity(96);
+        write(&mut body, value);
+        Reply::raw(status, body)
+    }
+
+    fn raw(status: StatusCode, body: Vec<u8>) -> Self {
+        Reply {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+}
+
+/// What the API needs of a request.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a Method,
+    /// The path, still percent-encoded.
+    pub(crate) path: &'a str,
+    /// The query string, still encoded (empty when there is none).
+    pub(crate) query: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl Request<'_> {
+    /// A header's value, when it is there and visible ASCII.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 /// Answers a request that got no fault.
-pub(crate) fn handle(state: &State, provider: Provider, request: &Request) -> Response {
-    if request.method != "GET" {
-        return error(provider, 405, "only GET is supported");
+pub(crate) fn handle(state: &State, provider: Provider, request: &Request<'_>) -> Reply {
+    if request.method != Method::GET {
+        return error(
+            provider,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET is supported",
+        );
     }
     match provider {
         Provider::Partoo => partoo(state, request),
@@ -28,53 +86,45 @@ pub(crate) fn handle(state: &State, provider: Provider, request: &Request) -> Re
     }
 }
 
-/// A provider-shaped error body for `status` (used for HTTP-level errors too).
-pub(crate) fn error(provider: Provider, status: u16, message: &str) -> Response {
+/// A provider-shaped error body for `status` (for HTTP-level errors too).
+pub(crate) fn error(provider: Provider, status: StatusCode, message: &str) -> Reply {
     match provider {
-        Provider::Partoo => partoo_error(status, |e| {
-            e.str("json", message);
-        }),
+        Provider::Partoo => partoo_error(status, PartooDetail::Json(JsonDetail::Message(message))),
         Provider::Bird => bird_error(status, bird_code(status), message),
     }
 }
 
 /// A 429 with `Retry-After` and the provider's body.
-pub(crate) fn rate_limited(provider: Provider, retry_after_secs: u64) -> Response {
-    let mut response = match provider {
-        Provider::Partoo => partoo_error(429, |e| {
-            e.str(
-                "rate_limit",
-                "Too many requests: 300 requests per minute per organisation",
-            );
-        }),
-        Provider::Bird => bird_error(429, "TooManyRequests", "Too many requests"),
+pub(crate) fn rate_limited(provider: Provider, retry_after_secs: u64) -> Reply {
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    let mut reply = match provider {
+        Provider::Partoo => partoo_error(
+            status,
+            PartooDetail::RateLimit("Too many requests: 300 requests per minute per organisation"),
+        ),
+        Provider::Bird => bird_error(status, "TooManyRequests", "Too many requests"),
     };
-    response.retry_after = Some(retry_after_secs);
-    response
+    reply.retry_after = Some(retry_after_secs);
+    reply
 }
 
 /// A 5xx with the provider's body.
-pub(crate) fn server_error(provider: Provider, status: u16) -> Response {
-    let message = match status {
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Internal Server Error",
-    };
+pub(crate) fn server_error(provider: Provider, status: StatusCode) -> Reply {
+    let message = status.canonical_reason().unwrap_or("Internal Server Error");
     match provider {
-        Provider::Partoo => partoo_error(status, |e| {
-            e.str("server", message);
-        }),
+        Provider::Partoo => partoo_error(status, PartooDetail::Server(message)),
         Provider::Bird => bird_error(status, bird_code(status), message),
     }
 }
 
-fn bird_code(status: u16) -> &'static str {
-    match status {
+fn bird_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
         400 => "InvalidParameter",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "NotFound",
         405 => "MethodNotAllowed",
+        413 => "PayloadTooLarge",
         429 => "TooManyRequests",
         502 => "BadGateway",
         503 => "ServiceUnavailable",
@@ -83,64 +133,25 @@ fn bird_code(status: u16) -> &'static str {
     }
 }
 
-fn partoo_error(status: u16, detail: impl FnOnce(&mut Obj<'_>)) -> Response {
-    let mut body = Vec::with_capacity(96);
-    json::object(&mut body, |o| {
-        o.obj("error", detail);
-    });
-    Response::json(status, body)
+fn partoo_error(status: StatusCode, error: PartooDetail<'_>) -> Reply {
+    Reply::json(status, &PartooError { error })
 }
 
-fn bird_error(status: u16, code: &str, message: &str) -> Response {
-    let mut body = Vec::with_capacity(96);
-    json::object(&mut body, |o| {
-        o.str("code", code).str("message", message);
-    });
-    Response::json(status, body)
+fn bird_error(status: StatusCode, code: &str, message: &str) -> Reply {
+    Reply::json(status, &BirdError { code, message })
 }
 
 // ---------------------------------------------------------------------------------------
 // Requests
 // ---------------------------------------------------------------------------------------
 
-/// Decodes `%XX` escapes (and `+` as a space in a query); `None` when malformed or not
-/// UTF-8.
-fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
+/// A query string, decoded (`application/x-www-form-urlencoded`; a malformed escape is kept
+/// as written, and bytes that are not UTF-8 become U+FFFD, which no parameter accepts).
+struct Query<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-/// A query string, decoded.
-struct Query(Vec<(String, String)>);
-
-impl Query {
-    fn parse(raw: &str) -> Option<Query> {
-        let mut pairs = Vec::new();
-        for part in raw.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            pairs.push((percent_decode(name, true)?, percent_decode(value, true)?));
-        }
-        Some(Query(pairs))
+impl<'a> Query<'a> {
+    fn parse(raw: &'a str) -> Query<'a> {
+        Query(form_urlencoded::parse(raw.as_bytes()).collect())
     }
 
     /// The first value of `name`.
@@ -148,7 +159,7 @@ impl Query {
         self.0
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The first value of `name`, unless absent or empty.
@@ -157,14 +168,15 @@ impl Query {
     }
 }
 
-/// The path's segments, decoded, without the empty one a trailing slash leaves.
-fn segments(path: &str) -> Option<Vec<String>> {
+/// The path's segments, decoded, without the empty one a trailing slash leaves; `None`
+/// when a segment is not UTF-8 once decoded.
+fn segments(path: &str) -> Option<Vec<Cow<'_, str>>> {
     let mut segments = path
         .split('/')
         .skip(1)
-        .map(|s| percent_decode(s, false))
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8().ok())
         .collect::<Option<Vec<_>>>()?;
-    if segments.last().is_some_and(String::is_empty) {
+    if segments.last().is_some_and(|s| s.is_empty()) {
         segments.pop();
     }
     Some(segments)
@@ -188,85 +200,84 @@ fn page_size(value: Option<&str>, default: usize) -> PageSize {
     }
 }
 
-/// One page of a list: the positions to serve and the token of the next page.
-struct Page {
-    start: usize,
-    end: usize,
-    next: Option<String>,
+/// The items at `positions` of a list, for a page body.
+fn items<'a>(
+    positions: &[usize],
+    get: impl Fn(usize) -> Option<&'a RawValue>,
+) -> Vec<&'a RawValue> {
+    positions.iter().filter_map(|&p| get(p)).collect()
 }
 
-/// Pages `len` items from the token's offset; a looping scope always hands back the token
-/// of its second page.
-fn page(
-    scope: &Scope<'_>,
-    token: Option<&str>,
-    size: usize,
-    len: usize,
-    looping: bool,
-) -> Option<Page> {
-    let start = match token {
-        Some(token) => token::read(scope, token, len)?,
-        None => 0,
-    };
-    let end = start.saturating_add(size).min(len);
-    let next = if looping {
-        Some(token::make(scope, size.min(len)))
-    } else {
-        (end < len).then(|| token::make(scope, end))
-    };
-    Some(Page { start, end, next })
+/// A body of about `bytes` bytes, written from `value`.
+fn page_body(bytes: usize, value: &impl Serialize) -> Reply {
+    let mut body = Vec::with_capacity(bytes + 128);
+    write(&mut body, value);
+    Reply::raw(StatusCode::OK, body)
+}
+
+fn raw_len(items: &[&RawValue]) -> usize {
+    items.iter().map(|i| i.get().len() + 1).sum()
+}
+
+/// The listing entries of `convs` at `positions`, read under each conversation's lock.
+fn listings(convs: &[&Conv], positions: &[usize]) -> Vec<Box<RawValue>> {
+    positions
+        .iter()
+        .filter_map(|&p| convs.get(p))
+        .map(|conv| conv.live(|live| live.listing.clone()))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
 // Partoo
 // ---------------------------------------------------------------------------------------
 
-fn partoo_bad_request(fields: &[(&str, &str)]) -> Response {
-    partoo_error(400, |e| {
-        e.obj("json", |j| {
-            for (field, message) in fields {
-                j.arr(field, |a| {
-                    a.str(message);
-                });
-            }
-        });
-    })
+fn partoo_bad_request(fields: &[(&'static str, &'static str)]) -> Reply {
+    let fields: BTreeMap<&str, [&str; 1]> = fields.iter().map(|&(f, m)| (f, [m])).collect();
+    partoo_error(
+        StatusCode::BAD_REQUEST,
+        PartooDetail::Json(JsonDetail::Fields(fields)),
+    )
 }
 
-fn partoo_not_found() -> Response {
-    partoo_error(404, |e| {
-        e.str("json", "Resource not found");
-    })
+fn partoo_not_found() -> Reply {
+    partoo_error(
+        StatusCode::NOT_FOUND,
+        PartooDetail::Json(JsonDetail::Message("Resource not found")),
+    )
 }
 
-fn partoo(state: &State, request: &Request) -> Response {
+fn partoo(state: &State, request: &Request<'_>) -> Reply {
     if request.header("x-apikey") != Some(state.config.partoo_key.as_str()) {
-        return partoo_error(401, |e| {
-            e.str("authentication", "User not authenticated");
-        });
+        return partoo_error(
+            StatusCode::UNAUTHORIZED,
+            PartooDetail::Authentication("User not authenticated"),
+        );
     }
-    let Some(segments) = segments(&request.path) else {
+    let Some(segments) = segments(request.path) else {
         return partoo_not_found();
     };
-    let Some(query) = Query::parse(&request.query) else {
-        return partoo_bad_request(&[("query", "Invalid query string.")]);
-    };
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let query = Query::parse(request.query);
+    let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     match segments.as_slice() {
         ["v2", "messages"] => partoo_messages(state, &query),
         ["v2", "conversations"] => partoo_conversations(state, &query),
         ["v2", "conversations", id] => match state.data.find(Provider::Partoo, id) {
-            Some(i) => {
-                let conv = &state.data.conversations(Provider::Partoo)[i];
-                Response::json(200, conv.listing.to_vec())
-            }
+            Some(i) => one_conversation(&state.data.conversations(Provider::Partoo)[i]),
             None => partoo_not_found(),
         },
         _ => partoo_not_found(),
     }
 }
 
-fn partoo_per_page(query: &Query, errors: &mut Vec<(&'static str, &'static str)>) -> usize {
+fn one_conversation(conv: &Conv) -> Reply {
+    Reply::raw(
+        StatusCode::OK,
+        conv.live(|live| live.listing.get().as_bytes().to_vec()),
+    )
+}
+
+fn partoo_per_page(query: &Query<'_>, errors: &mut Vec<(&'static str, &'static str)>) -> usize {
     match page_size(query.get("per_page"), PARTOO_DEFAULT_PER_PAGE) {
         PageSize::Ok(n) => n,
         PageSize::NotAnInteger => {
@@ -280,7 +291,7 @@ fn partoo_per_page(query: &Query, errors: &mut Vec<(&'static str, &'static str)>
     }
 }
 
-fn partoo_messages(state: &State, query: &Query) -> Response {
+fn partoo_messages(state: &State, query: &Query<'_>) -> Reply {
     let mut errors = Vec::new();
     let conversation = match query
         .get("conversation_id")
@@ -305,35 +316,34 @@ fn partoo_messages(state: &State, query: &Query) -> Response {
         return partoo_not_found();
     };
     let conv = &state.data.conversations(Provider::Partoo)[index];
-    let scope = Scope::Messages(&key);
-    let Some(page) = page(
-        &scope,
-        query.non_empty("cursor"),
-        per_page,
-        conv.len(),
-        conv.looping,
-    ) else {
-        return partoo_bad_request(&[("cursor", "Invalid cursor.")]);
+    let paging = Paging {
+        scope: Scope::Messages(&key),
+        order: Order::Ascending,
+        size: per_page,
+        looping: conv.looping,
     };
-    let messages = state.data.messages(Provider::Partoo, index);
-    let mut body = Vec::with_capacity(64 + page_bytes(&messages, page.start, page.end));
-    json::object(&mut body, |o| {
-        o.arr("messages", |a| {
-            for i in page.start..page.end {
-                a.raw(messages.get(i));
-            }
-        })
-        .int("count", conv.len() as i64)
-        .opt_str("next_cursor", page.next.as_deref());
+    let reply = state.data.with_messages(Provider::Partoo, index, |view| {
+        let page = paging.page(query.non_empty("cursor"), 0..view.len())?;
+        let messages = items(&page.positions, |p| view.get(p));
+        Some(page_body(
+            raw_len(&messages),
+            &PartooMessagesPage {
+                messages: &messages,
+                count: view.len(),
+                next_cursor: page.next.as_deref(),
+            },
+        ))
     });
-    Response::json(200, body)
+    match reply.flatten() {
+        Some(reply) => {
+            conv.count_request();
+            reply
+        }
+        None => partoo_bad_request(&[("cursor", "Invalid cursor.")]),
+    }
 }
 
-fn page_bytes(messages: &Messages, start: usize, end: usize) -> usize {
-    (start..end).map(|i| messages.get(i).len() + 1).sum()
-}
-
-fn partoo_conversations(state: &State, query: &Query) -> Response {
+fn partoo_conversations(state: &State, query: &Query<'_>) -> Reply {
     let mut errors = Vec::new();
     let per_page = partoo_per_page(query, &mut errors);
     let businesses: Option<Vec<&str>> = query
@@ -350,9 +360,10 @@ fn partoo_conversations(state: &State, query: &Query) -> Response {
     }
     if let Some(ids) = &businesses {
         if !ids.iter().all(|id| state.data.business_visible(id)) {
-            return partoo_error(403, |e| {
-                e.str("authorization", "Operation not allowed");
-            });
+            return partoo_error(
+                StatusCode::FORBIDDEN,
+                PartooDetail::Authorization("Operation not allowed"),
+            );
         }
     }
     let listed: Vec<&Conv> = state
@@ -364,73 +375,71 @@ fn partoo_conversations(state: &State, query: &Query) -> Response {
             None => true,
         })
         .collect();
-    let Some(page) = page(
-        &Scope::Conversations,
-        query.non_empty("cursor"),
-        per_page,
-        listed.len(),
-        false,
-    ) else {
+    let paging = Paging {
+        scope: Scope::Conversations,
+        order: Order::Ascending,
+        size: per_page,
+        looping: false,
+    };
+    let Some(page) = paging.page(query.non_empty("cursor"), 0..listed.len()) else {
         return partoo_bad_request(&[("cursor", "Invalid cursor.")]);
     };
-    let mut body = Vec::new();
-    json::object(&mut body, |o| {
-        o.arr("conversations", |a| {
-            for conv in &listed[page.start..page.end] {
-                a.raw(&conv.listing);
-            }
-        })
-        .int("count", listed.len() as i64)
-        .opt_str("next_cursor", page.next.as_deref());
-    });
-    Response::json(200, body)
+    let owned = listings(&listed, &page.positions);
+    let conversations: Vec<&RawValue> = owned.iter().map(AsRef::as_ref).collect();
+    page_body(
+        raw_len(&conversations),
+        &PartooConversationsPage {
+            conversations: &conversations,
+            count: listed.len(),
+            next_cursor: page.next.as_deref(),
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------
 // Bird
 // ---------------------------------------------------------------------------------------
 
-fn bird_bad_request(message: &str) -> Response {
-    bird_error(400, "InvalidParameter", message)
+fn bird_bad_request(message: &str) -> Reply {
+    bird_error(StatusCode::BAD_REQUEST, "InvalidParameter", message)
 }
 
-fn bird_not_found(message: &str) -> Response {
-    bird_error(404, "NotFound", message)
+fn bird_not_found(message: &str) -> Reply {
+    bird_error(StatusCode::NOT_FOUND, "NotFound", message)
 }
 
-fn bird(state: &State, request: &Request) -> Response {
+fn bird(state: &State, request: &Request<'_>) -> Reply {
     let key = request.header("authorization").and_then(|value| {
         let (scheme, key) = value.split_once(' ')?;
         scheme.eq_ignore_ascii_case("AccessKey").then(|| key.trim())
     });
     if key != Some(state.config.bird_key.as_str()) {
         return bird_error(
-            401,
+            StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "The access key is missing or not valid",
         );
     }
-    let Some(segments) = segments(&request.path) else {
+    let Some(segments) = segments(request.path) else {
         return bird_not_found("Resource not found");
     };
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     let (workspace, rest) = match segments.as_slice() {
         ["workspaces", workspace, rest @ ..] => (*workspace, rest),
         _ => return bird_not_found("Resource not found"),
     };
     if workspace != state.config.bird_workspace {
-        return bird_error(403, "Forbidden", "You do not have access to this resource");
+        return bird_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "You do not have access to this resource",
+        );
     }
-    let Some(query) = Query::parse(&request.query) else {
-        return bird_bad_request("the query string is not valid");
-    };
+    let query = Query::parse(request.query);
     match rest {
         ["conversations"] => bird_conversations(state, &query),
         ["conversations", id] => match state.data.find(Provider::Bird, id) {
-            Some(i) => {
-                let conv = &state.data.conversations(Provider::Bird)[i];
-                Response::json(200, conv.listing.to_vec())
-            }
+            Some(i) => one_conversation(&state.data.conversations(Provider::Bird)[i]),
             None => bird_not_found("Conversation not found"),
         },
         ["conversations", id, "messages"] => bird_messages(state, &query, id),
@@ -438,8 +447,8 @@ fn bird(state: &State, request: &Request) -> Response {
     }
 }
 
-/// Bird's `limit` and `reverse`, checked.
-fn bird_paging(query: &Query) -> Result<(usize, bool), Response> {
+/// Bird's `limit` and `reverse`, checked: the page size and the order.
+fn bird_paging(query: &Query<'_>) -> Result<(usize, bool), Reply> {
     let limit = match page_size(query.get("limit"), BIRD_DEFAULT_LIMIT) {
         PageSize::Ok(n) => n,
         PageSize::NotAnInteger => return Err(bird_bad_request("limit must be an integer")),
@@ -456,10 +465,10 @@ fn bird_paging(query: &Query) -> Result<(usize, bool), Response> {
     Ok((limit, reverse))
 }
 
-fn bird_messages(state: &State, query: &Query, id: &str) -> Response {
+fn bird_messages(state: &State, query: &Query<'_>, id: &str) -> Reply {
     let (limit, reverse) = match bird_paging(query) {
         Ok(paging) => paging,
-        Err(response) => return response,
+        Err(reply) => return reply,
     };
     let date_from = match query.non_empty("dateFrom") {
         None => None,
@@ -472,71 +481,68 @@ fn bird_messages(state: &State, query: &Query, id: &str) -> Response {
         return bird_not_found("Conversation not found");
     };
     let conv = &state.data.conversations(Provider::Bird)[index];
-    let messages: Arc<Messages> = state.data.messages(Provider::Bird, index);
-    let first = date_from.map_or(0, |at| messages.first_after(at));
-    let visible = messages.len().saturating_sub(first);
-    let scope = Scope::Messages(id);
-    let Some(page) = page(
-        &scope,
-        query.non_empty("pageToken"),
-        limit,
-        visible,
-        conv.looping,
-    ) else {
-        return bird_bad_request("pageToken is not valid");
-    };
-    // Position p of the visible messages: oldest first when reversed, newest first else.
-    let at = |p: usize| {
-        if reverse {
-            first + p
+    // Newest first unless reversed: walked down from the newest position.
+    let paging = Paging {
+        scope: Scope::Messages(id),
+        order: if reverse {
+            Order::Ascending
         } else {
-            messages.len() - 1 - p
-        }
+            Order::Descending
+        },
+        size: limit,
+        looping: conv.looping,
     };
-    let mut body =
-        Vec::with_capacity(96 + page_bytes(&messages, first + page.start, first + page.end));
-    json::object(&mut body, |o| {
-        o.arr("results", |a| {
-            for p in page.start..page.end {
-                a.raw(messages.get(at(p)));
-            }
-        });
-        if let Some(next) = &page.next {
-            o.str("nextPageToken", next);
-        }
-        o.int("total", visible as i64).str("totalType", "equal");
+    let reply = state.data.with_messages(Provider::Bird, index, |view| {
+        let first = date_from.map_or(0, |at| view.first_after(at));
+        let page = paging.page(query.non_empty("pageToken"), first..view.len())?;
+        let results = items(&page.positions, |p| view.get(p));
+        Some(page_body(
+            raw_len(&results),
+            &BirdMessagesPage {
+                results: &results,
+                next_page_token: page.next.as_deref(),
+                total: view.len() - first,
+                total_type: "equal",
+            },
+        ))
     });
-    Response::json(200, body)
+    match reply.flatten() {
+        Some(reply) => {
+            conv.count_request();
+            reply
+        }
+        None => bird_bad_request("pageToken is not valid"),
+    }
 }
 
-fn bird_conversations(state: &State, query: &Query) -> Response {
+fn bird_conversations(state: &State, query: &Query<'_>) -> Reply {
     let (limit, reverse) = match bird_paging(query) {
         Ok(paging) => paging,
-        Err(response) => return response,
+        Err(reply) => return reply,
     };
-    let convs = state.data.conversations(Provider::Bird);
-    let Some(page) = page(
-        &Scope::Conversations,
-        query.non_empty("pageToken"),
-        limit,
-        convs.len(),
-        false,
-    ) else {
+    let convs: Vec<&Conv> = state.data.conversations(Provider::Bird).iter().collect();
+    let paging = Paging {
+        scope: Scope::Conversations,
+        order: if reverse {
+            Order::Descending
+        } else {
+            Order::Ascending
+        },
+        size: limit,
+        looping: false,
+    };
+    let Some(page) = paging.page(query.non_empty("pageToken"), 0..convs.len()) else {
         return bird_bad_request("pageToken is not valid");
     };
-    let mut body = Vec::new();
-    json::object(&mut body, |o| {
-        o.arr("results", |a| {
-            for p in page.start..page.end {
-                let i = if reverse { convs.len() - 1 - p } else { p };
-                a.raw(&convs[i].listing);
-            }
-        });
-        if let Some(next) = &page.next {
-            o.str("nextPageToken", next);
-        }
-    });
-    Response::json(200, body)
+    let owned = listings(&convs, &page.positions);
+    let results: Vec<&RawValue> = owned.iter().map(AsRef::as_ref).collect();
+    page_body(
+        raw_len(&results),
+        &BirdConversationsPage {
+            results: &results,
+            next_page_token: page.next.as_deref(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -544,37 +550,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decodes_queries() {
-        let q = Query::parse("a=1&b=x%20y+z&c&=v&a=2&d=%E2%82%AC").unwrap();
+    fn decodes_queries_and_paths() {
+        let q = Query::parse("a=1&b=x%20y+z&c&=v&a=2&d=%E2%82%AC&e=%zz&f=%ff");
         assert_eq!(q.get("a"), Some("1"));
         assert_eq!(q.get("b"), Some("x y z"));
         assert_eq!(q.get("c"), Some(""));
         assert_eq!(q.non_empty("c"), None);
         assert_eq!(q.get("d"), Some("€"));
-        assert!(Query::parse("a=%zz").is_none());
-        assert!(Query::parse("a=%e2").is_none());
-        assert!(Query::parse("a=%").is_none());
-        assert_eq!(
-            segments("/workspaces/a%2Fb/conversations/").unwrap(),
-            ["workspaces", "a/b", "conversations"]
-        );
-        assert_eq!(segments("/").unwrap(), Vec::<String>::new());
+        assert_eq!(q.get("e"), Some("%zz"));
+        assert_eq!(q.get("f"), Some("\u{FFFD}"));
+        let s = segments("/workspaces/a%2Fb/conversations/").unwrap();
+        assert_eq!(s, ["workspaces", "a/b", "conversations"]);
+        assert!(segments("/").unwrap().is_empty());
+        assert!(segments("/v2/%ff").is_none());
     }
 
     #[test]
-    fn pages_and_loops() {
-        let scope = Scope::Messages("1");
-        let p = page(&scope, None, 30, 70, false).unwrap();
-        assert_eq!((p.start, p.end), (0, 30));
-        let p2 = page(&scope, p.next.as_deref(), 30, 70, false).unwrap();
-        assert_eq!((p2.start, p2.end), (30, 60));
-        let p3 = page(&scope, p2.next.as_deref(), 30, 70, false).unwrap();
-        assert_eq!((p3.start, p3.end, p3.next), (60, 70, None));
-        let l1 = page(&scope, None, 30, 10, true).unwrap();
-        let l2 = page(&scope, l1.next.as_deref(), 30, 10, true).unwrap();
-        assert_eq!(l1.next, l2.next);
-        assert!(page(&scope, Some("garbage"), 30, 70, false).is_none());
-        let p = page(&scope, None, 30, 0, false).unwrap();
-        assert_eq!((p.start, p.end, p.next), (0, 0, None));
+    fn error_bodies_are_the_documented_ones() {
+        let body = |r: Reply| String::from_utf8(r.body).unwrap();
+        assert_eq!(
+            body(partoo_bad_request(&[
+                ("per_page", "Must be between 1 and 100."),
+                ("conversation_id", "Missing data for required field."),
+            ])),
+            r#"{"error":{"json":{"conversation_id":["Missing data for required field."],"per_page":["Must be between 1 and 100."]}}}"#
+        );
+        assert_eq!(
+            body(partoo_not_found()),
+            r#"{"error":{"json":"Resource not found"}}"#
+        );
+        assert_eq!(
+            body(rate_limited(Provider::Bird, 3)),
+            r#"{"code":"TooManyRequests","message":"Too many requests"}"#
+        );
+        assert_eq!(
+            body(server_error(Provider::Partoo, StatusCode::BAD_GATEWAY)),
+            r#"{"error":{"server":"Bad Gateway"}}"#
+        );
     }
 }

@@ -1,15 +1,27 @@
-//! What the emulator serves: the conversations of each provider, their listing entries
-//! (serialized once at start) and their messages (serialized once per conversation, oldest
-//! first, kept in a bounded cache for synthetic data, and held whole for fixtures).
+//! What the emulator serves, and how it changes at runtime.
+//!
+//! Each conversation has a **base**: its messages as the seed drew them (synthetic data) or
+//! as the fixtures hold them, serialized once each, oldest first. Synthetic bases are kept
+//! in a bounded cache and drawn again when evicted, so thousands of conversations do not
+//! grow the emulator's memory with them; fixture bases are held whole.
+//!
+//! On top of the base, each conversation has a **live** part, held with the conversation
+//! and never evicted: its listing entry as it stands, how many messages it has now, and the
+//! messages that differ from the base (appended ones, and base messages whose status
+//! changed), each serialized once when it changed. A message keeps its position in the
+//! conversation's oldest-first log forever: messages are appended, never inserted, removed
+//! or reordered. That is what makes page tokens survive appends (see `api`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::generate::{BUSINESSES, BirdConv, PartooConv};
+use crate::generate::{BUSINESSES, BirdConv, Lifecycle, PartooConv};
 use crate::rng::Rng;
 use crate::time::{self, Instant};
 use crate::{Config, Dataset};
@@ -29,56 +41,73 @@ pub(crate) enum Provider {
     Bird,
 }
 
-/// A conversation's messages, serialized, oldest first.
+/// A conversation's base messages, serialized, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct Messages {
-    buf: Vec<u8>,
-    ends: Vec<usize>,
+    items: Vec<Box<RawValue>>,
     times: Vec<Instant>,
 }
 
 impl Messages {
-    fn push(&mut self, json: &[u8], at: Instant) {
-        self.buf.extend_from_slice(json);
-        self.ends.push(self.buf.len());
+    fn push(&mut self, json: Box<RawValue>, at: Instant) {
+        self.items.push(json);
         self.times.push(at);
     }
 
-    /// How many messages.
-    pub(crate) fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Message `i` (oldest first) as JSON; empty when out of range.
-    pub(crate) fn get(&self, i: usize) -> &[u8] {
-        let start = match i {
-            0 => 0,
-            _ => self.ends.get(i - 1).copied().unwrap_or(self.buf.len()),
-        };
-        let end = self.ends.get(i).copied().unwrap_or(start);
-        self.buf.get(start..end).unwrap_or_default()
-    }
-
-    /// The index of the first message created strictly after `at`.
-    pub(crate) fn first_after(&self, at: Instant) -> usize {
-        self.times.partition_point(|t| *t <= at)
+    fn len(&self) -> usize {
+        self.items.len()
     }
 
     fn shrink_to_fit(&mut self) {
-        self.buf.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        self.items.shrink_to_fit();
         self.times.shrink_to_fit();
     }
 
+    /// Roughly what it holds in memory.
     fn bytes(&self) -> usize {
-        self.buf.len() + self.ends.len() * 24
+        self.items.iter().map(|m| m.get().len() + 32).sum::<usize>()
+            + self.times.len() * std::mem::size_of::<Instant>()
     }
 }
 
-enum Source {
+/// Where a conversation's base messages come from.
+pub(crate) enum Source {
+    /// Drawn from the seed, on demand.
     Partoo(PartooConv),
+    /// Drawn from the seed, on demand.
     Bird(BirdConv),
+    /// Read from fixtures, held whole.
     Fixed(Arc<Messages>),
+}
+
+/// A message that differs from the base: appended, or moved along its lifecycle.
+#[derive(Debug)]
+pub(crate) struct Edit {
+    /// How it differs from what the seed drew.
+    pub(crate) lifecycle: Lifecycle,
+    /// The message as served now.
+    pub(crate) json: Box<RawValue>,
+    /// When it was created.
+    pub(crate) created: Instant,
+}
+
+/// What a conversation shows now.
+pub(crate) struct Live {
+    /// Its entry in the conversations listing.
+    pub(crate) listing: Box<RawValue>,
+    /// How many messages it has (the base, then the appended ones).
+    pub(crate) len: usize,
+    /// The messages that differ from the base, by position.
+    pub(crate) edits: BTreeMap<usize, Edit>,
+    /// When one of its messages last changed, microseconds since the epoch.
+    pub(crate) touched: Option<i64>,
+}
+
+impl Live {
+    /// The lifecycle of message `i` (the drawn one when it never changed).
+    pub(crate) fn lifecycle(&self, i: usize) -> Lifecycle {
+        self.edits.get(&i).map(|e| e.lifecycle).unwrap_or_default()
+    }
 }
 
 /// A conversation of either provider.
@@ -87,18 +116,104 @@ pub(crate) struct Conv {
     pub(crate) key: String,
     /// The Partoo business it belongs to, when known.
     pub(crate) business: Option<String>,
-    /// Its entry in the conversations listing, as JSON.
-    pub(crate) listing: Box<[u8]>,
     /// Whether its message pagination hands back the same cursor forever.
     pub(crate) looping: bool,
-    len: usize,
-    source: Source,
+    /// Where its base messages come from.
+    pub(crate) source: Source,
+    /// How many base messages it has.
+    pub(crate) base_len: usize,
+    live: RwLock<Live>,
+    /// Message-list requests answered for it.
+    requests: AtomicUsize,
 }
 
 impl Conv {
-    /// How many messages it has.
+    fn new(
+        key: String,
+        business: Option<String>,
+        listing: Box<RawValue>,
+        len: usize,
+        source: Source,
+    ) -> Self {
+        Conv {
+            key,
+            business,
+            looping: false,
+            source,
+            base_len: len,
+            live: RwLock::new(Live {
+                listing,
+                len,
+                edits: BTreeMap::new(),
+                touched: None,
+            }),
+            requests: AtomicUsize::new(0),
+        }
+    }
+
+    /// Reads what it shows now.
+    pub(crate) fn live<T>(&self, f: impl FnOnce(&Live) -> T) -> T {
+        f(&self.live.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Changes what it shows.
+    pub(crate) fn update<T>(&self, f: impl FnOnce(&mut Live) -> T) -> T {
+        f(&mut self.live.write().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// How many messages it has now.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.live(|live| live.len)
+    }
+
+    /// Counts a message-list request answered for it.
+    pub(crate) fn count_request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Message-list requests answered for it so far.
+    pub(crate) fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// A conversation's messages as served now: the base, with the live edits over it.
+pub(crate) struct View<'a> {
+    base: &'a Messages,
+    live: &'a Live,
+}
+
+impl View<'_> {
+    /// How many messages.
+    pub(crate) fn len(&self) -> usize {
+        self.live.len
+    }
+
+    /// Message `i` (oldest first); `None` out of range.
+    pub(crate) fn get(&self, i: usize) -> Option<&RawValue> {
+        if i >= self.live.len {
+            return None;
+        }
+        match self.live.edits.get(&i) {
+            Some(edit) => Some(&edit.json),
+            None => self.base.items.get(i).map(AsRef::as_ref),
+        }
+    }
+
+    /// The position of the first message created strictly after `at`. Appended messages
+    /// are newer than every base message, and each newer than the one before.
+    pub(crate) fn first_after(&self, at: Instant) -> usize {
+        let in_base = self.base.times.partition_point(|t| *t <= at);
+        if in_base < self.base.len() {
+            return in_base;
+        }
+        let appended = self
+            .live
+            .edits
+            .range(self.base.len()..)
+            .take_while(|(_, edit)| edit.created <= at)
+            .count();
+        (self.base.len() + appended).min(self.live.len)
     }
 }
 
@@ -107,6 +222,15 @@ struct Cache {
     entries: HashMap<(Provider, usize), (Arc<Messages>, u64)>,
     bytes: usize,
     tick: u64,
+}
+
+/// Where activity stands: its clock, and the next Partoo message id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    /// Now, for activity: past every message of the dataset, microseconds since the epoch.
+    pub(crate) now: i64,
+    /// The id of the next Partoo message appended (past every id of the dataset).
+    pub(crate) next_partoo_id: i64,
 }
 
 /// The dataset being served.
@@ -118,12 +242,14 @@ pub(crate) struct Data {
     /// Partoo business ids the key may see.
     businesses: HashSet<String>,
     cache: Mutex<Cache>,
+    /// Held for the whole of an activity, so that activities happen one after the other.
+    pub(crate) clock: Mutex<Clock>,
 }
 
 impl Data {
     /// Builds the dataset a configuration asks for.
     pub(crate) fn build(config: &Config) -> io::Result<Data> {
-        let (partoo, bird, businesses) = match &config.dataset {
+        let built = match &config.dataset {
             Dataset::Synthetic {
                 partoo_conversations,
                 bird_conversations,
@@ -152,15 +278,16 @@ impl Data {
             }
             (convs, index)
         };
-        let (partoo, partoo_index) = finish(partoo);
-        let (bird, bird_index) = finish(bird);
+        let (partoo, partoo_index) = finish(built.partoo);
+        let (bird, bird_index) = finish(built.bird);
         Ok(Data {
             partoo,
             bird,
             partoo_index,
             bird_index,
-            businesses,
+            businesses: built.businesses,
             cache: Mutex::default(),
+            clock: Mutex::new(built.clock),
         })
     }
 
@@ -185,16 +312,25 @@ impl Data {
         self.businesses.contains(id)
     }
 
-    /// Total messages, both providers.
+    /// Total messages now, both providers.
     pub(crate) fn message_count(&self) -> usize {
-        self.partoo.iter().chain(&self.bird).map(|c| c.len).sum()
+        self.partoo.iter().chain(&self.bird).map(Conv::len).sum()
     }
 
-    /// The messages of conversation `index`, serialized (from the cache when they are in it).
-    pub(crate) fn messages(&self, provider: Provider, index: usize) -> Arc<Messages> {
-        let Some(conv) = self.conversations(provider).get(index) else {
-            return Arc::default();
-        };
+    /// Reads conversation `index`'s messages as served now, in one consistent state.
+    pub(crate) fn with_messages<T>(
+        &self,
+        provider: Provider,
+        index: usize,
+        f: impl FnOnce(&View<'_>) -> T,
+    ) -> Option<T> {
+        let conv = self.conversations(provider).get(index)?;
+        let base = self.base(provider, index, conv);
+        Some(conv.live(|live| f(&View { base: &base, live })))
+    }
+
+    /// The base messages of conversation `index` (from the cache when they are in it).
+    fn base(&self, provider: Provider, index: usize, conv: &Conv) -> Arc<Messages> {
         if let Source::Fixed(messages) = &conv.source {
             return Arc::clone(messages);
         }
@@ -208,18 +344,19 @@ impl Data {
                 return Arc::clone(messages);
             }
         }
-        // Generated outside the lock: two requests may both generate a conversation, and
-        // get the same bytes.
+        // Drawn outside the lock: two requests may both draw a conversation, and get the
+        // same bytes.
+        let none = Lifecycle::default();
         let mut messages = Messages::default();
         match &conv.source {
             Source::Partoo(p) => {
-                for i in 0..p.len {
-                    messages.push(&p.message(i), Instant::from_micros(p.time(i)));
+                for i in 0..conv.base_len {
+                    messages.push(p.message(i, &none), time::from_micros(p.time(i)));
                 }
             }
             Source::Bird(b) => {
-                for i in 0..b.len {
-                    messages.push(&b.message(i).0, Instant::from_micros(b.time(i)));
+                for i in 0..conv.base_len {
+                    messages.push(b.message_json(i, &none), time::from_micros(b.time(i)));
                 }
             }
             Source::Fixed(_) => {}
@@ -248,6 +385,15 @@ impl Data {
         }
         messages
     }
+
+    /// How many bytes of base messages the cache holds now.
+    #[cfg(test)]
+    pub(crate) fn cached_bytes(&self) -> usize {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .bytes
+    }
 }
 
 /// How many messages synthetic conversation `index` has: drawn from `lo..=hi`, except one
@@ -265,41 +411,78 @@ fn message_count(seed: u64, salt: u64, index: usize, (lo, hi): (usize, usize)) -
     }
 }
 
-type Built = (Vec<Conv>, Vec<Conv>, HashSet<String>);
+/// What a dataset is built into.
+struct Built {
+    partoo: Vec<Conv>,
+    bird: Vec<Conv>,
+    businesses: HashSet<String>,
+    clock: Clock,
+}
+
+/// How long after the newest message of a dataset activity starts: past every interaction
+/// and `updatedAt` the generator draws (at most about 15 minutes after a message).
+const ACTIVITY_MARGIN_MICROS: i64 = 3_600 * 1_000_000;
+
+/// The start of activity after `newest` (microseconds): the next whole minute past the
+/// margin.
+fn activity_start(newest: i64) -> i64 {
+    let minute = 60 * 1_000_000;
+    (newest.saturating_add(ACTIVITY_MARGIN_MICROS) / minute + 1) * minute
+}
 
 fn synthetic(seed: u64, partoo_n: usize, bird_n: usize, range: (usize, usize)) -> Built {
+    let none = Lifecycle::default();
     let mut next_id = 1_000_001_i64;
+    let mut newest = i64::MIN;
     let partoo = (0..partoo_n)
         .map(|i| {
             let len = message_count(seed, 0x5041_5254, i, range);
             let conv = PartooConv::new(seed, i, len, next_id, i == 0);
             next_id += len as i64;
-            Conv {
-                key: conv.id.to_string(),
-                business: Some(BUSINESSES[conv.business % BUSINESSES.len()].id.to_owned()),
-                listing: conv.conversation().into(),
-                looping: false,
-                len,
-                source: Source::Partoo(conv),
+            let last = len.checked_sub(1).map(|i| conv.message(i, &none));
+            if let Some(i) = len.checked_sub(1) {
+                newest = newest.max(conv.time(i));
             }
+            Conv::new(
+                conv.id.to_string(),
+                Some(BUSINESSES[conv.business % BUSINESSES.len()].id.to_owned()),
+                conv.conversation(len, last.as_deref()),
+                len,
+                Source::Partoo(conv),
+            )
         })
         .collect();
     let bird = (0..bird_n)
         .map(|i| {
             let len = message_count(seed, 0x4249_5244, i, range);
             let conv = BirdConv::new(seed, i, len, i == 0);
-            Conv {
-                key: conv.id.clone(),
-                business: None,
-                listing: conv.conversation().into(),
-                looping: false,
-                len,
-                source: Source::Bird(conv),
+            if let Some(i) = len.checked_sub(1) {
+                newest = newest.max(conv.time(i));
             }
+            Conv::new(
+                conv.id.clone(),
+                None,
+                conv.conversation(len, |_| none, None),
+                len,
+                Source::Bird(conv),
+            )
         })
         .collect();
     let businesses = BUSINESSES.iter().map(|b| b.id.to_owned()).collect();
-    (partoo, bird, businesses)
+    let newest = if newest == i64::MIN {
+        time::micros_of(2025, 1, 1, 0, 0)
+    } else {
+        newest
+    };
+    Built {
+        partoo,
+        bird,
+        businesses,
+        clock: Clock {
+            now: activity_start(newest),
+            next_partoo_id: next_id,
+        },
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -368,7 +551,7 @@ impl Group {
         let mut messages = Messages::default();
         let mut values = Vec::with_capacity(self.items.len());
         for (at, value) in self.items {
-            messages.push(&serde_json::to_vec(&value)?, at);
+            messages.push(serde_json::value::to_raw_value(&value)?, at);
             values.push(value);
         }
         messages.shrink_to_fit();
@@ -435,14 +618,14 @@ fn fixed_conv(
     business: Option<String>,
     messages: Messages,
 ) -> io::Result<Conv> {
-    Ok(Conv {
+    let listing = serde_json::value::to_raw_value(listing)?;
+    Ok(Conv::new(
         key,
         business,
-        listing: serde_json::to_vec(listing)?.into(),
-        looping: false,
-        len: messages.len(),
-        source: Source::Fixed(Arc::new(messages)),
-    })
+        listing,
+        messages.len(),
+        Source::Fixed(Arc::new(messages)),
+    ))
 }
 
 fn fixtures(root: &Path) -> io::Result<Built> {
@@ -510,7 +693,27 @@ fn fixtures(root: &Path) -> io::Result<Built> {
         .collect();
     let partoo = partoo.into_convs(derive_partoo, partoo_business)?;
     let bird = bird.into_convs(derive_bird, |_| None)?;
-    Ok((partoo, bird, businesses))
+    // Activity does not change fixture conversations (see `activity`); its clock still
+    // starts past every fixture message.
+    let newest = partoo
+        .iter()
+        .chain(&bird)
+        .filter_map(|conv| match &conv.source {
+            Source::Fixed(messages) => messages.times.iter().max().copied(),
+            _ => None,
+        })
+        .filter(|at| *at != Instant::MIN)
+        .max()
+        .map_or_else(|| time::micros_of(2025, 1, 1, 0, 0), time::micros);
+    Ok(Built {
+        partoo,
+        bird,
+        businesses,
+        clock: Clock {
+            now: activity_start(newest),
+            next_partoo_id: 1,
+        },
+    })
 }
 
 fn partoo_business(conversation: &Value) -> Option<String> {
@@ -599,4 +802,48 @@ fn derive_bird(id: &str, messages: &[Value]) -> Value {
         map.insert("initiatingParticipant".to_owned(), first.clone());
     }
     conversation
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_and_changes_outlive_eviction() {
+        let config = Config {
+            dataset: Dataset::Synthetic {
+                partoo_conversations: 300,
+                bird_conversations: 300,
+                messages_per_conversation: 100..=100,
+            },
+            ..Config::default()
+        };
+        let data = Data::build(&config).unwrap();
+        let activity = crate::activity::simulate(&data, 1, 4);
+        assert!(!activity.partoo_added.is_empty() && !activity.bird_added.is_empty());
+        // Read everything: far more than the cache holds.
+        let mut total = 0;
+        for provider in [Provider::Partoo, Provider::Bird] {
+            for i in 0..300 {
+                total += data.with_messages(provider, i, |view| view.len()).unwrap();
+            }
+        }
+        assert_eq!(total, data.message_count());
+        assert!(
+            data.cached_bytes() <= CACHE_BUDGET_BYTES,
+            "{}",
+            data.cached_bytes()
+        );
+        // What changed is still served, evicted base or not.
+        for id in &activity.bird_added {
+            let served = activity.bird_conversations.iter().any(|conv| {
+                let index = data.find(Provider::Bird, conv).unwrap();
+                data.with_messages(Provider::Bird, index, |view| {
+                    (0..view.len()).any(|p| view.get(p).unwrap().get().contains(id.as_str()))
+                })
+                .unwrap()
+            });
+            assert!(served, "{id}");
+        }
+    }
 }

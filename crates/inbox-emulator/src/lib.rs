@@ -1,8 +1,9 @@
 //! A loopback HTTP server that speaks the Partoo and Bird list endpoints, for demos, tests
 //! and benchmarks: no credentials, no network, the same bytes for the same seed.
 //!
-//! [`Emulator::start`] binds two listeners on `127.0.0.1` (port 0: the system picks), one per
-//! provider, and serves:
+//! [`Emulator::start`] binds two listeners on `127.0.0.1` (by default on ports the system
+//! picks; [`Config::partoo_port`] and [`Config::bird_port`] fix them), one per provider,
+//! and serves:
 //!
 //! - **Partoo** (header `x-APIKey`), under [`Emulator::partoo_base_url`]
 //!   (`http://127.0.0.1:P/v2`):
@@ -21,9 +22,10 @@
 //!     nextPageToken?}`;
 //!   - `GET /workspaces/{ws}/conversations/{id}`: one conversation.
 //!
-//! Cursors and page tokens are opaque (an encoded offset, tied to the list they page);
-//! `nextPageToken` is absent and `next_cursor` is `null` on the last page. Errors carry each
-//! provider's documented body:
+//! Cursors and page tokens are opaque keysets: the position where the next page starts in
+//! the list they page, which way it is walked, and what list it is (a token of another
+//! conversation, or of the other order, is refused). `nextPageToken` is absent and
+//! `next_cursor` is `null` on the last page. Errors carry each provider's documented body:
 //!
 //! | case | Partoo | Bird |
 //! |---|---|---|
@@ -31,16 +33,32 @@
 //! | missing or wrong key | 401 `{"error":{"authentication":"User not authenticated"}}` | 401 `{"code":"Unauthorized","message":...}` |
 //! | forbidden | 403 `{"error":{"authorization":"Operation not allowed"}}` when `business__in` names a business the key cannot see (any id not in the dataset) | 403 `{"code":"Forbidden","message":...}` for a workspace other than [`Config::bird_workspace`] |
 //! | unknown conversation or path | 404 `{"error":{"json":"Resource not found"}}` | 404 `{"code":"NotFound","message":...}` |
-//! | a method other than GET | 405 | 405 |
+//! | a method other than GET | 405, `Allow: GET` | 405, `Allow: GET` |
+//! | a request body over 64 KiB | 413 `{"error":{"json":...}}`, connection closed | 413 `{"code":"PayloadTooLarge",...}`, connection closed |
+//! | a malformed request head, or one over 16 KiB or 100 headers | 400 or 431 from hyper, empty body, connection closed | the same |
 //!
-//! The server is a small hand-written HTTP/1.1 implementation on tokio: request heads are
-//! capped at 16 KiB, connections are kept alive (`Connection: close` is honoured), responses
-//! carry `Content-Length` and `Content-Type: application/json`. [`Stats`] counts requests,
-//! accepted connections and injected faults per provider.
+//! The server is hyper's HTTP/1.1 server on tokio: connections are kept alive (and
+//! pipelined requests answered in order; `Connection: close` is honoured), responses carry
+//! `Content-Length` and `Content-Type: application/json`, and no `Date` (the same requests
+//! get the same bytes). [`Stats`] counts requests, accepted connections and injected faults
+//! per provider; [`Emulator::message_requests`] counts message-list requests per
+//! conversation.
+//!
+//! # Faults and latency
 //!
 //! Faults ([`Faults`]) are decided per request by a seeded hash of the request's sequence
-//! number, so the same sequence of requests meets the same faults. Latency
-//! ([`Config::latency`]) is added to every response.
+//! number, so the same sequence of requests meets the same faults. They are transport
+//! behaviour, as a client meets it on a real network: a 429 with `Retry-After` and the
+//! provider's body; a 500, 502 or 503 (in turn) with the provider's body; a slow answer;
+//! a body cut short (the head announces the whole body, half of it arrives, then the
+//! connection closes); a connection dropped without an answer; a hang (no answer at all,
+//! the connection left open until the client gives up or the emulator shuts down); a
+//! trickle (the head, then the body one byte every [`Faults::trickle_interval`]). Faults
+//! have a compact spelling for command lines: see [`Faults`]'s `FromStr`.
+//!
+//! Latency ([`Config::latency`]) is counted from the request's arrival: the answer is built
+//! first and sent `latency` after the request arrived. Every wait is a tokio timer, so an
+//! emulator in a runtime with a paused clock (`tokio::time::pause`) runs on virtual time.
 //!
 //! # Datasets
 //!
@@ -49,11 +67,28 @@
 //! `messages_per_conversation`, except that one conversation in six (the first, the
 //! seventh...) is long, with 250 to 400 messages; a single-value range (`N..=N`) gives every
 //! conversation exactly `N` messages. The first conversation of each provider holds every
-//! content kind when it has at least 16 messages. Each conversation's messages are
-//! serialized once and kept in a bounded cache, so a dataset of thousands of conversations
-//! does not grow the emulator's memory with it.
+//! content kind when it has at least 16 messages.
 //!
 //! [`Dataset::Fixtures`] serves a fixtures directory (like the repository's `fixtures/`).
+//!
+//! # Data that changes while it is served
+//!
+//! [`Emulator::simulate_activity`] appends new messages to some conversations and moves
+//! messages of others along their lifecycle, while the emulator serves; the listings follow.
+//! Each conversation's messages sit in an append-only log, oldest first: a message keeps
+//! its position forever, and new messages are newer than every message there is. Page
+//! tokens are positions in that log (a keyset), so pagination under way survives appends:
+//! walking oldest first (Partoo, Bird with `reverse=true`), the new messages come on the
+//! last pages; walking newest first (Bird's default), the walk goes on below where it was,
+//! and the new messages are on top for the next walk. The conversations listings keep their
+//! order.
+//!
+//! Memory stays bounded: a synthetic conversation's messages as the seed drew them are
+//! serialized once and kept in a bounded cache (drawn again when evicted), and what
+//! changed is kept apart, with the conversation: the messages appended or changed,
+//! serialized once each, and the listing entry as it stands. So a dataset of thousands of
+//! conversations does not grow the emulator's memory with it, and no change is lost to the
+//! cache.
 //!
 //! # Example
 //!
@@ -72,21 +107,38 @@
 //! // Build clients with `emulator.config().partoo_key`, `.bird_key` and `.bird_workspace`.
 //! assert_eq!(emulator.config().bird_workspace, "emulator-workspace");
 //! assert_eq!(emulator.stats().partoo_requests, 0);
+//!
+//! // New messages arrive in two conversations of each provider; in one more of each, a
+//! // message changes status.
+//! let before = emulator.message_count();
+//! let activity = emulator.simulate_activity(1, 2);
+//! assert_eq!(activity.partoo_conversations.len(), 3);
+//! assert_eq!(activity.bird_changed.len(), 1);
+//! assert_eq!(
+//!     emulator.message_count(),
+//!     before + activity.partoo_added.len() + activity.bird_added.len()
+//! );
+//!
+//! // Faults, in the spelling of a command line.
+//! let faults: inbox_emulator::Faults = "5xx=0.1,429=0.05,retry-after=2".parse().unwrap();
+//! assert_eq!(faults.retry_after_secs, 2);
 //! emulator.shutdown().await;
 //! # Ok(())
 //! # }
 //! ```
 
+mod activity;
 mod api;
 mod dataset;
 mod fault;
 pub mod generate;
-mod http;
-mod json;
 mod rng;
+mod server;
 mod time;
 mod token;
+mod wire;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -95,20 +147,22 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
+pub use crate::activity::Activity;
 use crate::dataset::{Data, Provider};
 use crate::fault::Fault;
+pub use crate::fault::ParseFaultsError;
 
 /// What the emulator serves and how. `Config::default()`: seed 7, the default synthetic
-/// dataset, no latency, no faults, the default keys and workspace.
+/// dataset, no latency, no faults, the default keys and workspace, ports the system picks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Seeds the synthetic dataset and the fault decisions.
     pub seed: u64,
     /// The conversations and messages served.
     pub dataset: Dataset,
-    /// Added to every response (faulty ones too).
+    /// Added to every response (faulty ones too), counted from the request's arrival.
     pub latency: Duration,
     /// The faults injected.
     pub faults: Faults,
@@ -123,6 +177,12 @@ pub struct Config {
     /// the same cursor forever: every page of them has the next-page cursor of their first
     /// page, never none.
     pub looping_conversations: Vec<String>,
+    /// The port of the Partoo listener on `127.0.0.1`; `None` (the default): the system
+    /// picks a free one. [`Emulator::start`] fails when the port is taken.
+    pub partoo_port: Option<u16>,
+    /// The port of the Bird listener on `127.0.0.1`; `None` (the default): the system
+    /// picks a free one.
+    pub bird_port: Option<u16>,
 }
 
 impl Default for Config {
@@ -136,6 +196,8 @@ impl Default for Config {
             bird_key: "emulator-bird-key".to_owned(),
             bird_workspace: "emulator-workspace".to_owned(),
             looping_conversations: Vec::new(),
+            partoo_port: None,
+            bird_port: None,
         }
     }
 }
@@ -159,7 +221,8 @@ pub enum Dataset {
     /// conversation id, deduplicated by message id, sorted by date and served with real
     /// pagination; conversations are listed from the conversations pages found, followed by
     /// the conversations only met through their messages (with a listing entry derived from
-    /// them). A listed conversation without messages has an empty message list.
+    /// them). A listed conversation without messages has an empty message list. Fixture
+    /// conversations are served as read: [`Emulator::simulate_activity`] leaves them alone.
     Fixtures(PathBuf),
 }
 
@@ -175,7 +238,11 @@ impl Default for Dataset {
 
 /// Faults to inject, as fractions of requests (each `0.0..=1.0`; the fractions are of all
 /// requests and do not overlap, so their sum is the share of faulty requests). Default: none,
-/// `Retry-After: 1`, slow by 1 s.
+/// `Retry-After: 1`, slow by 1 s, trickled one byte a second.
+///
+/// `Faults` reads and writes a compact spelling for command lines,
+/// `5xx=0.1,429=0.05,cut=0.02,drop=0.02,slow=0.01,hang=0.01,trickle=0.01,retry-after=2`:
+/// see its [`FromStr`](std::str::FromStr) implementation for the syntax.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Faults {
     /// Share of 429 responses, with `Retry-After` and the provider's body.
@@ -189,10 +256,18 @@ pub struct Faults {
     /// The extra delay of slow responses.
     pub slow_delay: Duration,
     /// Share of responses whose head announces the whole body, of which half is sent before
-    /// the connection closes.
+    /// the body fails and the connection closes.
     pub cut_body: f64,
     /// Share of requests whose connection is closed without an answer.
     pub drop_connection: f64,
+    /// Share of requests never answered: no head is sent, and the connection stays open
+    /// until the client gives up or the emulator shuts down.
+    pub hang: f64,
+    /// Share of responses whose head is sent, then the body one byte every
+    /// `trickle_interval`.
+    pub trickle: f64,
+    /// How long a trickled body takes per byte.
+    pub trickle_interval: Duration,
 }
 
 impl Default for Faults {
@@ -205,6 +280,9 @@ impl Default for Faults {
             slow_delay: Duration::from_secs(1),
             cut_body: 0.0,
             drop_connection: 0.0,
+            hang: 0.0,
+            trickle: 0.0,
+            trickle_interval: Duration::from_secs(1),
         }
     }
 }
@@ -212,7 +290,8 @@ impl Default for Faults {
 /// What an emulator has served so far.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
-    /// Requests read on the Partoo listener (faulty ones and malformed ones too).
+    /// Requests read on the Partoo listener (faulty ones too, and malformed ones hyper
+    /// answered itself).
     pub partoo_requests: usize,
     /// Requests read on the Bird listener.
     pub bird_requests: usize,
@@ -232,6 +311,42 @@ pub struct Stats {
     pub cut_bodies: usize,
     /// Connections dropped without an answer.
     pub dropped: usize,
+    /// Requests left hanging, never answered.
+    pub hung: usize,
+    /// Responses trickled a byte at a time.
+    pub trickled: usize,
+}
+
+/// How many message-list requests each conversation received (see
+/// [`Emulator::message_requests`]). Conversations that received none are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageRequests {
+    /// Partoo `GET /v2/messages` requests, by conversation id.
+    pub partoo: BTreeMap<i64, usize>,
+    /// Bird list-messages requests, by conversation id.
+    pub bird: BTreeMap<String, usize>,
+}
+
+impl MessageRequests {
+    /// The requests received since `earlier` (an older snapshot of the same emulator):
+    /// the conversations whose count grew, with how much.
+    pub fn since(&self, earlier: &MessageRequests) -> MessageRequests {
+        fn grown<K: Ord + Clone>(
+            now: &BTreeMap<K, usize>,
+            then: &BTreeMap<K, usize>,
+        ) -> BTreeMap<K, usize> {
+            now.iter()
+                .filter_map(|(k, &n)| {
+                    let more = n.saturating_sub(then.get(k).copied().unwrap_or(0));
+                    (more > 0).then(|| (k.clone(), more))
+                })
+                .collect()
+        }
+        MessageRequests {
+            partoo: grown(&self.partoo, &earlier.partoo),
+            bird: grown(&self.bird, &earlier.bird),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -246,6 +361,8 @@ struct Counters {
     slow: AtomicUsize,
     cut_bodies: AtomicUsize,
     dropped: AtomicUsize,
+    hung: AtomicUsize,
+    trickled: AtomicUsize,
 }
 
 /// What every connection task shares.
@@ -265,7 +382,7 @@ impl State {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn count_connection(&self, provider: Provider) {
+    pub(crate) fn count_connection(&self, provider: Provider) {
         let counter = match provider {
             Provider::Partoo => &self.counters.partoo_connections,
             Provider::Bird => &self.counters.bird_connections,
@@ -287,6 +404,8 @@ impl State {
             Fault::Slow => &c.slow,
             Fault::CutBody => &c.cut_bodies,
             Fault::Drop => &c.dropped,
+            Fault::Hang => &c.hung,
+            Fault::Trickle => &c.trickled,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         c.faults.fetch_add(1, Ordering::Relaxed);
@@ -307,6 +426,8 @@ impl State {
             slow: get(&c.slow),
             cut_bodies: get(&c.cut_bodies),
             dropped: get(&c.dropped),
+            hung: get(&c.hung),
+            trickled: get(&c.trickled),
         }
     }
 }
@@ -331,14 +452,15 @@ impl std::fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Builds the dataset and starts serving on two loopback ports chosen by the system.
-    /// Fails when a port cannot be bound or a fixtures directory cannot be read (a file that
-    /// is not JSON is an `InvalidData` error naming it). Must be called within a tokio
+    /// Builds the dataset and starts serving on two loopback ports: [`Config::partoo_port`]
+    /// and [`Config::bird_port`], or ports the system picks. Fails when a port cannot be
+    /// bound (`AddrInUse` when it is taken) or a fixtures directory cannot be read (a file
+    /// that is not JSON is an `InvalidData` error naming it). Must be called within a tokio
     /// runtime, which runs the server.
     pub async fn start(config: Config) -> std::io::Result<Emulator> {
         let data = Data::build(&config)?;
-        let partoo = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let bird = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let partoo = TcpListener::bind(("127.0.0.1", config.partoo_port.unwrap_or(0))).await?;
+        let bird = TcpListener::bind(("127.0.0.1", config.bird_port.unwrap_or(0))).await?;
         let state = Arc::new(State {
             config,
             data,
@@ -348,8 +470,8 @@ impl Emulator {
         let partoo_addr = partoo.local_addr()?;
         let bird_addr = bird.local_addr()?;
         let tasks = vec![
-            tokio::spawn(accept(partoo, Arc::clone(&state), Provider::Partoo)),
-            tokio::spawn(accept(bird, Arc::clone(&state), Provider::Bird)),
+            tokio::spawn(server::accept(partoo, Arc::clone(&state), Provider::Partoo)),
+            tokio::spawn(server::accept(bird, Arc::clone(&state), Provider::Bird)),
         ];
         Ok(Emulator {
             state,
@@ -369,6 +491,16 @@ impl Emulator {
         format!("http://{}", self.bird_addr)
     }
 
+    /// The address the Partoo listener is bound to.
+    pub fn partoo_addr(&self) -> SocketAddr {
+        self.partoo_addr
+    }
+
+    /// The address the Bird listener is bound to.
+    pub fn bird_addr(&self) -> SocketAddr {
+        self.bird_addr
+    }
+
     /// The configuration served: keys and workspace to build clients with.
     pub fn config(&self) -> &Config {
         &self.state.config
@@ -377,6 +509,49 @@ impl Emulator {
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         self.state.stats()
+    }
+
+    /// How many message-list requests each conversation received so far: the requests the
+    /// API answered for it (pages, including those a fault then cut short, slowed or
+    /// trickled), not those a fault answered instead (429, 5xx, dropped, hung) nor those
+    /// refused (a bad cursor or page size). A test of an incremental sync takes a snapshot
+    /// before it and checks with [`MessageRequests::since`] that only the changed
+    /// conversations were fetched.
+    pub fn message_requests(&self) -> MessageRequests {
+        let data = &self.state.data;
+        let counts = |provider| {
+            data.conversations(provider)
+                .iter()
+                .filter(|c| c.requests() > 0)
+                .map(|c| (c.key.as_str(), c.requests()))
+        };
+        MessageRequests {
+            partoo: counts(Provider::Partoo)
+                .filter_map(|(k, n)| Some((k.parse().ok()?, n)))
+                .collect(),
+            bird: counts(Provider::Bird)
+                .map(|(k, n)| (k.to_owned(), n))
+                .collect(),
+        }
+    }
+
+    /// Simulates activity while serving: in `conversations` conversations of each provider
+    /// (chosen by `seed`), 1 to 3 new realistic messages arrive; in about half as many other
+    /// conversations, a recent message moves along its lifecycle (Partoo: `Sending` to
+    /// `Success`, or else a `Success` message is deleted, `is_deleted` becoming true; Bird:
+    /// an outbound `sent` message becomes `delivered`, or a `delivered` one `read`, with a
+    /// new `updatedAt`; `read` is outside the statuses Bird publishes, though its own
+    /// examples send it, so a client must keep it).
+    ///
+    /// New messages are newer than every message of the dataset, each newer than the one
+    /// before (activity runs on its own clock, which starts an hour past the newest message
+    /// and only moves forward). The conversations listings follow: Partoo's `last_message`,
+    /// Bird's `lastMessage` and `updatedAt`. Pagination under way stays correct (see the
+    /// crate docs). The same seed on the same emulator state changes the same things:
+    /// rounds are deterministic and happen one after the other. Fixture conversations are
+    /// left alone.
+    pub fn simulate_activity(&self, seed: u64, conversations: usize) -> Activity {
+        activity::simulate(&self.state.data, seed, conversations)
     }
 
     /// The Partoo conversation ids, in listing order.
@@ -399,12 +574,13 @@ impl Emulator {
             .collect()
     }
 
-    /// How many messages the dataset holds, both providers.
+    /// How many messages the dataset holds now, both providers.
     pub fn message_count(&self) -> usize {
         self.state.data.message_count()
     }
 
-    /// Stops accepting, closes every open connection, and waits for the listeners to close.
+    /// Stops accepting, closes every open connection (hanging requests too), and waits for
+    /// the listeners to close.
     pub async fn shutdown(mut self) {
         let tasks = std::mem::take(&mut self.tasks);
         for task in &tasks {
@@ -420,26 +596,6 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
-        }
-    }
-}
-
-/// Accepts connections until aborted; aborting drops the `JoinSet`, which aborts every
-/// connection task.
-async fn accept(listener: TcpListener, state: Arc<State>, provider: Provider) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    state.count_connection(provider);
-                    connections.spawn(http::serve_connection(stream, Arc::clone(&state), provider));
-                }
-                // Out of file descriptors, or a connection reset before it was accepted:
-                // wait a little and go on.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
 }

@@ -1,225 +1,124 @@
-//! Timestamps: parsing the ISO 8601 spellings both providers use (for fixtures and Bird's
-//! `dateFrom`), and formatting each provider's own spelling. Kept independent of the
+//! Timestamps, on jiff: parsing the ISO 8601 spellings both providers use (for fixtures and
+//! Bird's `dateFrom`), and formatting each provider's own spelling. Kept independent of the
 //! library's parser on purpose: the emulator is what that parser is tested against.
 
-use std::fmt::Write as _;
+use jiff::Timestamp;
+use jiff::fmt::temporal::DateTimePrinter;
+use jiff::tz::Offset;
 
-/// An instant: seconds since the Unix epoch and nanoseconds within the second.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Instant {
-    secs: i64,
-    nanos: u32,
+/// An instant. Orders as time does; [`Instant::MIN`] sorts first.
+pub(crate) type Instant = Timestamp;
+
+/// Partoo's spelling: a space separator, microseconds, `+00:00`.
+const PARTOO: DateTimePrinter = DateTimePrinter::new().separator(b' ').precision(Some(6));
+/// Bird's spelling: RFC 3339 with milliseconds and `Z`.
+const BIRD: DateTimePrinter = DateTimePrinter::new().precision(Some(3));
+
+/// The most fraction digits jiff reads (nanoseconds); further digits are dropped.
+const MAX_FRACTION: usize = 9;
+
+/// The instant `micros` microseconds after the epoch (clamped into jiff's range, which
+/// spans years -9999 to 9999: far beyond any generated date).
+pub(crate) fn from_micros(micros: i64) -> Instant {
+    // jiff's largest instant in whole microseconds is its largest second.
+    let clamped = micros.clamp(
+        Timestamp::MIN.as_microsecond(),
+        Timestamp::MAX.as_second() * 1_000_000,
+    );
+    Timestamp::from_microsecond(clamped).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-impl Instant {
-    /// The earliest instant (what an unparseable fixture date sorts as).
-    pub(crate) const MIN: Instant = Instant {
-        secs: i64::MIN,
-        nanos: 0,
-    };
-
-    /// The instant `micros` microseconds after the epoch.
-    pub(crate) fn from_micros(micros: i64) -> Self {
-        Instant {
-            secs: micros.div_euclid(1_000_000),
-            nanos: (micros.rem_euclid(1_000_000) * 1000) as u32,
-        }
-    }
+/// Microseconds since the epoch of an instant.
+pub(crate) fn micros(at: Instant) -> i64 {
+    at.as_microsecond()
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian; Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Parses `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]](Z|±HH[:MM])`: RFC 3339, and the ISO 8601
-/// variants Partoo sends (a space separator, `+00:00`). `None` when it is not one.
+/// Parses a date-time as RFC 3339 writes it, with the variants Partoo sends: `YYYY-MM-DD`,
+/// then `T`, `t` or a space, `HH:MM:SS`, an optional fraction of any length (`.` or `,`;
+/// digits past nanoseconds are dropped), then `Z`, `z` or `±HH:MM`. `None` otherwise.
+///
+/// jiff checks the values (month lengths, leap years, offsets) and does the arithmetic; the
+/// shape is checked here first because jiff also reads wider ISO 8601 and RFC 9557 forms
+/// (basic format, hour-only times, bracketed time zones, six-digit years) that neither
+/// provider sends, and an oracle should refuse them.
 pub(crate) fn parse(text: &str) -> Option<Instant> {
-    let mut p = Cursor {
-        bytes: text.as_bytes(),
-        at: 0,
+    let fraction = rfc3339_shape(text.as_bytes())?;
+    if fraction.len() <= MAX_FRACTION {
+        return text.parse().ok();
+    }
+    let (start, end) = (fraction.start, fraction.end);
+    let trimmed = format!("{}{}", text.get(..start + MAX_FRACTION)?, text.get(end..)?);
+    trimmed.parse().ok()
+}
+
+/// Where the fraction digits are (an empty range when there are none), when `b` has the
+/// shape of an RFC 3339 date-time (a space allowed as the separator).
+fn rfc3339_shape(b: &[u8]) -> Option<std::ops::Range<usize>> {
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
     };
-    let year = i64::from(p.digits(4)?);
-    p.expect(b'-')?;
-    let month = p.digits(2)?;
-    p.expect(b'-')?;
-    let day = p.digits(2)?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    let at = |i: usize, allowed: &[u8]| b.get(i).is_some_and(|c| allowed.contains(c));
+    let date_time = digits(0..4)
+        && at(4, b"-")
+        && digits(5..7)
+        && at(7, b"-")
+        && digits(8..10)
+        && at(10, b"Tt ")
+        && digits(11..13)
+        && at(13, b":")
+        && digits(14..16)
+        && at(16, b":")
+        && digits(17..19);
+    if !date_time {
         return None;
     }
-    match p.next()? {
-        b'T' | b't' | b' ' => {}
-        _ => return None,
-    }
-    let hour = p.digits(2)?;
-    p.expect(b':')?;
-    let minute = p.digits(2)?;
-    let mut second = 0;
-    let mut nanos = 0u32;
-    if p.peek() == Some(b':') {
-        p.at += 1;
-        second = p.digits(2)?;
-        if matches!(p.peek(), Some(b'.' | b',')) {
-            p.at += 1;
-            let mut scale = 100_000_000u32;
-            let mut any = false;
-            while let Some(d @ b'0'..=b'9') = p.peek() {
-                p.at += 1;
-                any = true;
-                nanos += u32::from(d - b'0') * scale;
-                scale /= 10;
-            }
-            if !any {
-                return None;
-            }
+    let mut i = 19;
+    let mut fraction = i..i;
+    if at(i, b".,") {
+        let start = i + 1;
+        let len = b
+            .get(start..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if len == 0 {
+            return None;
         }
+        fraction = start..start + len;
+        i = start + len;
     }
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    // A leap second is read as the last nanosecond of the minute.
-    if second == 60 {
-        second = 59;
-        nanos = 999_999_999;
-    }
-    let offset_secs: i64 = match p.next()? {
-        b'Z' | b'z' => 0,
-        sign @ (b'+' | b'-') => {
-            let hours = i64::from(p.digits(2)?);
-            let minutes = match p.peek() {
-                Some(b':') => {
-                    p.at += 1;
-                    i64::from(p.digits(2)?)
-                }
-                Some(b'0'..=b'9') => i64::from(p.digits(2)?),
-                _ => 0,
-            };
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            let offset = hours * 3600 + minutes * 60;
-            if sign == b'-' { -offset } else { offset }
+    let offset = match b.get(i..)? {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [*h1, *h2, *m1, *m2].iter().all(u8::is_ascii_digit)
+                && (*h1 < b'2' || (*h1 == b'2' && *h2 <= b'3'))
+                && *m1 <= b'5'
         }
-        _ => return None,
+        _ => false,
     };
-    if p.at != p.bytes.len() {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)
-        - offset_secs;
-    Some(Instant { secs, nanos })
-}
-
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.at += 1;
-        Some(b)
-    }
-
-    fn expect(&mut self, want: u8) -> Option<()> {
-        (self.next()? == want).then_some(())
-    }
-
-    fn digits(&mut self, n: usize) -> Option<u32> {
-        let mut value = 0u32;
-        for _ in 0..n {
-            match self.next()? {
-                d @ b'0'..=b'9' => value = value * 10 + u32::from(d - b'0'),
-                _ => return None,
-            }
-        }
-        Some(value)
-    }
-}
-
-/// Splits microseconds since the epoch into a civil date and time of day.
-fn split(micros: i64) -> (i64, u32, u32, i64, i64, i64, i64) {
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    (
-        year,
-        month,
-        day,
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-        frac,
-    )
+    offset.then_some(fraction)
 }
 
 /// Partoo's spelling: `2023-01-31 16:22:17.327878+00:00`.
 pub(crate) fn partoo_date(micros: i64) -> String {
-    let (y, mo, d, h, mi, s, frac) = split(micros);
     let mut out = String::with_capacity(32);
-    let _ = write!(
-        out,
-        "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{frac:06}+00:00"
-    );
+    // Writing into a `String` cannot fail.
+    let _ = PARTOO.print_timestamp_with_offset(&from_micros(micros), Offset::UTC, &mut out);
     out
 }
 
 /// Bird's spelling: `2024-11-25T20:01:00.000Z` (milliseconds).
 pub(crate) fn bird_date(micros: i64) -> String {
-    let (y, mo, d, h, mi, s, frac) = split(micros);
-    let mut out = String::with_capacity(24);
-    let _ = write!(
-        out,
-        "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-        frac / 1000
-    );
-    out
+    BIRD.timestamp_to_string(&from_micros(micros))
 }
 
-/// Microseconds since the epoch of a civil date and time (UTC), for the generator.
-pub(crate) fn micros_of(year: i64, month: u32, day: u32, hour: i64, minute: i64) -> i64 {
-    (days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60) * 1_000_000
+/// Microseconds since the epoch of a civil date and time (UTC), for the generator; the
+/// epoch when the date does not exist.
+pub(crate) fn micros_of(year: i16, month: i8, day: i8, hour: i8, minute: i8) -> i64 {
+    jiff::civil::DateTime::new(year, month, day, hour, minute, 0, 0)
+        .and_then(|dt| Offset::UTC.to_timestamp(dt))
+        .map_or(0, Timestamp::as_microsecond)
 }
 
 #[cfg(test)]
@@ -232,24 +131,33 @@ mod tests {
         assert_eq!(partoo_date(micros), "2023-01-31 16:22:17.327878+00:00");
         assert_eq!(bird_date(micros), "2023-01-31T16:22:17.327Z");
         assert_eq!(
-            parse(&partoo_date(micros)),
-            Some(Instant::from_micros(micros))
+            bird_date(micros_of(2024, 11, 25, 20, 1)),
+            "2024-11-25T20:01:00.000Z"
         );
         assert_eq!(
+            partoo_date(micros_of(2024, 1, 1, 0, 0)),
+            "2024-01-01 00:00:00.000000+00:00"
+        );
+        assert_eq!(parse(&partoo_date(micros)), Some(from_micros(micros)));
+        assert_eq!(
             parse("2024-02-29T23:59:59Z"),
-            Some(Instant::from_micros(
-                micros_of(2024, 2, 29, 23, 59) + 59_000_000
-            ))
+            Some(from_micros(micros_of(2024, 2, 29, 23, 59) + 59_000_000))
         );
         assert_eq!(
             parse("2024-11-25T21:12:10.514+01:00"),
             parse("2024-11-25T20:12:10.514Z")
         );
         assert_eq!(
-            parse("1969-12-31T23:59:59.5Z"),
-            Some(Instant::from_micros(-500_000))
+            parse("2024-11-25 20:12:10.514-00:00"),
+            parse("2024-11-25t20:12:10.514z")
+        );
+        assert_eq!(parse("1969-12-31T23:59:59.5Z"), Some(from_micros(-500_000)));
+        assert_eq!(
+            parse("2024-11-25T20:12:10.123456789123Z"),
+            parse("2024-11-25T20:12:10.123456789Z")
         );
         assert!(parse("2024-11-25T20:12:10.123456789Z").is_some());
+        assert!(parse("2024-11-25T20:12:10,5Z").is_some());
         for bad in [
             "",
             "yesterday",
@@ -261,16 +169,23 @@ mod tests {
             "2024-01-01T00:00:00Zjunk",
             "2024-01-01",
             "2024-01-01T00:00:00+25:00",
+            "2024-01-01T00:00:00+01",
+            "2024-01-01T00:00:00+0100",
+            "2024-01-01T00:00Z",
+            "20240101T000000Z",
+            "+002024-01-01T00:00:00Z",
+            "2024-01-01T00:00:00Z[Europe/Paris]",
+            "2024-01-01T00:00:00+01:60",
+            "２０２４-01-01T00:00:00Z",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }
 
     #[test]
-    fn civil_round_trip() {
-        for days in [-800_000, -1, 0, 1, 19_000, 20_000, 2_000_000] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
+    fn out_of_range_instants_clamp() {
+        assert!(from_micros(i64::MAX) > from_micros(micros_of(9999, 1, 1, 0, 0)));
+        assert!(from_micros(i64::MIN) < from_micros(micros_of(-9999, 1, 2, 0, 0)));
+        assert_eq!(micros_of(2023, 2, 29, 0, 0), 0);
     }
 }

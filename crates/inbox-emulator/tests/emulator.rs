@@ -1,5 +1,6 @@
 //! The emulator end to end, over real TCP: pagination, limits, auth, decoding with the wire
-//! types, determinism, faults, keep-alive, looping cursors and the fixtures dataset.
+//! types, determinism, faults, keep-alive, looping cursors, the fixtures dataset, activity,
+//! per-conversation counters and fixed ports.
 
 // Helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use inbox_emulator::{Config, Dataset, Emulator, Faults, generate};
+use inbox_emulator::{Config, Dataset, Emulator, Faults, MessageRequests, generate};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -901,6 +902,7 @@ fn faulty() -> Config {
             slow_delay: Duration::from_millis(20),
             cut_body: 0.1,
             drop_connection: 0.1,
+            ..Faults::default()
         },
         ..Config::default()
     }
@@ -959,6 +961,250 @@ async fn latency_is_added_to_every_response() {
         assert_eq!(api.bird("/conversations").await.status, 200);
     }
     assert!(start.elapsed() >= Duration::from_millis(90));
+}
+
+fn only(faults: Faults) -> Config {
+    Config {
+        faults,
+        ..Config::default()
+    }
+}
+
+/// The Partoo URL of the first conversation's first 100 messages, and its key.
+fn first_page(emulator: &Emulator) -> (String, String) {
+    let id = emulator.partoo_conversation_ids()[0];
+    let url = format!(
+        "{}/messages?conversation_id={id}&per_page=100",
+        emulator.partoo_base_url()
+    );
+    (url, emulator.config().partoo_key.clone())
+}
+
+#[tokio::test]
+async fn a_cut_body_is_a_body_error_after_half_of_what_the_head_announced() {
+    let emulator = Emulator::start(only(Faults {
+        cut_body: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let (url, key) = first_page(&emulator);
+    let client = reqwest::Client::new();
+    let mut response = client
+        .get(&url)
+        .header("x-APIKey", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let announced: usize = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(announced > 10_000);
+    let mut received = 0;
+    let error = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => panic!("the body ended whole"),
+            Err(error) => break error,
+        }
+    };
+    assert!(error.is_body() || error.is_decode(), "{error:?}");
+    assert_eq!(received, announced / 2);
+    let stats = emulator.stats();
+    assert_eq!((stats.cut_bodies, stats.faults), (1, 1));
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_a_connection_error_without_a_response() {
+    let emulator = Emulator::start(only(Faults {
+        drop_connection: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let (url, key) = first_page(&emulator);
+    let error = reqwest::Client::new()
+        .get(&url)
+        .header("x-APIKey", &key)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_request() && !error.is_timeout(), "{error:?}");
+    assert_eq!(error.status(), None);
+    // On the wire: the connection closes, not a byte of answer.
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(emulator.stats().dropped, 2);
+}
+
+#[tokio::test]
+async fn a_hang_never_answers_and_a_client_timeout_ends_it() {
+    let emulator = Emulator::start(only(Faults {
+        hang: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let (url, key) = first_page(&emulator);
+    let started = std::time::Instant::now();
+    let error = reqwest::Client::new()
+        .get(&url)
+        .header("x-APIKey", &key)
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(emulator.stats().hung, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hang_holds_the_connection_open_until_shutdown() {
+    let emulator = Emulator::start(only(Faults {
+        hang: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // An hour of (virtual) waiting: no head, and the connection is still open.
+    let mut byte = [0u8; 1];
+    let waited = tokio::time::timeout(Duration::from_secs(3600), stream.read(&mut byte)).await;
+    assert!(waited.is_err(), "{waited:?}");
+    assert_eq!(emulator.stats().hung, 1);
+    emulator.shutdown().await;
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await;
+    assert!(matches!(read, Ok(Ok(0) | Err(_))), "{read:?}");
+}
+
+#[tokio::test]
+async fn a_hang_ends_when_the_client_gives_up() {
+    let emulator = Emulator::start(only(Faults {
+        hang: 1.0,
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let alive = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let idle = alive();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    while emulator.stats().hung == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(alive(), idle + 1, "the hanging connection's task");
+    drop(stream);
+    // hyper sees the connection close and drops the request: nothing is left behind.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while alive() > idle && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(alive(), idle);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trickle_sends_the_head_then_one_byte_per_interval() {
+    let emulator = Emulator::start(only(Faults {
+        trickle: 1.0,
+        trickle_interval: Duration::from_secs(2),
+        ..Faults::default()
+    }))
+    .await
+    .unwrap();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let request = partoo_request(&emulator, "/nothing", "");
+    let started = tokio::time::Instant::now();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut arrivals = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0);
+        received.extend_from_slice(&chunk[..n]);
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    // The head comes at once, announcing the whole body.
+    assert!(started.elapsed() < Duration::from_millis(100));
+    let head = String::from_utf8(received[..head_end].to_vec()).unwrap();
+    assert!(head.starts_with("HTTP/1.1 404 "), "{head}");
+    let body = json!({"error": {"json": "Resource not found"}}).to_string();
+    assert!(
+        head.contains(&format!("Content-Length: {}", body.len())),
+        "{head}"
+    );
+    let mut got = received[head_end..].to_vec();
+    while got.len() < body.len() {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert_eq!(n, 1, "one byte at a time");
+        got.extend_from_slice(&chunk[..n]);
+        arrivals.push(started.elapsed());
+    }
+    assert_eq!(String::from_utf8(got).unwrap(), body);
+    for (i, at) in arrivals.iter().enumerate() {
+        let expected = Duration::from_secs(2 * (i as u64 + 1));
+        assert!(
+            *at >= expected && *at < expected + Duration::from_millis(100),
+            "byte {i} at {at:?}"
+        );
+    }
+    assert_eq!(emulator.stats().trickled, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn latency_and_slow_answers_run_on_tokio_time() {
+    let emulator = Emulator::start(Config {
+        latency: Duration::from_secs(10),
+        faults: "slow=1,slow-ms=5000".parse().unwrap(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let request = partoo_request(&emulator, "/conversations", "");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let (status, _, _) = read_response(&mut stream, &mut buf).await.unwrap();
+    assert_eq!(status, 200);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(15) && took < Duration::from_secs(16),
+        "{took:?}"
+    );
+    assert_eq!(emulator.stats().slow, 1);
+}
+
+#[tokio::test]
+async fn a_parsed_spec_drives_the_faults() {
+    let faults: Faults = "429=1,retry-after=7".parse().unwrap();
+    let emulator = Emulator::start(only(faults)).await.unwrap();
+    let api = Api::new(&emulator);
+    let reply = api.bird("/conversations").await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(
+        reply.json(),
+        json!({"code": "TooManyRequests", "message": "Too many requests"})
+    );
+    let error = "429=1,5xx=0.5".parse::<Faults>().unwrap_err();
+    assert!(error.to_string().contains("more than 1"), "{error}");
 }
 
 // ----------------------------------------------------------------------------------------
@@ -1035,21 +1281,21 @@ async fn hostile_requests_get_a_clear_answer_and_never_a_panic() {
         "GET /v2/conversations HTTP/1.1\r\nX-Big: {}\r\n\r\n",
         "a".repeat(20_000)
     );
-    let cases: Vec<(Vec<u8>, u16)> = vec![
+    let many_headers = format!(
+        "GET /v2/conversations HTTP/1.1\r\n{}\r\n",
+        (0..101)
+            .map(|i| format!("X-{i}: y\r\n"))
+            .collect::<String>()
+    );
+    // hyper refuses malformed heads itself: a bare status, no body, the connection closed.
+    let refused: Vec<(Vec<u8>, u16)> = vec![
         (huge_header.into_bytes(), 431),
+        (many_headers.into_bytes(), 431),
         (b"NONSENSE\r\n\r\n".to_vec(), 400),
-        (b"GET /v2/conversations HTTP/9.9\r\n\r\n".to_vec(), 505),
+        (b"GET /v2/conversations HTTP/9.9\r\n\r\n".to_vec(), 400),
         (
             b"GET /v2/conversations HTTP/1.1\r\nbroken header\r\n\r\n".to_vec(),
             400,
-        ),
-        (
-            b"GET /v2/conversations HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
-            501,
-        ),
-        (
-            b"GET /v2/conversations HTTP/1.1\r\nContent-Length: 999999\r\n\r\n".to_vec(),
-            413,
         ),
         (
             b"GET /v2/conversations HTTP/1.1\r\nContent-Length: x\r\n\r\n".to_vec(),
@@ -1057,20 +1303,38 @@ async fn hostile_requests_get_a_clear_answer_and_never_a_panic() {
         ),
         (b"GET /v2/\xff HTTP/1.1\r\n\r\n".to_vec(), 400),
     ];
-    for (request, expected) in cases {
+    let count = refused.len();
+    for (request, expected) in refused {
         let mut stream = TcpStream::connect(address).await.unwrap();
         stream.write_all(&request).await.unwrap();
         let mut buf = Vec::new();
         let (status, head, body) = read_response(&mut stream, &mut buf).await.unwrap();
-        assert_eq!(
-            status,
-            expected,
-            "{}",
-            String::from_utf8_lossy(&request[..40.min(request.len())])
+        let start = String::from_utf8_lossy(&request[..40.min(request.len())]).into_owned();
+        assert_eq!(status, expected, "{start}");
+        assert!(head.contains("Connection: close"), "{start}");
+        assert!(body.is_empty(), "{start}");
+        assert!(
+            read_response(&mut stream, &mut buf).await.is_none(),
+            "{start}"
         );
-        assert!(head.contains("Connection: close"));
-        serde_json::from_slice::<Value>(&body).unwrap();
     }
+    // Malformed requests are requests too.
+    assert_eq!(emulator.stats().partoo_requests, count);
+    // A body announced too large is refused with the provider's body, and the connection
+    // closed (the body is not read).
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(b"GET /v2/conversations HTTP/1.1\r\nContent-Length: 999999\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let (status, head, body) = read_response(&mut stream, &mut buf).await.unwrap();
+    assert_eq!(status, 413);
+    assert!(head.contains("Connection: close"));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        json!({"error": {"json": "the request body is too large"}})
+    );
     // Malformed queries and paths, with the key.
     let mut stream = TcpStream::connect(address).await.unwrap();
     let mut buf = Vec::new();
@@ -1095,6 +1359,14 @@ async fn hostile_requests_get_a_clear_answer_and_never_a_panic() {
         "Content-Length: 5\r\n",
     ) + "hello";
     stream.write_all(with_body.as_bytes()).await.unwrap();
+    assert_eq!(read_response(&mut stream, &mut buf).await.unwrap().0, 200);
+    // So is a chunked one.
+    let chunked = partoo_request(
+        &emulator,
+        &format!("/messages?conversation_id={id}"),
+        "Transfer-Encoding: chunked\r\n",
+    ) + "5\r\nhello\r\n0\r\n\r\n";
+    stream.write_all(chunked.as_bytes()).await.unwrap();
     assert_eq!(read_response(&mut stream, &mut buf).await.unwrap().0, 200);
     // HEAD gets a head and no body.
     let mut stream = TcpStream::connect(address).await.unwrap();
@@ -1296,4 +1568,458 @@ async fn shutdown_and_drop_stop_the_server() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(refused);
+}
+
+// ----------------------------------------------------------------------------------------
+// Activity, per-conversation counters, fixed ports
+// ----------------------------------------------------------------------------------------
+
+impl Api<'_> {
+    /// One Partoo messages page: its messages and next cursor.
+    async fn partoo_page(
+        &self,
+        id: i64,
+        per_page: usize,
+        cursor: Option<&str>,
+    ) -> (Vec<Value>, Option<String>) {
+        let mut path = format!("/messages?conversation_id={id}&per_page={per_page}");
+        if let Some(c) = cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let reply = self.partoo(&path).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let page = reply.json();
+        let next = page["next_cursor"].as_str().map(str::to_owned);
+        (page["messages"].as_array().unwrap().clone(), next)
+    }
+
+    /// One Bird messages page: its messages and next token.
+    async fn bird_page(
+        &self,
+        id: &str,
+        query: &str,
+        token: Option<&str>,
+    ) -> (Vec<Value>, Option<String>) {
+        let mut path = format!("/conversations/{id}/messages?{query}");
+        if let Some(t) = token {
+            path.push_str(&format!("&pageToken={t}"));
+        }
+        let reply = self.bird(&path).await;
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let page = reply.json();
+        let next = page["nextPageToken"].as_str().map(str::to_owned);
+        (page["results"].as_array().unwrap().clone(), next)
+    }
+
+    async fn partoo_listing(&self) -> Vec<Value> {
+        let page = self.partoo("/conversations?per_page=100").await.json();
+        page["conversations"].as_array().unwrap().clone()
+    }
+
+    async fn bird_listing(&self) -> Vec<Value> {
+        let page = self.bird("/conversations?limit=100").await.json();
+        page["results"].as_array().unwrap().clone()
+    }
+}
+
+fn ids(messages: &[Value]) -> Vec<String> {
+    messages.iter().map(|m| m["id"].to_string()).collect()
+}
+
+#[tokio::test]
+async fn activity_adds_newer_messages_and_moves_others_along_their_lifecycle() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    let mut before_partoo = Vec::new();
+    for id in emulator.partoo_conversation_ids() {
+        before_partoo.push(api.partoo_walk(id, Some(100)).await.0);
+    }
+    let mut before_bird = Vec::new();
+    for id in emulator.bird_conversation_ids() {
+        before_bird.push(api.bird_walk(&id, "limit=100&reverse=true").await.0);
+    }
+    let newest_partoo = before_partoo
+        .iter()
+        .flatten()
+        .map(|m| m["date"].as_str().unwrap().to_owned())
+        .max()
+        .unwrap();
+    let newest_bird = before_bird
+        .iter()
+        .flatten()
+        .map(|m| m["createdAt"].as_str().unwrap().to_owned())
+        .max()
+        .unwrap();
+    let count = emulator.message_count();
+
+    let activity = emulator.simulate_activity(3, 4);
+    // Four conversations of each get new messages, two more a status change.
+    assert_eq!(activity.partoo_conversations.len(), 6, "{activity:?}");
+    assert_eq!(activity.bird_conversations.len(), 6, "{activity:?}");
+    assert_eq!(
+        (activity.partoo_changed.len(), activity.bird_changed.len()),
+        (2, 2)
+    );
+    assert!((4..=12).contains(&activity.partoo_added.len()));
+    assert!((4..=12).contains(&activity.bird_added.len()));
+    assert_eq!(
+        emulator.message_count(),
+        count + activity.partoo_added.len() + activity.bird_added.len()
+    );
+
+    // Partoo: oldest first, the new messages last, newer than every message there was.
+    let listing = api.partoo_listing().await;
+    let page = partoo_types::ConversationsPage::from_slice(
+        &api.partoo("/conversations?per_page=100").await.body,
+    )
+    .unwrap();
+    assert!(page.conversations.rejected().is_empty());
+    let added: HashSet<i64> = activity.partoo_added.iter().copied().collect();
+    let changed: HashSet<i64> = activity.partoo_changed.iter().copied().collect();
+    let mut seen_added = 0;
+    let mut seen_changed = 0;
+    for (i, id) in emulator.partoo_conversation_ids().into_iter().enumerate() {
+        let (now, _) = api.partoo_walk(id, Some(100)).await;
+        let before = &before_partoo[i];
+        let new: Vec<&Value> = now
+            .iter()
+            .filter(|m| added.contains(&m["id"].as_i64().unwrap()))
+            .collect();
+        let touched = activity.partoo_conversations.contains(&id);
+        if new.is_empty() {
+            assert_eq!(now.len(), before.len());
+        } else {
+            assert!(touched);
+            // Appended after what was there, in order, each newer than the one before.
+            assert_eq!(&now[..before.len()].len(), &before.len());
+            assert_eq!(now[before.len()..].iter().collect::<Vec<_>>(), new);
+            let dates: Vec<&str> = new.iter().map(|m| m["date"].as_str().unwrap()).collect();
+            assert!(dates[0] > newest_partoo.as_str(), "{dates:?}");
+            assert!(dates.windows(2).all(|w| w[0] < w[1]));
+            for m in &new {
+                assert_eq!(m["conversation_id"], id);
+                serde_json::from_value::<partoo_types::Message>((*m).clone()).unwrap();
+            }
+            seen_added += new.len();
+            // The listing shows the newest as its last message.
+            let entry = listing.iter().find(|c| c["id"] == id).unwrap();
+            assert_eq!(entry["last_message"], **new.last().unwrap());
+        }
+        for (old, now) in before.iter().zip(&now) {
+            if old == now {
+                continue;
+            }
+            // A status change: same message, same date, one step further.
+            assert!(touched);
+            assert!(changed.contains(&now["id"].as_i64().unwrap()), "{now}");
+            assert_eq!(
+                (old["id"].clone(), old["date"].clone()),
+                (now["id"].clone(), now["date"].clone())
+            );
+            let moved = (old["status"] == "Sending" && now["status"] == "Success")
+                || (old["status"] == "Success"
+                    && old["is_deleted"] == false
+                    && now["is_deleted"] == true);
+            assert!(moved, "{old}\n{now}");
+            seen_changed += 1;
+        }
+    }
+    assert_eq!((seen_added, seen_changed), (added.len(), changed.len()));
+
+    // Bird: newest first, the new messages first, newer than every message there was.
+    let listing = api.bird_listing().await;
+    let added: HashSet<String> = activity.bird_added.iter().cloned().collect();
+    let changed: HashSet<String> = activity.bird_changed.iter().cloned().collect();
+    let mut seen_added = 0;
+    let mut seen_changed = 0;
+    for (i, id) in emulator.bird_conversation_ids().into_iter().enumerate() {
+        let (newest_first, _) = api.bird_walk(&id, "limit=7").await;
+        let before = &before_bird[i];
+        let fresh = newest_first.len() - before.len();
+        let new = &newest_first[..fresh];
+        assert!(
+            new.iter()
+                .all(|m| added.contains(m["id"].as_str().unwrap()))
+        );
+        let entry = listing.iter().find(|c| c["id"] == id.as_str()).unwrap();
+        if fresh > 0 {
+            assert!(activity.bird_conversations.contains(&id));
+            let times: Vec<&str> = new
+                .iter()
+                .map(|m| m["createdAt"].as_str().unwrap())
+                .collect();
+            assert!(times.last().unwrap() > &newest_bird.as_str(), "{times:?}");
+            assert!(times.windows(2).all(|w| w[0] > w[1]), "newest first");
+            assert_eq!(entry["lastMessage"]["id"], new[0]["id"]);
+            assert_eq!(entry["lastMessage"]["createdAt"], new[0]["createdAt"]);
+            assert!(entry["updatedAt"].as_str().unwrap() >= new[0]["createdAt"].as_str().unwrap());
+            seen_added += fresh;
+        }
+        let mut oldest_first: Vec<Value> = newest_first[fresh..].to_vec();
+        oldest_first.reverse();
+        for (old, now) in before.iter().zip(&oldest_first) {
+            if old == now {
+                continue;
+            }
+            assert!(changed.contains(now["id"].as_str().unwrap()), "{now}");
+            let moved = (old["status"] == "sent" && now["status"] == "delivered")
+                || (old["status"] == "delivered" && now["status"] == "read");
+            assert!(moved, "{old}\n{now}");
+            assert_eq!(old["createdAt"], now["createdAt"]);
+            let updated = now["updatedAt"].as_str().unwrap();
+            assert!(updated > old["updatedAt"].as_str().unwrap());
+            assert!(updated > newest_bird.as_str());
+            // The conversation's updatedAt follows.
+            assert!(entry["updatedAt"].as_str().unwrap() >= updated);
+            // `read` is outside Bird's published statuses (its own examples send it): the wire
+            // type keeps it, and the unified model reads it.
+            let message: bird_types::Message = serde_json::from_value(now.clone()).unwrap();
+            assert!(message.status.is_known() || now["status"] == "read");
+            let unified = inbox_normalize::Message::from(message);
+            assert!(!format!("{:?}", unified.status).starts_with("Unknown"));
+            seen_changed += 1;
+        }
+    }
+    assert_eq!((seen_added, seen_changed), (added.len(), changed.len()));
+    // Every page still decodes with the wire types, new messages among them.
+    for id in emulator.bird_conversation_ids() {
+        api.bird_walk(&id, "limit=100").await;
+    }
+}
+
+#[tokio::test]
+async fn pagination_under_way_survives_new_messages() {
+    let emulator = Emulator::start(small(3, 3, 30..=30)).await.unwrap();
+    let api = Api::new(&emulator);
+    let partoo = emulator.partoo_conversation_ids()[1];
+    let bird = emulator.bird_conversation_ids()[1].clone();
+    let (whole_partoo, _) = api.partoo_walk(partoo, Some(100)).await;
+    let (whole_bird, _) = api.bird_walk(&bird, "limit=100").await;
+
+    // One page of each walk, then new messages in every conversation.
+    let (mut partoo_walk, partoo_cursor) = api.partoo_page(partoo, 8, None).await;
+    let (mut newest_first, bird_token) = api.bird_page(&bird, "limit=8", None).await;
+    let (mut oldest_first, reverse_token) =
+        api.bird_page(&bird, "limit=8&reverse=true", None).await;
+    let activity = emulator.simulate_activity(11, 3);
+    assert_eq!(activity.partoo_conversations.len(), 3);
+    let added_partoo = emulator.message_count();
+    assert!(added_partoo > 180);
+
+    // Partoo, oldest first: the walk goes on and ends with the new messages.
+    let mut cursor = partoo_cursor;
+    while let Some(c) = cursor {
+        let (items, next) = api.partoo_page(partoo, 8, Some(&c)).await;
+        partoo_walk.extend(items);
+        cursor = next;
+    }
+    assert_eq!(partoo_walk[..30], whole_partoo[..]);
+    let (now, _) = api.partoo_walk(partoo, Some(100)).await;
+    assert_eq!(partoo_walk, now);
+    assert!(partoo_walk.len() > 30);
+
+    // Bird, newest first: the walk goes on below where it was; the new messages are on top,
+    // for the next walk.
+    let mut token = bird_token;
+    while let Some(t) = token {
+        let (items, next) = api.bird_page(&bird, "limit=8", Some(&t)).await;
+        newest_first.extend(items);
+        token = next;
+    }
+    assert_eq!(newest_first, whole_bird);
+    let (fresh, _) = api.bird_walk(&bird, "limit=8").await;
+    let new = fresh.len() - whole_bird.len();
+    assert!(new > 0);
+    assert_eq!(fresh[new..], whole_bird[..]);
+    assert_eq!(
+        ids(&fresh).iter().collect::<HashSet<_>>().len(),
+        fresh.len()
+    );
+
+    // Bird, oldest first: the new messages come last.
+    let mut token = reverse_token;
+    while let Some(t) = token {
+        let (items, next) = api.bird_page(&bird, "limit=8&reverse=true", Some(&t)).await;
+        oldest_first.extend(items);
+        token = next;
+    }
+    let mut expected = fresh.clone();
+    expected.reverse();
+    assert_eq!(oldest_first, expected);
+
+    // dateFrom the newest message seen before: exactly the new ones.
+    let since = whole_bird[0]["createdAt"].as_str().unwrap();
+    let (after, _) = api
+        .bird_walk(&bird, &format!("dateFrom={since}&limit=2"))
+        .await;
+    assert_eq!(after, fresh[..new].to_vec());
+
+    // A token of one order is not one of the other.
+    let (_, token) = api.bird_page(&bird, "limit=2", None).await;
+    let reply = api
+        .bird(&format!(
+            "/conversations/{bird}/messages?reverse=true&pageToken={}",
+            token.unwrap()
+        ))
+        .await;
+    assert_eq!(reply.status, 400);
+}
+
+#[tokio::test]
+async fn activity_is_deterministic_for_a_seed() {
+    let a = Emulator::start(Config::default()).await.unwrap();
+    let b = Emulator::start(Config::default()).await.unwrap();
+    let first = a.simulate_activity(5, 3);
+    assert_eq!(b.simulate_activity(5, 3), first);
+    let second = a.simulate_activity(6, 2);
+    assert_eq!(b.simulate_activity(6, 2), second);
+    assert_ne!(first, second);
+    assert_eq!(snapshot(&a).await, snapshot(&b).await);
+    // Another seed changes other things.
+    let c = Emulator::start(Config::default()).await.unwrap();
+    assert_ne!(c.simulate_activity(99, 3), first);
+    // Asking for more conversations than there are changes them all, and no more.
+    let d = Emulator::start(small(2, 2, 5..=5)).await.unwrap();
+    let all = d.simulate_activity(1, 100);
+    assert_eq!(all.partoo_conversations, d.partoo_conversation_ids());
+    assert_eq!(all.bird_conversations, d.bird_conversation_ids());
+    assert!(all.partoo_changed.is_empty() && all.bird_changed.is_empty());
+    // Fixtures are served as read.
+    let fixtures = Emulator::start(Config {
+        dataset: Dataset::Fixtures(fixtures_root()),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert!(fixtures.simulate_activity(1, 3).is_empty());
+}
+
+#[tokio::test]
+async fn message_requests_are_counted_per_conversation() {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let api = Api::new(&emulator);
+    assert_eq!(emulator.message_requests(), MessageRequests::default());
+    let partoo = emulator.partoo_conversation_ids();
+    let bird = emulator.bird_conversation_ids();
+    api.partoo_page(partoo[0], 5, None).await;
+    api.partoo_page(partoo[0], 5, None).await;
+    api.partoo_page(partoo[2], 5, None).await;
+    api.bird_page(&bird[1], "limit=5", None).await;
+    // Refused and other requests do not count.
+    let cursor = api
+        .partoo(&format!(
+            "/messages?conversation_id={}&cursor=nope",
+            partoo[3]
+        ))
+        .await;
+    assert_eq!(cursor.status, 400);
+    api.partoo("/conversations").await;
+    api.bird(&format!("/conversations/{}", bird[2])).await;
+    let counts = emulator.message_requests();
+    assert_eq!(
+        counts.partoo,
+        [(partoo[0], 2), (partoo[2], 1)].into_iter().collect()
+    );
+    assert_eq!(counts.bird, [(bird[1].clone(), 1)].into_iter().collect());
+
+    // An incremental sync: read the listings, fetch only the conversations whose listing
+    // entry changed, and the counters show it fetched exactly those. (Partoo's listing has
+    // no `updatedAt`: a status change below the last message does not show in it, which is
+    // why Partoo recommends webhooks.)
+    let partoo_before = api.partoo_listing().await;
+    let bird_before = api.bird_listing().await;
+    let activity = emulator.simulate_activity(8, 3);
+    let partoo_after = api.partoo_listing().await;
+    let bird_after = api.bird_listing().await;
+    let snapshot = emulator.message_requests();
+    let mut expected = BTreeSet::new();
+    for (before, after) in partoo_before.iter().zip(&partoo_after) {
+        let id = after["id"].as_i64().unwrap();
+        if activity
+            .partoo_added
+            .contains(&after["last_message"]["id"].as_i64().unwrap())
+        {
+            expected.insert(id);
+        }
+        if before != after {
+            api.partoo_walk(id, Some(100)).await;
+        }
+    }
+    for (before, after) in bird_before.iter().zip(&bird_after) {
+        if before["updatedAt"] != after["updatedAt"] {
+            let id = after["id"].as_str().unwrap();
+            let since = before["updatedAt"].as_str().unwrap();
+            api.bird_page(id, &format!("dateFrom={since}"), None).await;
+        }
+    }
+    let fetched = emulator.message_requests().since(&snapshot);
+    let partoo_fetched: BTreeSet<i64> = fetched.partoo.keys().copied().collect();
+    assert!(
+        partoo_fetched.is_superset(&expected),
+        "{partoo_fetched:?} {expected:?}"
+    );
+    assert!(
+        partoo_fetched
+            .iter()
+            .all(|id| activity.partoo_conversations.contains(id)),
+        "{partoo_fetched:?} {activity:?}"
+    );
+    assert_eq!(expected.len(), 3, "three conversations got new messages");
+    // Bird's updatedAt shows every change.
+    assert_eq!(
+        fetched.bird.keys().cloned().collect::<BTreeSet<_>>(),
+        activity
+            .bird_conversations
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    );
+}
+
+#[tokio::test]
+async fn listeners_can_have_fixed_ports() {
+    // Two free ports, found by binding and letting go.
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (partoo_port, bird_port) = (free(), free());
+    let emulator = Emulator::start(Config {
+        partoo_port: Some(partoo_port),
+        bird_port: Some(bird_port),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        emulator.partoo_base_url(),
+        format!("http://127.0.0.1:{partoo_port}/v2")
+    );
+    assert_eq!(
+        emulator.bird_base_url(),
+        format!("http://127.0.0.1:{bird_port}")
+    );
+    assert_eq!(emulator.partoo_addr().port(), partoo_port);
+    assert_eq!(Api::new(&emulator).bird("/conversations").await.status, 200);
+    // A port already taken is an error, not another port.
+    let taken = Emulator::start(Config {
+        bird_port: Some(bird_port),
+        ..Config::default()
+    })
+    .await;
+    assert_eq!(taken.unwrap_err().kind(), std::io::ErrorKind::AddrInUse);
+    emulator.shutdown().await;
 }

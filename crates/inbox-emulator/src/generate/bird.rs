@@ -1,9 +1,13 @@
-//! Synthetic Bird conversations and messages.
+//! Synthetic Bird conversations and messages, written through borrowed serde structs in
+//! the field order of Bird's examples (a body's `type` before its content).
+
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::{
-    SALT_CONTENT, SALT_ID, SALT_KIND, SALT_SENDER, Timing, first_name, showcase_slot, uuid,
+    Lifecycle, SALT_CONTENT, SALT_ID, SALT_KIND, SALT_SENDER, Timing, first_name, raw,
+    showcase_slot, uuid,
 };
-use crate::json::{self, Obj};
 use crate::rng::{Rng, hash};
 use crate::time::bird_date;
 
@@ -239,14 +243,6 @@ const FAILURE_REASONS: &[&str] = &[
     "Outside of the 24 hour customer service window",
 ];
 
-/// What the conversations listing shows of a message.
-pub(crate) struct BirdSummary {
-    body_type: &'static str,
-    preview: String,
-    status: &'static str,
-    sender: Participant,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Participant {
     Contact,
@@ -363,67 +359,69 @@ impl BirdConv {
         )
     }
 
-    fn write_participant(&self, o: &mut Obj<'_>, who: Participant) {
+    fn participant(&self, who: Participant) -> ParticipantRef<'_> {
         match who {
             Participant::Contact => {
                 let (name, phone, _) = CONTACTS[self.contact % CONTACTS.len()];
-                o.str("avatarUrl", "").obj("contact", |c| {
-                    c.str("identifierKey", "phonenumber")
-                        .str("identifierValue", phone)
-                        .str("platformAddress", phone);
-                });
-                o.str("displayName", name)
-                    .str("id", &self.contact_id)
-                    .str("status", "active")
-                    .str("type", "contact");
+                ParticipantRef {
+                    avatar_url: "",
+                    contact: Some(ContactRef {
+                        identifier_key: "phonenumber",
+                        identifier_value: phone,
+                        platform_address: phone,
+                    }),
+                    display_name: name,
+                    id: &self.contact_id,
+                    status: "active",
+                    kind: "contact",
+                }
             }
             Participant::Member(m) => {
                 let member = &MEMBERS[m % MEMBERS.len()];
-                o.str("avatarUrl", member.avatar)
-                    .str("displayName", member.name)
-                    .str("id", member.id)
-                    .str("status", "active")
-                    .str("type", member.kind);
+                ParticipantRef {
+                    avatar_url: member.avatar,
+                    contact: None,
+                    display_name: member.name,
+                    id: member.id,
+                    status: "active",
+                    kind: member.kind,
+                }
             }
         }
     }
 
-    fn write_recipients(&self, o: &mut Obj<'_>) {
-        let (name, phone, _) = CONTACTS[self.contact % CONTACTS.len()];
-        o.arr("recipients", |a| {
-            a.obj(|r| {
-                r.obj("contactAnnotation", |c| {
-                    c.str("name", name);
-                })
-                .str("id", &self.contact_id)
-                .str("identifierKey", "phonenumber")
-                .str("identifierValue", phone)
-                .str("platformAddress", phone)
-                .str("type", "to");
-            });
-        });
+    /// Message `i` as JSON, as the seed drew it and then changed by `lifecycle`, with what
+    /// the conversations listing shows of it.
+    pub(crate) fn message(&self, i: usize, lifecycle: &Lifecycle) -> (Box<RawValue>, BirdSummary) {
+        self.draw(i, lifecycle, |message, summary| (raw(message), summary()))
     }
 
-    /// Message `i` as JSON, with what the conversations listing shows of it.
-    pub(crate) fn message(&self, i: usize) -> (Vec<u8>, BirdSummary) {
-        let mut out = Vec::with_capacity(700);
-        let summary = self.write_message(i, &mut out);
-        (out, summary)
+    /// Message `i` as JSON, as the seed drew it and then changed by `lifecycle`.
+    pub(crate) fn message_json(&self, i: usize, lifecycle: &Lifecycle) -> Box<RawValue> {
+        self.draw(i, lifecycle, |message, _| raw(message))
     }
 
-    fn write_message(&self, i: usize, out: &mut Vec<u8>) -> BirdSummary {
+    /// What the conversations listing shows of message `i` (its status among it).
+    pub(crate) fn summary(&self, i: usize, lifecycle: &Lifecycle) -> BirdSummary {
+        self.draw(i, lifecycle, |_, summary| summary())
+    }
+
+    /// Draws message `i` and hands it to `f`, with what makes its summary (only made when
+    /// asked: serving base messages needs none). The draws happen in one fixed order
+    /// whatever the lifecycle says, so a changed message differs only in what was changed.
+    fn draw<T>(
+        &self,
+        i: usize,
+        lifecycle: &Lifecycle,
+        f: impl FnOnce(&Message<'_>, &dyn Fn() -> BirdSummary) -> T,
+    ) -> T {
         let kind = self.kind(i);
         let sender = self.sender(i, kind);
         let mut rng = Rng::of(&[self.seed, SALT_CONTENT, i as u64]);
-        let created = self.time(i);
-        let (contact_name, _, contact_email) = CONTACTS[self.contact % CONTACTS.len()];
-        let order = self.order.to_string();
-        let fill = |text: &str| {
-            text.replace("{name}", first_name(contact_name))
-                .replace("{n}", &order)
-        };
+        let created = lifecycle.created.unwrap_or_else(|| self.time(i));
+        let (contact_name, phone, contact_email) = CONTACTS[self.contact % CONTACTS.len()];
         let inbound = sender == Participant::Contact;
-        let status = if inbound {
+        let drawn_status = if inbound {
             "delivered"
         } else {
             rng.weighted(&[
@@ -436,146 +434,158 @@ impl BirdConv {
                 ("deleted", 2),
             ])
         };
-        let mut preview = String::new();
-        let mut body_type = "template";
-        let mut summary_set = |t: &'static str, p: String| {
-            body_type = t;
-            preview = p;
-        };
+        let drawn = self.draw_body(kind, sender, &mut rng);
+        let body = drawn.body(contact_email);
         let mut updated = created;
-        json::object(out, |o| {
-            if kind != BKind::Template {
-                o.obj("body", |b| {
-                    let (t, p) = self.write_body(b, kind, sender, &mut rng, &fill, contact_email);
-                    summary_set(t, p);
+        let mut interactions = None;
+        let (read_id, read_at, reaction_id, reaction_at);
+        if !inbound && drawn_status == "delivered" && rng.chance(0.35) {
+            let mut at = created + rng.range(5, 600) as i64 * 1_000_000;
+            let read = hash(&[self.seed, SALT_ID, i as u64, 2]);
+            read_id = uuid(read, read.rotate_left(17));
+            read_at = bird_date(at);
+            let mut list = vec![Interaction {
+                created_at: &read_at,
+                id: &read_id,
+                metadata: None,
+                kind: "read",
+            }];
+            if rng.chance(0.3) {
+                at += rng.range(1, 300) as i64 * 1_000_000;
+                let h = hash(&[self.seed, SALT_ID, i as u64, 3]);
+                reaction_id = uuid(h, h.rotate_left(17));
+                reaction_at = bird_date(at);
+                list.push(Interaction {
+                    created_at: &reaction_at,
+                    id: &reaction_id,
+                    metadata: Some(InteractionMetadata {
+                        reaction: Reaction {
+                            action: "react",
+                            emoji: rng.pick_str(&["👍", "❤️", "😂", "🙏"]),
+                        },
+                    }),
+                    kind: "reaction",
                 });
             }
-            o.str("conversationId", &self.id)
-                .str("createdAt", &bird_date(created))
-                .bool("draft", false)
-                .str("id", &self.message_id(i));
-            if !inbound && status == "delivered" && rng.chance(0.35) {
-                o.arr("interactions", |a| {
-                    let mut at = created + rng.range(5, 600) as i64 * 1_000_000;
-                    let read = hash(&[self.seed, SALT_ID, i as u64, 2]);
-                    a.obj(|x| {
-                        x.str("createdAt", &bird_date(at))
-                            .str("id", &uuid(read, read.rotate_left(17)))
-                            .str("type", "read");
-                    });
-                    if rng.chance(0.3) {
-                        at += rng.range(1, 300) as i64 * 1_000_000;
-                        let h = hash(&[self.seed, SALT_ID, i as u64, 3]);
-                        let emoji = *rng.pick(&["👍", "❤️", "😂", "🙏"]);
-                        a.obj(|x| {
-                            x.str("createdAt", &bird_date(at))
-                                .str("id", &uuid(h, h.rotate_left(17)))
-                                .obj("metadata", |m| {
-                                    m.obj("reaction", |r| {
-                                        r.str("action", "react").str("emoji", emoji);
-                                    });
-                                })
-                                .str("type", "reaction");
-                        });
-                    }
-                    updated = at;
-                });
+            interactions = Some(list);
+            updated = at;
+        }
+        let reason = matches!(drawn_status, "sending_failed" | "delivery_failed")
+            .then(|| rng.pick_str(FAILURE_REASONS));
+        let order = self.order.to_string();
+        let (project_id, version);
+        let template = if kind == BKind::Template {
+            let project = hash(&[self.seed, 0x7072_6f6a]);
+            let v = hash(&[self.seed, 0x7665_7273]);
+            project_id = uuid(project, project.rotate_left(9));
+            version = uuid(v, v.rotate_left(9));
+            let locale = rng.pick_str(&["en", "en-US", "nl-NL"]);
+            let cents = rng.range(500, 25_000);
+            // Whole amounts print as integers, as a JavaScript server writes them.
+            let total = if cents % 100 == 0 {
+                ParameterValue::Whole(cents / 100)
             } else {
-                o.null("interactions");
-            }
-            if matches!(status, "sending_failed" | "delivery_failed") {
-                o.str("reason", rng.pick_str(FAILURE_REASONS));
-            }
-            if !inbound {
-                self.write_recipients(o);
-            }
-            o.str("reference", "");
-            o.obj("sender", |s| self.write_participant(s, sender));
-            o.str(
-                "source",
-                if inbound && kind == BKind::Html {
-                    "external"
-                } else {
-                    "conversations"
-                },
-            )
-            .str("status", status);
-            if kind == BKind::Template {
-                self.write_template(o, &mut rng, contact_name);
-            }
-            if updated == created && !inbound {
-                updated = created + rng.range(1, 20) as i64 * 1_000_000;
-            }
-            o.str("updatedAt", &bird_date(updated));
-        });
-        if kind == BKind::Template {
-            preview = "Template: order_update".to_owned();
+                ParameterValue::Number(cents as f64 / 100.0)
+            };
+            Some(Template {
+                locale,
+                name: "order_update",
+                parameters: [
+                    TemplateParameter {
+                        key: "firstName",
+                        kind: "string",
+                        value: ParameterValue::Text(first_name(contact_name)),
+                    },
+                    TemplateParameter {
+                        key: "orderId",
+                        kind: "string",
+                        value: ParameterValue::Text(&order),
+                    },
+                    TemplateParameter {
+                        key: "orderTotal",
+                        kind: "number",
+                        value: total,
+                    },
+                ],
+                project_id: &project_id,
+                version: &version,
+            })
+        } else {
+            None
+        };
+        if updated == created && !inbound {
+            updated = created + rng.range(1, 20) as i64 * 1_000_000;
         }
-        BirdSummary {
-            body_type,
-            preview,
+        let updated = lifecycle.updated.unwrap_or(updated);
+        let status = lifecycle.status.unwrap_or(drawn_status);
+        let id = self.message_id(i);
+        let created_at = bird_date(created);
+        let updated_at = bird_date(updated);
+        let message = Message {
+            body,
+            conversation_id: &self.id,
+            created_at: &created_at,
+            draft: false,
+            id: &id,
+            interactions,
+            reason,
+            recipients: (!inbound).then(|| {
+                [Recipient {
+                    contact_annotation: ContactAnnotation { name: contact_name },
+                    id: &self.contact_id,
+                    identifier_key: "phonenumber",
+                    identifier_value: phone,
+                    platform_address: phone,
+                    kind: "to",
+                }]
+            }),
+            reference: "",
+            sender: self.participant(sender),
+            source: if inbound && kind == BKind::Html {
+                "external"
+            } else {
+                "conversations"
+            },
             status,
-            sender,
-        }
+            template,
+            updated_at: &updated_at,
+        };
+        let summary = || {
+            let (body_type, preview) = drawn.summary();
+            BirdSummary {
+                id: id.clone(),
+                created,
+                updated,
+                body_type,
+                preview,
+                status,
+                inbound,
+                sender,
+            }
+        };
+        f(&message, &summary)
     }
 
-    /// Writes the body's `type` and content; returns the type and a preview text.
-    fn write_body(
-        &self,
-        b: &mut Obj<'_>,
-        kind: BKind,
-        sender: Participant,
-        rng: &mut Rng,
-        fill: &dyn Fn(&str) -> String,
-        contact_email: &str,
-    ) -> (&'static str, String) {
+    /// Draws a body's content (none for a template message).
+    fn draw_body(&self, kind: BKind, sender: Participant, rng: &mut Rng) -> Drawn {
+        let (contact_name, _, _) = CONTACTS[self.contact % CONTACTS.len()];
+        let order = self.order.to_string();
+        let fill = |text: &str| {
+            text.replace("{name}", first_name(contact_name))
+                .replace("{n}", &order)
+        };
         let media = |name: &str| format!("https://media.example.com/{}/{name}", self.order);
         match kind {
-            BKind::Text | BKind::Template => {
-                let text = fill(match sender {
-                    Participant::Contact => rng.pick_str(CONTACT_TEXTS),
-                    Participant::Member(m) if m == HELPDESK_BOT || m == ORDER_FLOW => {
-                        rng.pick_str(BOT_TEXTS)
-                    }
-                    Participant::Member(m) if m == ACCESS_KEY => rng.pick_str(BOT_TEXTS),
-                    Participant::Member(_) => rng.pick_str(AGENT_TEXTS),
-                });
-                b.tagged("text", |t| {
-                    if text.contains("https://") {
-                        t.obj("metadata", |m| {
-                            m.obj("whatsapp", |w| {
-                                w.bool("previewUrl", true);
-                            });
-                        });
-                    }
-                    t.str("text", &text);
-                });
-                ("text", text)
-            }
-            BKind::TextActions => {
-                let text = "Did this answer your question?";
-                b.tagged("text", |t| {
-                    t.arr("actions", |a| {
-                        a.obj(|x| {
-                            x.tagged("reply", |r| {
-                                r.str("text", "Yes, thanks");
-                            });
-                        })
-                        .obj(|x| {
-                            x.tagged("reply", |r| {
-                                r.str("text", "No");
-                            });
-                        })
-                        .obj(|x| {
-                            x.tagged("postback", |p| {
-                                p.str("payload", "AGENT").str("text", "Talk to an agent");
-                            });
-                        });
-                    })
-                    .str("text", text);
-                });
-                ("text", text.to_owned())
-            }
+            BKind::Template => Drawn::Template,
+            BKind::Text => Drawn::Text(fill(match sender {
+                Participant::Contact => rng.pick_str(CONTACT_TEXTS),
+                Participant::Member(m) if m == HELPDESK_BOT || m == ORDER_FLOW => {
+                    rng.pick_str(BOT_TEXTS)
+                }
+                Participant::Member(m) if m == ACCESS_KEY => rng.pick_str(BOT_TEXTS),
+                Participant::Member(_) => rng.pick_str(AGENT_TEXTS),
+            })),
+            BKind::TextActions => Drawn::TextActions,
             BKind::Html => {
                 let inbound = sender == Participant::Contact;
                 let text = if inbound {
@@ -587,45 +597,24 @@ impl BirdConv {
                     "<p>{}</p>",
                     text.replace("\r\n", "<br>").replace('&', "&amp;")
                 );
-                let subject = fill("Order {n}");
-                b.tagged("html", |h| {
-                    if !inbound {
-                        h.arr("attachments", |a| {
-                            a.obj(|x| {
-                                x.str("filename", &format!("invoice-{}.pdf", self.order))
-                                    .str("mediaUrl", &media("invoice.pdf"));
-                            });
-                        });
-                    }
-                    h.str("html", &html)
-                        .obj("metadata", |m| {
-                            if inbound {
-                                m.obj("headers", |hd| {
-                                    hd.str("Reply-To", contact_email);
-                                });
-                            }
-                            m.str("subject", &subject);
-                        })
-                        .str("text", &text);
-                });
-                ("html", subject)
+                Drawn::Html {
+                    attachment: (!inbound)
+                        .then(|| (format!("invoice-{}.pdf", self.order), media("invoice.pdf"))),
+                    html,
+                    reply_to: inbound,
+                    subject: fill("Order {n}"),
+                    text,
+                }
             }
             BKind::Image => {
                 let count = if rng.chance(0.15) { 2 } else { 1 };
                 let caption = rng.chance(0.3).then_some("Here you go");
-                b.tagged("image", |im| {
-                    im.arr("images", |a| {
-                        for n in 0..count {
-                            a.obj(|x| {
-                                x.str("mediaUrl", &media(&format!("photo-{n}.jpg")));
-                            });
-                        }
-                    });
-                    if let Some(c) = caption {
-                        im.str("text", c);
-                    }
-                });
-                ("image", caption.unwrap_or("Image").to_owned())
+                Drawn::Image {
+                    urls: (0..count)
+                        .map(|n| media(&format!("photo-{n}.jpg")))
+                        .collect(),
+                    caption,
+                }
             }
             BKind::File => {
                 let (name, mime) = *rng.pick(&[
@@ -635,27 +624,15 @@ impl BirdConv {
                     ("unboxing.mp4", "video/mp4"),
                     ("sticker.webp", "image/webp"),
                 ]);
-                b.tagged("file", |f| {
-                    f.arr("files", |a| {
-                        a.obj(|x| {
-                            x.str("contentType", mime)
-                                .str("filename", name)
-                                .str("mediaUrl", &media(name));
-                        });
-                    });
-                });
-                ("file", name.to_owned())
+                Drawn::File {
+                    name,
+                    mime,
+                    url: media(name),
+                }
             }
-            BKind::Gif => {
-                b.tagged("gif", |g| {
-                    g.str("altText", "A bird waving")
-                        .str("mediaUrl", "https://media.example.com/gifs/thanks.gif")
-                        .str("text", "Thanks!");
-                });
-                ("gif", "Thanks!".to_owned())
-            }
+            BKind::Gif => Drawn::Gif,
             BKind::Location => {
-                let (label, address, lat, lon) = *rng.pick(&[
+                let (label, address, latitude, longitude) = *rng.pick(&[
                     (
                         "Shop Amsterdam",
                         "Dam 1, 1012 JS Amsterdam",
@@ -670,206 +647,737 @@ impl BirdConv {
                     ),
                     ("Home", "Oudegracht 158, 3511 AZ Utrecht", 52.0907, 5.1214),
                 ]);
-                b.tagged("location", |l| {
-                    l.obj("coordinates", |c| {
-                        c.float("latitude", lat).float("longitude", lon);
-                    })
-                    .obj("location", |p| {
-                        p.str("address", address).str("label", label);
-                    });
-                });
-                ("location", label.to_owned())
+                Drawn::Location {
+                    label,
+                    address,
+                    latitude,
+                    longitude,
+                }
             }
-            BKind::Carousel => {
-                b.tagged("carousel", |c| {
-                    c.arr("items", |a| {
-                        for (title, file) in [("Red coat", "c1.jpg"), ("Blue scarf", "c2.jpg")] {
-                            a.obj(|x| {
-                                x.arr("actions", |acts| {
-                                    acts.obj(|y| {
-                                        y.tagged("link", |l| {
-                                            l.str("text", "View").str(
-                                                "url",
-                                                &format!("https://shop.example.com/{file}"),
-                                            );
-                                        });
-                                    });
-                                })
-                                .str("mediaUrl", &media(file))
-                                .str("title", title);
-                            });
-                        }
-                    })
-                    .str("text", "Pick a product");
-                });
-                ("carousel", "Pick a product".to_owned())
-            }
-            BKind::List => {
-                b.tagged("list", |l| {
-                    l.arr("items", |a| {
-                        for city in ["Amsterdam", "Rotterdam", "Utrecht"] {
-                            a.obj(|x| {
-                                x.arr("actions", |acts| {
-                                    acts.obj(|y| {
-                                        y.tagged("reply", |r| {
-                                            r.str("text", city);
-                                        });
-                                    });
-                                })
-                                .str("title", city);
-                            });
-                        }
-                    })
-                    .obj("metadata", |m| {
-                        m.obj("button", |bt| {
-                            bt.str("label", "See shops");
-                        });
-                    })
-                    .str("text", "Choose a shop")
-                    .str("title", "Opening hours");
-                });
-                ("list", "Choose a shop".to_owned())
-            }
-            BKind::Section => {
-                b.tagged("section", |s| {
-                    s.arr("items", |a| {
-                        a.obj(|x| {
-                            x.tagged("text", |t| {
-                                t.str("text", "Order summary");
-                            });
-                        })
-                        .obj(|x| {
-                            x.tagged("image", |im| {
-                                im.arr("images", |imgs| {
-                                    imgs.obj(|y| {
-                                        y.str("mediaUrl", &media("c1.jpg"));
-                                    });
-                                });
-                            });
-                        });
-                    });
-                });
-                ("section", "Order summary".to_owned())
-            }
+            BKind::Carousel => Drawn::Carousel(
+                [("Red coat", "c1.jpg"), ("Blue scarf", "c2.jpg")].map(|(title, file)| {
+                    (
+                        title,
+                        media(file),
+                        format!("https://shop.example.com/{file}"),
+                    )
+                }),
+            ),
+            BKind::List => Drawn::List,
+            BKind::Section => Drawn::Section(media("c1.jpg")),
             BKind::Authentication => {
                 let code = rng.range(100_000, 999_999);
-                b.tagged("authentication", |a| {
-                    a.obj("otp", |otp| {
-                        otp.arr("actions", |acts| {
-                            acts.obj(|y| {
-                                y.tagged("link", |l| {
-                                    l.str("text", "Copy code").str(
-                                        "url",
-                                        &format!("https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code={code}"),
-                                    );
-                                });
-                            });
-                        })
-                        .bool("disclaimer", true)
-                        .int("expirationTime", 10);
-                    });
-                });
-                ("authentication", "Verification code".to_owned())
+                Drawn::Authentication(format!(
+                    "https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE&code={code}"
+                ))
             }
-            BKind::Action => {
-                b.tagged("action", |a| {
-                    a.tagged("permission_request", |p| {
-                        p.str("resource", "call");
-                    });
-                });
-                ("action", "Call permission request".to_owned())
-            }
+            BKind::Action => Drawn::Action,
         }
     }
 
-    fn write_template(&self, o: &mut Obj<'_>, rng: &mut Rng, contact_name: &str) {
-        let project = hash(&[self.seed, 0x7072_6f6a]);
-        let version = hash(&[self.seed, 0x7665_7273]);
-        o.obj("template", |t| {
-            t.str("locale", rng.pick_str(&["en", "en-US", "nl-NL"]))
-                .str("name", "order_update")
-                .arr("parameters", |a| {
-                    a.obj(|p| {
-                        p.str("key", "firstName")
-                            .str("type", "string")
-                            .str("value", first_name(contact_name));
-                    })
-                    .obj(|p| {
-                        p.str("key", "orderId")
-                            .str("type", "string")
-                            .str("value", &self.order.to_string());
-                    })
-                    .obj(|p| {
-                        p.str("key", "orderTotal")
-                            .str("type", "number")
-                            .float("value", (rng.range(500, 25_000) as f64) / 100.0);
-                    });
-                })
-                .str("projectId", &uuid(project, project.rotate_left(9)))
-                .str("version", &uuid(version, version.rotate_left(9)));
-        });
-    }
-
-    /// The conversation as `GET /workspaces/{ws}/conversations` lists it.
-    pub(crate) fn conversation(&self) -> Vec<u8> {
-        let created = if self.len > 0 {
+    /// The conversation as `GET /workspaces/{ws}/conversations` lists it, when it holds
+    /// `len` messages (the drawn ones, then any appended), `lifecycle(i)` says how message
+    /// `i` changed, and `touched` is when one of its messages last changed.
+    pub(crate) fn conversation(
+        &self,
+        len: usize,
+        lifecycle: impl Fn(usize) -> Lifecycle,
+        touched: Option<i64>,
+    ) -> Box<RawValue> {
+        let created = if len > 0 {
             self.time(0) - 500_000
         } else {
             self.timing.start
         };
-        let last = self.len.checked_sub(1).map(|i| (i, self.message(i).1));
-        let last_incoming = (0..self.len)
+        let last = len.checked_sub(1).map(|i| self.summary(i, &lifecycle(i)));
+        let last_incoming = (0..len)
             .rev()
             .take(50)
-            .find(|&i| self.sender(i, self.kind(i)) == Participant::Contact);
-        let updated = last.as_ref().map_or(created, |(i, _)| self.time(*i));
-        let mut out = Vec::with_capacity(1600);
-        json::object(&mut out, |o| {
-            o.str("accessibility", "open")
-                .int("activeParticipantCount", 2);
-            if self.attributes {
-                o.obj("attributes", |a| {
-                    a.int("orderId", self.order as i64)
-                        .str("priority", "normal");
-                });
-            } else {
-                o.null("attributes");
-            }
-            o.str("channelId", CHANNELS[self.channel % CHANNELS.len()])
-                .str("createdAt", &bird_date(created))
-                .str("description", "")
-                .arr("featuredParticipants", |a| {
-                    a.obj(|p| self.write_participant(p, Participant::Contact))
-                        .obj(|p| self.write_participant(p, Participant::Member(self.agent)));
-                })
-                .str("id", &self.id)
-                .obj("initiatingParticipant", |p| {
-                    self.write_participant(p, Participant::Contact)
-                });
-            if let Some((i, summary)) = &last {
-                o.obj("lastMessage", |m| {
-                    m.str("createdAt", &bird_date(self.time(*i)))
-                        .str("id", &self.message_id(*i))
-                        .obj("preview", |p| {
-                            p.str("text", &summary.preview);
-                        })
-                        .null("recipients")
-                        .obj("sender", |s| self.write_participant(s, summary.sender))
-                        .str("status", summary.status)
-                        .str("type", summary.body_type);
-                });
-            }
-            if let Some(i) = last_incoming {
-                o.str("lastMessageIncomingAt", &bird_date(self.time(i)));
-            }
-            o.str("name", &self.name)
-                .int("pendingParticipantCount", 0)
-                .str("platformStyle", "email")
-                .str("status", if self.closed { "closed" } else { "active" })
-                .str("style", "default")
-                .str("updatedAt", &bird_date(updated))
-                .str("visibility", if self.public { "public" } else { "private" });
-        });
-        out
+            .find(|&i| self.sender(i, self.kind(i)) == Participant::Contact)
+            .map(|i| bird_date(lifecycle(i).created.unwrap_or_else(|| self.time(i))));
+        let updated = last
+            .as_ref()
+            .map_or(created, |summary| summary.created)
+            .max(touched.unwrap_or(i64::MIN));
+        let created_at = bird_date(created);
+        let updated_at = bird_date(updated);
+        let last_created = last.as_ref().map(|s| bird_date(s.created));
+        raw(&Conversation {
+            accessibility: "open",
+            active_participant_count: 2,
+            attributes: self.attributes.then_some(Attributes {
+                order_id: self.order,
+                priority: "normal",
+            }),
+            channel_id: CHANNELS[self.channel % CHANNELS.len()],
+            created_at: &created_at,
+            description: "",
+            featured_participants: [
+                self.participant(Participant::Contact),
+                self.participant(Participant::Member(self.agent)),
+            ],
+            id: &self.id,
+            initiating_participant: self.participant(Participant::Contact),
+            last_message: last.as_ref().zip(last_created.as_deref()).map(
+                |(summary, created_at)| LastMessage {
+                    created_at,
+                    id: &summary.id,
+                    preview: Preview {
+                        text: &summary.preview,
+                    },
+                    recipients: (),
+                    sender: self.participant(summary.sender),
+                    status: summary.status,
+                    kind: summary.body_type,
+                },
+            ),
+            last_message_incoming_at: last_incoming.as_deref(),
+            name: &self.name,
+            pending_participant_count: 0,
+            platform_style: "email",
+            status: if self.closed { "closed" } else { "active" },
+            style: "default",
+            updated_at: &updated_at,
+            visibility: if self.public { "public" } else { "private" },
+        })
     }
+}
+
+/// What the conversations listing shows of a message, and what its lifecycle can change.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BirdSummary {
+    /// The message id.
+    pub(crate) id: String,
+    /// When it was created, microseconds since the epoch.
+    pub(crate) created: i64,
+    /// When it last changed (its `updatedAt`), microseconds since the epoch.
+    pub(crate) updated: i64,
+    body_type: &'static str,
+    preview: String,
+    /// Its status (`delivered`, `sent`, `read`, ...).
+    pub(crate) status: &'static str,
+    /// Whether the contact sent it.
+    pub(crate) inbound: bool,
+    sender: Participant,
+}
+
+/// A body's drawn content: what the borrowed [`Body`] is made from.
+enum Drawn {
+    Template,
+    Text(String),
+    TextActions,
+    Html {
+        attachment: Option<(String, String)>,
+        html: String,
+        reply_to: bool,
+        subject: String,
+        text: String,
+    },
+    Image {
+        urls: Vec<String>,
+        caption: Option<&'static str>,
+    },
+    File {
+        name: &'static str,
+        mime: &'static str,
+        url: String,
+    },
+    Gif,
+    Location {
+        label: &'static str,
+        address: &'static str,
+        latitude: f64,
+        longitude: f64,
+    },
+    Carousel([(&'static str, String, String); 2]),
+    List,
+    Section(String),
+    Authentication(String),
+    Action,
+}
+
+impl Drawn {
+    /// The body, borrowing the drawn strings (none for a template message).
+    fn body<'a>(&'a self, contact_email: &'a str) -> Option<Body<'a>> {
+        let reply = |text| Action::Reply {
+            reply: ReplyAction { text },
+        };
+        let link = |text, url| Action::Link {
+            link: LinkAction { text, url },
+        };
+        Some(match self {
+            Drawn::Template => return None,
+            Drawn::Text(text) => Body::Text {
+                text: TextBody {
+                    actions: None,
+                    metadata: text.contains("https://").then_some(TextMetadata {
+                        whatsapp: Whatsapp { preview_url: true },
+                    }),
+                    text,
+                },
+            },
+            Drawn::TextActions => Body::Text {
+                text: TextBody {
+                    actions: Some(vec![
+                        reply("Yes, thanks"),
+                        reply("No"),
+                        Action::Postback {
+                            postback: PostbackAction {
+                                payload: "AGENT",
+                                text: "Talk to an agent",
+                            },
+                        },
+                    ]),
+                    metadata: None,
+                    text: "Did this answer your question?",
+                },
+            },
+            Drawn::Html {
+                attachment,
+                html,
+                reply_to,
+                subject,
+                text,
+            } => Body::Html {
+                html: HtmlBody {
+                    attachments: attachment.as_ref().map(|(filename, media_url)| {
+                        [Attachment {
+                            filename,
+                            media_url,
+                        }]
+                    }),
+                    html,
+                    metadata: HtmlMetadata {
+                        headers: reply_to.then_some(Headers {
+                            reply_to: contact_email,
+                        }),
+                        subject,
+                    },
+                    text,
+                },
+            },
+            Drawn::Image { urls, caption } => Body::Image {
+                image: ImageBody {
+                    images: urls.iter().map(|media_url| Media { media_url }).collect(),
+                    text: *caption,
+                },
+            },
+            Drawn::File { name, mime, url } => Body::File {
+                file: FileBody {
+                    files: [FileRef {
+                        content_type: mime,
+                        filename: name,
+                        media_url: url,
+                    }],
+                },
+            },
+            Drawn::Gif => Body::Gif {
+                gif: GifBody {
+                    alt_text: "A bird waving",
+                    media_url: "https://media.example.com/gifs/thanks.gif",
+                    text: "Thanks!",
+                },
+            },
+            Drawn::Location {
+                label,
+                address,
+                latitude,
+                longitude,
+            } => Body::Location {
+                location: LocationBody {
+                    coordinates: Coordinates {
+                        latitude: *latitude,
+                        longitude: *longitude,
+                    },
+                    location: Place { address, label },
+                },
+            },
+            Drawn::Carousel(items) => Body::Carousel {
+                carousel: CarouselBody {
+                    items: items
+                        .iter()
+                        .map(|(title, media_url, url)| CarouselItem {
+                            actions: [link("View", url)],
+                            media_url,
+                            title,
+                        })
+                        .collect(),
+                    text: "Pick a product",
+                },
+            },
+            Drawn::List => Body::List {
+                list: ListBody {
+                    items: ["Amsterdam", "Rotterdam", "Utrecht"].map(|city| ListItem {
+                        actions: [reply(city)],
+                        title: city,
+                    }),
+                    metadata: ListMetadata {
+                        button: Button { label: "See shops" },
+                    },
+                    text: "Choose a shop",
+                    title: "Opening hours",
+                },
+            },
+            Drawn::Section(image) => Body::Section {
+                section: SectionBody {
+                    items: vec![
+                        Body::Text {
+                            text: TextBody {
+                                actions: None,
+                                metadata: None,
+                                text: "Order summary",
+                            },
+                        },
+                        Body::Image {
+                            image: ImageBody {
+                                images: vec![Media { media_url: image }],
+                                text: None,
+                            },
+                        },
+                    ],
+                },
+            },
+            Drawn::Authentication(url) => Body::Authentication {
+                authentication: AuthenticationBody {
+                    otp: Otp {
+                        actions: [link("Copy code", url)],
+                        disclaimer: true,
+                        expiration_time: 10,
+                    },
+                },
+            },
+            Drawn::Action => Body::Action {
+                action: ActionBody::PermissionRequest {
+                    permission_request: PermissionRequest { resource: "call" },
+                },
+            },
+        })
+    }
+
+    /// The body's type and the preview text the conversations listing shows.
+    fn summary(&self) -> (&'static str, String) {
+        match self {
+            Drawn::Template => ("template", "Template: order_update".to_owned()),
+            Drawn::Text(text) => ("text", text.clone()),
+            Drawn::TextActions => ("text", "Did this answer your question?".to_owned()),
+            Drawn::Html { subject, .. } => ("html", subject.clone()),
+            Drawn::Image { caption, .. } => ("image", caption.unwrap_or("Image").to_owned()),
+            Drawn::File { name, .. } => ("file", (*name).to_owned()),
+            Drawn::Gif => ("gif", "Thanks!".to_owned()),
+            Drawn::Location { label, .. } => ("location", (*label).to_owned()),
+            Drawn::Carousel(_) => ("carousel", "Pick a product".to_owned()),
+            Drawn::List => ("list", "Choose a shop".to_owned()),
+            Drawn::Section(_) => ("section", "Order summary".to_owned()),
+            Drawn::Authentication(_) => ("authentication", "Verification code".to_owned()),
+            Drawn::Action => ("action", "Call permission request".to_owned()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The wire shapes, in Bird's field order
+// ---------------------------------------------------------------------------------------
+
+/// A message of the list-messages endpoint.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Message<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Body<'a>>,
+    conversation_id: &'a str,
+    created_at: &'a str,
+    draft: bool,
+    id: &'a str,
+    /// `null` when there are none, as Bird sends it.
+    interactions: Option<Vec<Interaction<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipients: Option<[Recipient<'a>; 1]>,
+    reference: &'a str,
+    sender: ParticipantRef<'a>,
+    source: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<Template<'a>>,
+    updated_at: &'a str,
+}
+
+/// A participant: a contact (with its identifier) or a workspace member.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParticipantRef<'a> {
+    avatar_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: Option<ContactRef<'a>>,
+    display_name: &'a str,
+    id: &'a str,
+    status: &'static str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContactRef<'a> {
+    identifier_key: &'static str,
+    identifier_value: &'a str,
+    platform_address: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Recipient<'a> {
+    contact_annotation: ContactAnnotation<'a>,
+    id: &'a str,
+    identifier_key: &'static str,
+    identifier_value: &'a str,
+    platform_address: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ContactAnnotation<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Interaction<'a> {
+    created_at: &'a str,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<InteractionMetadata<'a>>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct InteractionMetadata<'a> {
+    reaction: Reaction<'a>,
+}
+
+#[derive(Serialize)]
+struct Reaction<'a> {
+    action: &'a str,
+    emoji: &'a str,
+}
+
+/// A body: `{"type": "text", "text": {...}}`, the tag first (serde writes an internally
+/// tagged enum's tag before the variant's fields, and each variant's one field is named as
+/// its tag).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Body<'a> {
+    Text {
+        text: TextBody<'a>,
+    },
+    Html {
+        html: HtmlBody<'a>,
+    },
+    Image {
+        image: ImageBody<'a>,
+    },
+    File {
+        file: FileBody<'a>,
+    },
+    Gif {
+        gif: GifBody<'a>,
+    },
+    Location {
+        location: LocationBody<'a>,
+    },
+    Carousel {
+        carousel: CarouselBody<'a>,
+    },
+    List {
+        list: ListBody<'a>,
+    },
+    Section {
+        section: SectionBody<'a>,
+    },
+    Authentication {
+        authentication: AuthenticationBody<'a>,
+    },
+    Action {
+        action: ActionBody,
+    },
+}
+
+#[derive(Serialize)]
+struct TextBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actions: Option<Vec<Action<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<TextMetadata>,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct TextMetadata {
+    whatsapp: Whatsapp,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Whatsapp {
+    preview_url: bool,
+}
+
+/// A button: `{"type": "reply", "reply": {...}}`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Action<'a> {
+    Reply { reply: ReplyAction<'a> },
+    Postback { postback: PostbackAction<'a> },
+    Link { link: LinkAction<'a> },
+}
+
+#[derive(Serialize)]
+struct ReplyAction<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct PostbackAction<'a> {
+    payload: &'a str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct LinkAction<'a> {
+    text: &'a str,
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct HtmlBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachments: Option<[Attachment<'a>; 1]>,
+    html: &'a str,
+    metadata: HtmlMetadata<'a>,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Attachment<'a> {
+    filename: &'a str,
+    media_url: &'a str,
+}
+
+#[derive(Serialize)]
+struct HtmlMetadata<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<Headers<'a>>,
+    subject: &'a str,
+}
+
+#[derive(Serialize)]
+struct Headers<'a> {
+    #[serde(rename = "Reply-To")]
+    reply_to: &'a str,
+}
+
+#[derive(Serialize)]
+struct ImageBody<'a> {
+    images: Vec<Media<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Media<'a> {
+    media_url: &'a str,
+}
+
+#[derive(Serialize)]
+struct FileBody<'a> {
+    files: [FileRef<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FileRef<'a> {
+    content_type: &'a str,
+    filename: &'a str,
+    media_url: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GifBody<'a> {
+    alt_text: &'a str,
+    media_url: &'a str,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct LocationBody<'a> {
+    coordinates: Coordinates,
+    location: Place<'a>,
+}
+
+#[derive(Serialize)]
+struct Coordinates {
+    latitude: f64,
+    longitude: f64,
+}
+
+#[derive(Serialize)]
+struct Place<'a> {
+    address: &'a str,
+    label: &'a str,
+}
+
+#[derive(Serialize)]
+struct CarouselBody<'a> {
+    items: Vec<CarouselItem<'a>>,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CarouselItem<'a> {
+    actions: [Action<'a>; 1],
+    media_url: &'a str,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct ListBody<'a> {
+    items: [ListItem<'a>; 3],
+    metadata: ListMetadata<'a>,
+    text: &'a str,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct ListItem<'a> {
+    actions: [Action<'a>; 1],
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct ListMetadata<'a> {
+    button: Button<'a>,
+}
+
+#[derive(Serialize)]
+struct Button<'a> {
+    label: &'a str,
+}
+
+#[derive(Serialize)]
+struct SectionBody<'a> {
+    items: Vec<Body<'a>>,
+}
+
+#[derive(Serialize)]
+struct AuthenticationBody<'a> {
+    otp: Otp<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Otp<'a> {
+    actions: [Action<'a>; 1],
+    disclaimer: bool,
+    expiration_time: u32,
+}
+
+/// An action body: `{"type": "permission_request", "permission_request": {...}}`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ActionBody {
+    PermissionRequest {
+        permission_request: PermissionRequest,
+    },
+}
+
+#[derive(Serialize)]
+struct PermissionRequest {
+    resource: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Template<'a> {
+    locale: &'a str,
+    name: &'a str,
+    parameters: [TemplateParameter<'a>; 3],
+    project_id: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct TemplateParameter<'a> {
+    key: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    value: ParameterValue<'a>,
+}
+
+/// A template parameter's value: a string or a number, as its `type` says.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ParameterValue<'a> {
+    Text(&'a str),
+    Whole(u64),
+    Number(f64),
+}
+
+/// A conversation of the conversations listing.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Conversation<'a> {
+    accessibility: &'a str,
+    active_participant_count: u32,
+    /// `null` when there are none.
+    attributes: Option<Attributes<'a>>,
+    channel_id: &'a str,
+    created_at: &'a str,
+    description: &'a str,
+    featured_participants: [ParticipantRef<'a>; 2],
+    id: &'a str,
+    initiating_participant: ParticipantRef<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_message: Option<LastMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_message_incoming_at: Option<&'a str>,
+    name: &'a str,
+    pending_participant_count: u32,
+    platform_style: &'a str,
+    status: &'a str,
+    style: &'a str,
+    updated_at: &'a str,
+    visibility: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Attributes<'a> {
+    order_id: u64,
+    priority: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LastMessage<'a> {
+    created_at: &'a str,
+    id: &'a str,
+    preview: Preview<'a>,
+    /// Always `null` in the listing.
+    recipients: (),
+    sender: ParticipantRef<'a>,
+    status: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+struct Preview<'a> {
+    text: &'a str,
 }

@@ -1,8 +1,11 @@
 //! The synthetic dataset: realistic Partoo and Bird messages of every content kind, generated
 //! from a seed.
 //!
-//! Every message is a pure function of its conversation and its index, so a conversation can
-//! be generated whole or a message at a time, and the same seed always gives the same bytes.
+//! Every message is a pure function of its conversation and its index (and, once activity
+//! changed it, of its lifecycle: a new id, creation time, status), so a conversation can be
+//! generated whole or a message at a time, and the same seed always gives the same bytes.
+//! Messages are written through borrowed serde structs in the providers' field order (Bird
+//! bodies with `type` first), and serialized once into raw JSON values that pages reuse.
 //! The proportions follow what a small business inbox looks like: mostly text, some images
 //! and files, a few voice notes, story replies, locations, interactive messages, templates and
 //! events.
@@ -21,9 +24,12 @@
 mod bird;
 mod partoo;
 
-use crate::json;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
 use crate::rng::{Rng, hash};
 use crate::time::micros_of;
+use crate::wire;
 
 pub(crate) use bird::BirdConv;
 pub(crate) use partoo::{BUSINESSES, PartooConv};
@@ -34,16 +40,19 @@ pub(crate) use partoo::{BUSINESSES, PartooConv};
 /// `next_cursor` null.
 pub fn partoo_page(seed: u64, messages: usize) -> Vec<u8> {
     let conv = PartooConv::new(hash(&[seed, SALT_PAGE]), 0, messages, 1_000_001, true);
+    let items: Vec<Box<RawValue>> = (0..messages)
+        .map(|i| conv.message(i, &Lifecycle::default()))
+        .collect();
+    let items: Vec<&RawValue> = items.iter().map(AsRef::as_ref).collect();
     let mut out = Vec::with_capacity(messages * 420 + 64);
-    json::object(&mut out, |o| {
-        o.arr("messages", |a| {
-            for i in 0..messages {
-                a.raw(&conv.message(i));
-            }
-        })
-        .int("count", messages as i64)
-        .null("next_cursor");
-    });
+    write(
+        &mut out,
+        &wire::PartooMessagesPage {
+            messages: &items,
+            count: messages,
+            next_cursor: None,
+        },
+    );
     out
 }
 
@@ -52,17 +61,52 @@ pub fn partoo_page(seed: u64, messages: usize) -> Vec<u8> {
 /// least once from 16 messages on), with `total` and `totalType` and no `nextPageToken`.
 pub fn bird_page(seed: u64, messages: usize) -> Vec<u8> {
     let conv = BirdConv::new(hash(&[seed, SALT_PAGE]), 0, messages, true);
+    let items: Vec<Box<RawValue>> = (0..messages)
+        .rev()
+        .map(|i| conv.message_json(i, &Lifecycle::default()))
+        .collect();
+    let items: Vec<&RawValue> = items.iter().map(AsRef::as_ref).collect();
     let mut out = Vec::with_capacity(messages * 700 + 64);
-    json::object(&mut out, |o| {
-        o.arr("results", |a| {
-            for i in (0..messages).rev() {
-                a.raw(&conv.message(i).0);
-            }
-        })
-        .int("total", messages as i64)
-        .str("totalType", "equal");
-    });
+    write(
+        &mut out,
+        &wire::BirdMessagesPage {
+            results: &items,
+            next_page_token: None,
+            total: messages,
+            total_type: "equal",
+        },
+    );
     out
+}
+
+/// How a message differs from what the seed drew for it: what the data layer sets when it
+/// appends a message or moves one along its lifecycle. `None` keeps what was drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Lifecycle {
+    /// Another id (appended Partoo messages take ids past every drawn one).
+    pub(crate) id: Option<i64>,
+    /// When it was created (appended messages), microseconds since the epoch.
+    pub(crate) created: Option<i64>,
+    /// When it last changed (Bird's `updatedAt`), microseconds since the epoch.
+    pub(crate) updated: Option<i64>,
+    /// Its status now.
+    pub(crate) status: Option<&'static str>,
+    /// Whether it is deleted now (Partoo's `is_deleted`).
+    pub(crate) deleted: Option<bool>,
+}
+
+/// Serializes `value` as JSON into `out`. Writing these types into a `Vec` cannot fail
+/// (no I/O, no maps with non-string keys, no custom `Serialize` that errors), so an error
+/// is ignored rather than unwrapped.
+pub(crate) fn write(out: &mut Vec<u8>, value: &impl Serialize) {
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// `value` serialized once into a raw JSON value, ready to be written into any number of
+/// pages without being serialized or parsed again (`null` in the case that cannot happen,
+/// see [`write`]).
+pub(crate) fn raw(value: &impl Serialize) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 const SALT_PAGE: u64 = 0x5041_4745;
@@ -86,7 +130,7 @@ struct Timing {
 impl Timing {
     fn new(rng: &mut Rng, seed: u64) -> Self {
         let day = rng.range(0, 330) as i64;
-        let start = micros_of(2024, 1, 1, rng.range(7, 20) as i64, rng.range(0, 59) as i64)
+        let start = micros_of(2024, 1, 1, rng.range(7, 20) as i8, rng.range(0, 59) as i8)
             + day * 86_400_000_000;
         Timing {
             seed,
@@ -179,22 +223,27 @@ mod tests {
     #[test]
     fn every_message_is_json() {
         for seed in 0..5 {
+            let none = Lifecycle::default();
             let p = PartooConv::new(seed, 1, 300, 1, seed == 0);
             for i in 0..300 {
-                serde_json::from_slice::<serde_json::Value>(&p.message(i)).unwrap();
+                serde_json::from_str::<serde_json::Value>(p.message(i, &none).get()).unwrap();
             }
-            serde_json::from_slice::<serde_json::Value>(&p.conversation()).unwrap();
+            let last = p.message(299, &none);
+            serde_json::from_str::<serde_json::Value>(p.conversation(300, Some(&last)).get())
+                .unwrap();
             let b = BirdConv::new(seed, 1, 300, seed == 0);
             for i in 0..300 {
-                serde_json::from_slice::<serde_json::Value>(&b.message(i).0).unwrap();
+                serde_json::from_str::<serde_json::Value>(b.message(i, &none).0.get()).unwrap();
             }
-            serde_json::from_slice::<serde_json::Value>(&b.conversation()).unwrap();
+            let listing = b.conversation(300, |_| none, None);
+            serde_json::from_str::<serde_json::Value>(listing.get()).unwrap();
         }
         let empty = PartooConv::new(1, 1, 0, 1, false);
-        let v: serde_json::Value = serde_json::from_slice(&empty.conversation()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(empty.conversation(0, None).get()).unwrap();
         assert!(v["last_message"].is_null());
         let empty = BirdConv::new(1, 1, 0, false);
-        let v: serde_json::Value = serde_json::from_slice(&empty.conversation()).unwrap();
+        let listing = empty.conversation(0, |_| Lifecycle::default(), None);
+        let v: serde_json::Value = serde_json::from_str(listing.get()).unwrap();
         assert!(v.get("lastMessage").is_none());
     }
 }

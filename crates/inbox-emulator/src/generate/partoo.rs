@@ -1,7 +1,12 @@
-//! Synthetic Partoo conversations and messages.
+//! Synthetic Partoo conversations and messages, written through borrowed serde structs in
+//! the field order Partoo's examples use.
 
-use super::{SALT_CONTENT, SALT_KIND, SALT_SENDER, Timing, first_name, showcase_slot};
-use crate::json;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::{
+    Lifecycle, SALT_CONTENT, SALT_KIND, SALT_SENDER, Timing, first_name, raw, showcase_slot,
+};
 use crate::rng::{Rng, hash};
 use crate::time::partoo_date;
 
@@ -263,7 +268,7 @@ pub(crate) struct PartooConv {
     seed: u64,
     /// The conversation id.
     pub(crate) id: i64,
-    first_message_id: i64,
+    pub(crate) first_message_id: i64,
     /// How many messages it has.
     pub(crate) len: usize,
     timing: Timing,
@@ -392,214 +397,299 @@ impl PartooConv {
         format!("https://cdn.partoo.example/messages/{}/{name}", self.id)
     }
 
-    /// Message `i` as JSON.
-    pub(crate) fn message(&self, i: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(420);
-        self.write_message(i, &mut out);
-        out
+    /// Message `i` as JSON, as the seed drew it and then changed by `lifecycle`.
+    pub(crate) fn message(&self, i: usize, lifecycle: &Lifecycle) -> Box<RawValue> {
+        self.draw(i, lifecycle, |message| raw(message))
     }
 
-    fn write_message(&self, i: usize, out: &mut Vec<u8>) {
+    /// The parts of message `i` its lifecycle moves: its status and whether it is deleted.
+    pub(crate) fn state(&self, i: usize, lifecycle: &Lifecycle) -> PartooState {
+        self.draw(i, lifecycle, |m| PartooState {
+            status: m.status,
+            is_deleted: m.is_deleted,
+            from_user: m.sender_type == "User",
+        })
+    }
+
+    /// Draws message `i` and hands it to `f`. The draws happen in one fixed order whatever
+    /// the lifecycle says, so a changed message differs only in what was changed.
+    fn draw<T>(&self, i: usize, lifecycle: &Lifecycle, f: impl FnOnce(&Message<'_>) -> T) -> T {
         let kind = self.kind(i);
         let sender = self.sender(i, kind);
         let mut rng = Rng::of(&[self.seed, SALT_CONTENT, i as u64]);
-        let id = self.first_message_id + i as i64;
+        let id = lifecycle.id.unwrap_or(self.first_message_id + i as i64);
         let (consumer, handle) = CONSUMERS[self.consumer % CONSUMERS.len()];
         let business = &BUSINESSES[self.business % BUSINESSES.len()];
-        json::object(out, |o| {
-            match kind {
-                PKind::Text => {
-                    let text = match sender {
-                        PSender::Consumer => *rng.pick(CONSUMER_TEXTS),
-                        PSender::User(None) => *rng.pick(AUTOMATED_TEXTS),
-                        _ => *rng.pick(USER_TEXTS),
-                    };
-                    o.str("content", &text.replace("{name}", first_name(consumer)));
-                }
-                PKind::Image => {
-                    let name = match rng.below(3) {
-                        0 => format!("IMG_{:04}.jpg", rng.below(10_000)),
-                        1 => format!("photo-{id}.jpg"),
-                        _ => format!("screenshot-{id}.png"),
-                    };
-                    o.str("content", &self.media_url(&name));
-                }
-                PKind::Video | PKind::Audio | PKind::Document => {
-                    let name = match kind {
-                        PKind::Video => format!("video-{id}.mp4"),
-                        PKind::Audio => format!("voice-{id}.ogg"),
-                        _ => (*rng.pick(DOCUMENTS)).to_owned(),
-                    };
-                    let named = match kind {
-                        PKind::Audio => rng.chance(0.2),
-                        PKind::Video => rng.chance(0.6),
-                        _ => true,
-                    };
-                    let url = self.media_url(&name);
-                    o.obj("content", |c| {
-                        c.opt_str("file_name", named.then_some(name.as_str()))
-                            .str("url", &url);
-                    });
-                }
-                PKind::StoryReplyText | PKind::StoryReplyImage => {
-                    let story = rng.range(3_000_000_000_000_000_000, 3_099_999_999_999_999_999);
-                    let story_id = rng.range(17_900_000_000_000_000, 17_999_999_999_999_999);
-                    o.obj("content", |c| {
-                        if kind == PKind::StoryReplyText {
-                            c.str("content", rng.pick_str(STORY_REPLIES))
-                                .str("content_type", "Text");
-                        } else {
-                            c.str("content", &self.media_url(&format!("story-reply-{id}.jpg")))
-                                .str("content_type", "Image");
-                        }
-                        c.str("id", &story_id.to_string()).str(
-                            "url",
-                            &format!(
-                                "https://www.instagram.com/stories/{}/{story}/",
-                                business.handle
-                            ),
-                        );
-                    });
-                }
-                PKind::StoryMention => {
-                    let story = rng.range(3_000_000_000_000_000_000, 3_099_999_999_999_999_999);
-                    o.str(
-                        "content",
-                        &format!("https://www.instagram.com/stories/{handle}/{story}/"),
-                    );
-                }
-                PKind::Unsupported => {
-                    let what = *rng.pick(&["video", "audio", "unknown", "unknown"]);
-                    o.obj("content", |c| {
-                        c.str("type", what);
-                    });
-                }
-                PKind::Event => {
-                    let solving = self.events_before(i) % 2 == 0;
-                    o.str("content", if solving { "Solving" } else { "Reopening" });
+        // The strings the content borrows.
+        let text: String;
+        let url: String;
+        let name: String;
+        let story_id: String;
+        let story_url: String;
+        let content = match kind {
+            PKind::Text => {
+                let template = match sender {
+                    PSender::Consumer => *rng.pick(CONSUMER_TEXTS),
+                    PSender::User(None) => *rng.pick(AUTOMATED_TEXTS),
+                    _ => *rng.pick(USER_TEXTS),
+                };
+                text = template.replace("{name}", first_name(consumer));
+                Content::Text(&text)
+            }
+            PKind::Image => {
+                let name = match rng.below(3) {
+                    0 => format!("IMG_{:04}.jpg", rng.below(10_000)),
+                    1 => format!("photo-{id}.jpg"),
+                    _ => format!("screenshot-{id}.png"),
+                };
+                url = self.media_url(&name);
+                Content::Text(&url)
+            }
+            PKind::Video | PKind::Audio | PKind::Document => {
+                name = match kind {
+                    PKind::Video => format!("video-{id}.mp4"),
+                    PKind::Audio => format!("voice-{id}.ogg"),
+                    _ => (*rng.pick(DOCUMENTS)).to_owned(),
+                };
+                let named = match kind {
+                    PKind::Audio => rng.chance(0.2),
+                    PKind::Video => rng.chance(0.6),
+                    _ => true,
+                };
+                url = self.media_url(&name);
+                Content::Media {
+                    file_name: named.then_some(name.as_str()),
+                    url: &url,
                 }
             }
-            o.str(
-                "content_type",
-                match kind {
-                    PKind::Text | PKind::Event => "Text",
-                    PKind::Image => "Image",
-                    PKind::Video => "Video",
-                    PKind::Audio => "Audio",
-                    PKind::Document => "Document",
-                    PKind::StoryReplyText | PKind::StoryReplyImage => "IgStoryReply",
-                    PKind::StoryMention => "IgStoryMention",
-                    PKind::Unsupported => "Unsupported",
-                },
-            )
-            .int("conversation_id", self.id);
-            if self.partner == Partner::Custom {
-                o.obj("custom_channel", |c| {
-                    c.str("external_message_id", &format!("crm-msg-{id:06}"));
-                });
-            } else {
-                o.null("custom_channel");
-            }
-            o.str("date", &partoo_date(self.time(i)))
-                .int("id", id)
-                .bool("is_automated", sender == PSender::User(None))
-                .bool(
-                    "is_deleted",
-                    sender == PSender::Consumer
-                        && self.partner == Partner::Instagram
-                        && rng.chance(0.03),
+            PKind::StoryReplyText | PKind::StoryReplyImage => {
+                let story = rng.range(3_000_000_000_000_000_000, 3_099_999_999_999_999_999);
+                story_id = rng
+                    .range(17_900_000_000_000_000, 17_999_999_999_999_999)
+                    .to_string();
+                story_url = format!(
+                    "https://www.instagram.com/stories/{}/{story}/",
+                    business.handle
                 );
-            match sender {
-                PSender::Consumer => o.str("sender_label", consumer),
-                PSender::User(Some(staff)) => o.str("sender_label", STAFF[staff % STAFF.len()].0),
-                PSender::User(None) | PSender::Metadata => o.null("sender_label"),
-            };
-            o.str(
-                "sender_type",
-                match sender {
-                    PSender::Consumer => "Consumer",
-                    PSender::User(_) => "User",
-                    PSender::Metadata => "Metadata",
-                },
-            );
-            let status = match sender {
-                PSender::User(_) => rng.weighted(&[("Success", 94), ("Sending", 3), ("Failed", 3)]),
-                _ => "Success",
-            };
-            o.str("status", status);
-            match sender {
-                PSender::User(Some(staff)) => o.str("user_id", STAFF[staff % STAFF.len()].1),
-                _ => o.null("user_id"),
-            };
-        });
+                let (content, content_type) = if kind == PKind::StoryReplyText {
+                    (rng.pick_str(STORY_REPLIES), "Text")
+                } else {
+                    url = self.media_url(&format!("story-reply-{id}.jpg"));
+                    (url.as_str(), "Image")
+                };
+                Content::Story {
+                    content,
+                    content_type,
+                    id: &story_id,
+                    url: &story_url,
+                }
+            }
+            PKind::StoryMention => {
+                let story = rng.range(3_000_000_000_000_000_000, 3_099_999_999_999_999_999);
+                story_url = format!("https://www.instagram.com/stories/{handle}/{story}/");
+                Content::Text(&story_url)
+            }
+            PKind::Unsupported => Content::Unsupported {
+                kind: rng.pick_str(&["video", "audio", "unknown", "unknown"]),
+            },
+            PKind::Event => {
+                let solving = self.events_before(i) % 2 == 0;
+                Content::Text(if solving { "Solving" } else { "Reopening" })
+            }
+        };
+        let external_id = (self.partner == Partner::Custom).then(|| format!("crm-msg-{id:06}"));
+        let date = partoo_date(lifecycle.created.unwrap_or_else(|| self.time(i)));
+        let drawn_deleted =
+            sender == PSender::Consumer && self.partner == Partner::Instagram && rng.chance(0.03);
+        let drawn_status = match sender {
+            PSender::User(_) => rng.weighted(&[("Success", 94), ("Sending", 3), ("Failed", 3)]),
+            _ => "Success",
+        };
+        let message = Message {
+            content,
+            content_type: match kind {
+                PKind::Text | PKind::Event => "Text",
+                PKind::Image => "Image",
+                PKind::Video => "Video",
+                PKind::Audio => "Audio",
+                PKind::Document => "Document",
+                PKind::StoryReplyText | PKind::StoryReplyImage => "IgStoryReply",
+                PKind::StoryMention => "IgStoryMention",
+                PKind::Unsupported => "Unsupported",
+            },
+            conversation_id: self.id,
+            custom_channel: external_id
+                .as_deref()
+                .map(|external_message_id| MessageChannel {
+                    external_message_id,
+                }),
+            date: &date,
+            id,
+            is_automated: sender == PSender::User(None),
+            is_deleted: lifecycle.deleted.unwrap_or(drawn_deleted),
+            sender_label: match sender {
+                PSender::Consumer => Some(consumer),
+                PSender::User(Some(staff)) => Some(STAFF[staff % STAFF.len()].0),
+                PSender::User(None) | PSender::Metadata => None,
+            },
+            sender_type: match sender {
+                PSender::Consumer => "Consumer",
+                PSender::User(_) => "User",
+                PSender::Metadata => "Metadata",
+            },
+            status: lifecycle.status.unwrap_or(drawn_status),
+            user_id: match sender {
+                PSender::User(Some(staff)) => Some(STAFF[staff % STAFF.len()].1),
+                _ => None,
+            },
+        };
+        f(&message)
     }
 
-    /// The conversation as `GET /conversations` lists it.
-    pub(crate) fn conversation(&self) -> Vec<u8> {
+    /// The conversation as `GET /conversations` lists it, when it holds `len` messages (the
+    /// drawn ones, then any appended) and `last` is its newest message.
+    pub(crate) fn conversation(&self, len: usize, last: Option<&RawValue>) -> Box<RawValue> {
         let business = &BUSINESSES[self.business % BUSINESSES.len()];
         let mut events = 0;
         let mut user_message = false;
-        for i in 0..self.len {
+        for i in 0..len {
             let kind = self.kind(i);
             events += usize::from(kind == PKind::Event);
             user_message |= matches!(self.sender(i, kind), PSender::User(Some(_)));
         }
-        let first = (self.len > 0).then(|| self.time(0));
-        let created = first.map_or(self.timing.start, |t| t - 250_000);
-        let last = self.len.checked_sub(1).map(|i| self.message(i));
-        let mut out = Vec::with_capacity(1200);
-        json::object(&mut out, |o| {
-            o.opt_str(
-                "assigned_user_id",
-                self.assigned.map(|s| STAFF[s % STAFF.len()].1),
-            )
-            .obj("business", |b| {
-                b.str("city", business.city)
-                    .str("country", "FR")
-                    .str("formatted_address", business.address)
-                    .str("id", business.id)
-                    .str("name", business.name)
-                    .str("zipcode", business.zipcode);
-            });
-            if self.consumer % 5 == 4 {
-                o.null("consumer_img");
+        let first = (len > 0).then(|| self.time(0));
+        let created = partoo_date(first.map_or(self.timing.start, |t| t - 250_000));
+        let first_date = first.map(partoo_date);
+        let img = format!("https://cdn.partoo.example/consumers/{}.jpg", self.id);
+        let external = format!("crm-conv-{}", self.custom_conversation);
+        let consumer_name = self.consumer_name();
+        raw(&Conversation {
+            assigned_user_id: self.assigned.map(|s| STAFF[s % STAFF.len()].1),
+            business: BusinessRef {
+                city: business.city,
+                country: "FR",
+                formatted_address: business.address,
+                id: business.id,
+                name: business.name,
+                zipcode: business.zipcode,
+            },
+            consumer_img: (self.consumer % 5 != 4).then_some(img.as_str()),
+            consumer_name: &consumer_name,
+            consumer_phone_number: self.phone.as_deref(),
+            created_at: &created,
+            custom_channel: (self.partner == Partner::Custom).then_some(ConversationChannel {
+                external_conversation_id: &external,
+            }),
+            first_message_date: first_date.as_deref(),
+            has_one_user_message: user_message,
+            id: self.id,
+            is_expired: self.closed,
+            is_read: self.is_read,
+            is_solved: events % 2 == 1,
+            issues: if self.facebook_issue {
+                &["facebook_no_page_linked"]
             } else {
-                o.str(
-                    "consumer_img",
-                    &format!("https://cdn.partoo.example/consumers/{}.jpg", self.id),
-                );
-            }
-            o.str("consumer_name", &self.consumer_name())
-                .opt_str("consumer_phone_number", self.phone.as_deref())
-                .str("created_at", &partoo_date(created));
-            if self.partner == Partner::Custom {
-                o.obj("custom_channel", |c| {
-                    c.str(
-                        "external_conversation_id",
-                        &format!("crm-conv-{}", self.custom_conversation),
-                    );
-                });
-            } else {
-                o.null("custom_channel");
-            }
-            o.opt_str("first_message_date", first.map(partoo_date).as_deref())
-                .bool("has_one_user_message", user_message)
-                .int("id", self.id)
-                .bool("is_expired", self.closed)
-                .bool("is_read", self.is_read)
-                .bool("is_solved", events % 2 == 1)
-                .arr("issues", |a| {
-                    if self.facebook_issue {
-                        a.str("facebook_no_page_linked");
-                    }
-                });
-            match &last {
-                Some(message) => o.raw("last_message", message),
-                None => o.null("last_message"),
-            };
-            o.str("messaging_partner", self.partner.name())
-                .str("status", if self.closed { "Closed" } else { "Open" });
-        });
-        out
+                &[]
+            },
+            last_message: last,
+            messaging_partner: self.partner.name(),
+            status: if self.closed { "Closed" } else { "Open" },
+        })
     }
+}
+
+/// What a message's lifecycle can change, as the message shows it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PartooState {
+    /// `Success`, `Sending` or `Failed`.
+    pub(crate) status: &'static str,
+    /// Whether the consumer deleted it.
+    pub(crate) is_deleted: bool,
+    /// Whether a Partoo user (or an automation) sent it.
+    pub(crate) from_user: bool,
+}
+
+/// A message of `GET /messages`, in Partoo's field order.
+#[derive(Serialize)]
+struct Message<'a> {
+    content: Content<'a>,
+    content_type: &'static str,
+    conversation_id: i64,
+    custom_channel: Option<MessageChannel<'a>>,
+    date: &'a str,
+    id: i64,
+    is_automated: bool,
+    is_deleted: bool,
+    sender_label: Option<&'a str>,
+    sender_type: &'static str,
+    status: &'static str,
+    user_id: Option<&'a str>,
+}
+
+/// A message's content, whose shape follows `content_type` (written beside it). Untagged on
+/// the writing side only: each variant is one shape, chosen by the generator.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    /// Text, Image and IgStoryMention content, and Metadata events.
+    Text(&'a str),
+    /// Video, Audio and Document content.
+    Media {
+        file_name: Option<&'a str>,
+        url: &'a str,
+    },
+    /// IgStoryReply content.
+    Story {
+        content: &'a str,
+        content_type: &'static str,
+        id: &'a str,
+        url: &'a str,
+    },
+    /// Unsupported content.
+    Unsupported {
+        #[serde(rename = "type")]
+        kind: &'static str,
+    },
+}
+
+#[derive(Serialize)]
+struct MessageChannel<'a> {
+    external_message_id: &'a str,
+}
+
+/// A conversation of `GET /conversations`, in Partoo's field order.
+#[derive(Serialize)]
+struct Conversation<'a> {
+    assigned_user_id: Option<&'a str>,
+    business: BusinessRef<'a>,
+    consumer_img: Option<&'a str>,
+    consumer_name: &'a str,
+    consumer_phone_number: Option<&'a str>,
+    created_at: &'a str,
+    custom_channel: Option<ConversationChannel<'a>>,
+    first_message_date: Option<&'a str>,
+    has_one_user_message: bool,
+    id: i64,
+    is_expired: bool,
+    is_read: bool,
+    is_solved: bool,
+    issues: &'a [&'a str],
+    last_message: Option<&'a RawValue>,
+    messaging_partner: &'a str,
+    status: &'a str,
+}
+
+#[derive(Serialize)]
+struct BusinessRef<'a> {
+    city: &'a str,
+    country: &'a str,
+    formatted_address: &'a str,
+    id: &'a str,
+    name: &'a str,
+    zipcode: &'a str,
+}
+
+#[derive(Serialize)]
+struct ConversationChannel<'a> {
+    external_conversation_id: &'a str,
 }

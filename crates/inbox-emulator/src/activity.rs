@@ -1,0 +1,281 @@
+//! Simulated activity: new messages arriving in some conversations, and messages moving
+//! along their lifecycle in others, while the emulator serves.
+
+use crate::dataset::{Clock, Conv, Data, Edit, Live, Provider, Source};
+use crate::generate::{BirdConv, Lifecycle, PartooConv};
+use crate::rng::Rng;
+use crate::time;
+
+const SALT_ACTIVITY: u64 = 0x0041_4354_4956;
+
+/// How many of a conversation's newest messages a status change looks among.
+const RECENT: usize = 50;
+
+/// What [`Emulator::simulate_activity`](crate::Emulator::simulate_activity) changed.
+///
+/// Conversation ids are in listing order; message ids in the order the messages were added
+/// or changed (added messages oldest first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// The Partoo conversations that changed (a message added or changed).
+    pub partoo_conversations: Vec<i64>,
+    /// The Bird conversations that changed.
+    pub bird_conversations: Vec<String>,
+    /// The ids of the Partoo messages added.
+    pub partoo_added: Vec<i64>,
+    /// The ids of the Bird messages added.
+    pub bird_added: Vec<String>,
+    /// The ids of the Partoo messages whose status changed (`Sending` to `Success`, or a
+    /// `Success` message deleted).
+    pub partoo_changed: Vec<i64>,
+    /// The ids of the Bird messages whose status changed (`sent` to `delivered`, or
+    /// `delivered` to `read`).
+    pub bird_changed: Vec<String>,
+}
+
+impl Activity {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.partoo_conversations.is_empty() && self.bird_conversations.is_empty()
+    }
+}
+
+/// Runs one round of activity on `data` (see `Emulator::simulate_activity`).
+pub(crate) fn simulate(data: &Data, seed: u64, conversations: usize) -> Activity {
+    // Held for the whole round: rounds happen one after the other, each from where the
+    // last one left the clock.
+    let mut clock = data
+        .clock
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut activity = Activity::default();
+    for provider in [Provider::Partoo, Provider::Bird] {
+        let convs = data.conversations(provider);
+        let salt = match provider {
+            Provider::Partoo => 1,
+            Provider::Bird => 2,
+        };
+        let mut rng = Rng::of(&[seed, SALT_ACTIVITY, salt]);
+        // Fixture conversations are served as read; only synthetic ones change.
+        let mut order: Vec<usize> = (0..convs.len())
+            .filter(|&i| !matches!(convs[i].source, Source::Fixed(_)))
+            .collect();
+        shuffle(&mut order, &mut rng);
+        let n = conversations.min(order.len());
+        let (appended, others) = order.split_at(n);
+        let mut changed: Vec<usize> = Vec::new();
+        for &i in appended {
+            let added = append(&convs[i], &mut clock, &mut rng);
+            activity_push_added(&mut activity, added);
+            changed.push(i);
+        }
+        let want = n.div_ceil(2);
+        let mut status_changes = 0;
+        for &i in others {
+            if status_changes == want {
+                break;
+            }
+            if let Some(id) = advance(&convs[i], &mut clock, &mut rng) {
+                match id {
+                    Changed::Partoo(id) => activity.partoo_changed.push(id),
+                    Changed::Bird(id) => activity.bird_changed.push(id),
+                }
+                changed.push(i);
+                status_changes += 1;
+            }
+        }
+        changed.sort_unstable();
+        for i in changed {
+            match provider {
+                Provider::Partoo => {
+                    if let Ok(id) = convs[i].key.parse() {
+                        activity.partoo_conversations.push(id);
+                    }
+                }
+                Provider::Bird => activity.bird_conversations.push(convs[i].key.clone()),
+            }
+        }
+    }
+    activity
+}
+
+fn activity_push_added(activity: &mut Activity, added: Vec<Changed>) {
+    for id in added {
+        match id {
+            Changed::Partoo(id) => activity.partoo_added.push(id),
+            Changed::Bird(id) => activity.bird_added.push(id),
+        }
+    }
+}
+
+/// A message id of either provider.
+enum Changed {
+    Partoo(i64),
+    Bird(String),
+}
+
+/// A Fisher-Yates shuffle.
+fn shuffle(items: &mut [usize], rng: &mut Rng) {
+    for i in (1..items.len()).rev() {
+        let j = rng.index(i + 1);
+        items.swap(i, j);
+    }
+}
+
+/// Moves the clock on by a realistic gap between two events (whole milliseconds, as Bird
+/// shows them), and returns the new now.
+fn tick(clock: &mut Clock, rng: &mut Rng) -> i64 {
+    clock.now += rng.range(20_000, 600_000) as i64 * 1000;
+    clock.now
+}
+
+/// Appends 1 to 3 new messages, newer than every message there is; returns their ids.
+fn append(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Vec<Changed> {
+    let count = rng.range(1, 3);
+    conv.update(|live| {
+        let mut added = Vec::new();
+        for _ in 0..count {
+            let at = tick(clock, rng);
+            let i = live.len;
+            let mut lifecycle = Lifecycle {
+                created: Some(at),
+                ..Lifecycle::default()
+            };
+            let (json, id) = match &conv.source {
+                Source::Partoo(p) => {
+                    let id = clock.next_partoo_id;
+                    clock.next_partoo_id += 1;
+                    lifecycle.id = Some(id);
+                    (p.message(i, &lifecycle), Changed::Partoo(id))
+                }
+                Source::Bird(b) => {
+                    let (json, summary) = b.message(i, &lifecycle);
+                    (json, Changed::Bird(summary.id))
+                }
+                Source::Fixed(_) => return added,
+            };
+            live.edits.insert(
+                i,
+                Edit {
+                    lifecycle,
+                    json,
+                    created: time::from_micros(at),
+                },
+            );
+            live.len += 1;
+            live.touched = Some(at);
+            added.push(id);
+        }
+        relist(conv, live);
+        added
+    })
+}
+
+/// Moves one of the conversation's recent messages along its lifecycle, when one can move;
+/// returns its id.
+fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<Changed> {
+    conv.update(|live| {
+        let recent = (live.len.saturating_sub(RECENT)..live.len).rev();
+        let (i, lifecycle, id) = match &conv.source {
+            Source::Partoo(p) => partoo_next(p, live, recent)?,
+            Source::Bird(b) => {
+                let at = tick(clock, rng);
+                bird_next(b, live, recent, at)?
+            }
+            Source::Fixed(_) => return None,
+        };
+        let (json, created) = match &conv.source {
+            Source::Partoo(p) => (p.message(i, &lifecycle), p.time(i)),
+            Source::Bird(b) => (b.message_json(i, &lifecycle), b.time(i)),
+            Source::Fixed(_) => return None,
+        };
+        let created = lifecycle.created.unwrap_or(created);
+        live.edits.insert(
+            i,
+            Edit {
+                lifecycle,
+                json,
+                created: time::from_micros(created),
+            },
+        );
+        if let Some(updated) = lifecycle.updated {
+            live.touched = Some(live.touched.map_or(updated, |t| t.max(updated)));
+        }
+        relist(conv, live);
+        Some(id)
+    })
+}
+
+/// The newest `Sending` message becomes `Success`; failing one, the newest `Success`
+/// message not yet deleted is deleted.
+fn partoo_next(
+    p: &PartooConv,
+    live: &Live,
+    recent: impl Iterator<Item = usize> + Clone,
+) -> Option<(usize, Lifecycle, Changed)> {
+    let id =
+        |i: usize, lifecycle: &Lifecycle| lifecycle.id.unwrap_or(p.first_message_id + i as i64);
+    for i in recent.clone() {
+        let lifecycle = live.lifecycle(i);
+        if p.state(i, &lifecycle).status == "Sending" {
+            let next = Lifecycle {
+                status: Some("Success"),
+                ..lifecycle
+            };
+            return Some((i, next, Changed::Partoo(id(i, &lifecycle))));
+        }
+    }
+    for i in recent {
+        let lifecycle = live.lifecycle(i);
+        let state = p.state(i, &lifecycle);
+        if state.status == "Success" && !state.is_deleted {
+            let next = Lifecycle {
+                deleted: Some(true),
+                ..lifecycle
+            };
+            return Some((i, next, Changed::Partoo(id(i, &lifecycle))));
+        }
+    }
+    None
+}
+
+/// The newest outbound `sent` or `delivered` message moves on (`delivered`, `read`), with
+/// a new `updatedAt`.
+fn bird_next(
+    b: &BirdConv,
+    live: &Live,
+    mut recent: impl Iterator<Item = usize>,
+    at: i64,
+) -> Option<(usize, Lifecycle, Changed)> {
+    recent.find_map(|i| {
+        let lifecycle = live.lifecycle(i);
+        let summary = b.summary(i, &lifecycle);
+        let status = match summary.status {
+            _ if summary.inbound => return None,
+            "sent" => "delivered",
+            "delivered" => "read",
+            _ => return None,
+        };
+        let next = Lifecycle {
+            status: Some(status),
+            // Later than it last changed, whatever the clock says.
+            updated: Some(at.max(summary.updated + 1000)),
+            ..lifecycle
+        };
+        Some((i, next, Changed::Bird(summary.id)))
+    })
+}
+
+/// Rewrites the conversation's listing entry from what it holds now.
+fn relist(conv: &Conv, live: &mut Live) {
+    let last = live.len.checked_sub(1);
+    let listing = match &conv.source {
+        Source::Partoo(p) => {
+            let last = last.map(|i| p.message(i, &live.lifecycle(i)));
+            p.conversation(live.len, last.as_deref())
+        }
+        Source::Bird(b) => b.conversation(live.len, |i| live.lifecycle(i), live.touched),
+        Source::Fixed(_) => return,
+    };
+    live.listing = listing;
+}

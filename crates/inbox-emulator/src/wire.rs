@@ -1,0 +1,87 @@
+//! The response envelopes and error bodies of both APIs, as borrowed serde structs. Items
+//! are raw JSON values serialized once (see `generate::raw`): a page is written without
+//! serializing or parsing a message again.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+/// Partoo's `GET /messages` body.
+#[derive(Serialize)]
+pub(crate) struct PartooMessagesPage<'a> {
+    pub(crate) messages: &'a [&'a RawValue],
+    pub(crate) count: usize,
+    /// `null` on the last page.
+    pub(crate) next_cursor: Option<&'a str>,
+}
+
+/// Partoo's `GET /conversations` body.
+#[derive(Serialize)]
+pub(crate) struct PartooConversationsPage<'a> {
+    pub(crate) conversations: &'a [&'a RawValue],
+    pub(crate) count: usize,
+    /// `null` on the last page.
+    pub(crate) next_cursor: Option<&'a str>,
+}
+
+/// Bird's list-messages body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BirdMessagesPage<'a> {
+    pub(crate) results: &'a [&'a RawValue],
+    /// Absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_page_token: Option<&'a str>,
+    pub(crate) total: usize,
+    pub(crate) total_type: &'a str,
+}
+
+/// Bird's conversations listing body.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BirdConversationsPage<'a> {
+    pub(crate) results: &'a [&'a RawValue],
+    /// Absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) next_page_token: Option<&'a str>,
+}
+
+/// A Partoo error body: `{"error": {...}}`.
+#[derive(Serialize)]
+pub(crate) struct PartooError<'a> {
+    pub(crate) error: PartooDetail<'a>,
+}
+
+/// What a Partoo error says, under one key naming its kind.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PartooDetail<'a> {
+    /// `{"json": "Resource not found"}` or `{"json": {"per_page": ["..."]}}`.
+    Json(JsonDetail<'a>),
+    /// `{"authentication": "User not authenticated"}`.
+    Authentication(&'a str),
+    /// `{"authorization": "Operation not allowed"}`.
+    Authorization(&'a str),
+    /// `{"rate_limit": "..."}`.
+    RateLimit(&'a str),
+    /// `{"server": "..."}`.
+    Server(&'a str),
+}
+
+/// The `json` detail: a message, or messages by request field.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum JsonDetail<'a> {
+    /// One message.
+    Message(&'a str),
+    /// Messages by field, each field with a list of one message (sorted by field).
+    Fields(BTreeMap<&'a str, [&'a str; 1]>),
+}
+
+/// A Bird error body: `{"code": "NotFound", "message": "..."}`.
+#[derive(Serialize)]
+pub(crate) struct BirdError<'a> {
+    pub(crate) code: &'a str,
+    pub(crate) message: &'a str,
+}
