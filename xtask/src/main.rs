@@ -16,7 +16,8 @@ usage: cargo xtask <command>
 
 commands:
   test [--accept]      run every check: fmt, clippy, tests (unit, integration, snapshot, doc),
-                       the fault soak (with its report), fixtures --check, and the
+                       the fault soak (with its report), rustdoc without warnings, the
+                       packaging of every published crate, fixtures --check, and the
                        published-schema check of fixtures/.
                        --accept writes changed insta snapshots instead of failing on them.
   fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
@@ -123,10 +124,61 @@ fn test(accept: bool) -> Result<(), String> {
         soak,
     )?;
 
+    let mut doc = cargo();
+    doc.args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    step("doc: cargo doc --workspace without warnings", doc)?;
+
+    package()?;
+
     println!("==> fixtures: cargo xtask fixtures --check");
     fixtures::check(&root()).map_err(|e| format!("step `fixtures` failed: {e}"))?;
 
     spec_check()
+}
+
+/// The crates that are not published (`publish = false`).
+const UNPUBLISHED: [&str; 3] = ["xtask", "inbox-bench", "inbox-testkit"];
+
+/// Packages every published crate, failing on an error or any warning cargo gives about a
+/// manifest (missing metadata, a path dependency without a version...). Not built again
+/// (`--no-verify`): the steps before built and tested the same sources.
+fn package() -> Result<(), String> {
+    println!("==> package: every published crate packages, without a warning");
+    let mut package = cargo();
+    package.args([
+        "package",
+        "--workspace",
+        "--no-verify",
+        "--allow-dirty",
+        "--locked",
+    ]);
+    for name in UNPUBLISHED {
+        package.args(["--exclude", name]);
+    }
+    let output = package
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("step `package`: cannot start: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("warning:"))
+        .collect();
+    if !output.status.success() || !warnings.is_empty() {
+        eprint!("{stderr}");
+        return Err(format!(
+            "step `package` failed ({}, {} warnings)",
+            output.status,
+            warnings.len()
+        ));
+    }
+    let packaged = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("Packaged"))
+        .count();
+    println!("packaged {packaged} crates");
+    Ok(())
 }
 
 /// Builds the benchmarks in release and runs them; fails when a target is missed.

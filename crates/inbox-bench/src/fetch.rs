@@ -119,24 +119,30 @@ async fn fetch_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
         .build()
         .map_err(|e| e.to_string())?;
     // The emulator has no rate limit; the global bound is the one measured.
-    let local = SourceLimits {
-        max_in_flight: C,
-        rate: None,
-    };
+    let local = SourceLimits::new(C, None);
     let inbox = Inbox::builder()
         .source(PartooSource::new(partoo).limits(local))
         .source(BirdSource::new(bird).limits(local))
         .concurrency(C)
-        .build();
+        .build()
+        .map_err(|e| e.to_string())?;
     let listed = Instant::now();
     let mut targets = Vec::new();
     for name in ["partoo", "bird"] {
-        let ids = inbox.conversations(name).await.map_err(|e| e.to_string())?;
-        targets.extend(ids.into_iter().map(|id| Target::conversation(name, id)));
+        let listing = inbox.conversations(name).await.map_err(|e| e.to_string())?;
+        if let Some(failure) = listing.failures.first() {
+            return Err(failure.to_string());
+        }
+        targets.extend(
+            listing
+                .conversations
+                .into_iter()
+                .map(|c| Target::conversation(name, c.id)),
+        );
     }
     let discovery = listed.elapsed();
     let started = Instant::now();
-    let stream = inbox.stream(targets);
+    let stream = inbox.stream(targets).map_err(|e| e.to_string())?;
     futures_util::pin_mut!(stream);
     let (mut messages, mut failures) = (0, 0);
     while let Some(item) = stream.next().await {

@@ -7,8 +7,11 @@ use inbox::Timestamp;
 
 /// Read customer conversations from Partoo and Bird as one timeline.
 ///
-/// Exit codes: 0 everything fetched; 1 partial failure (each failed conversation or message
-/// is named on stderr, everything else is printed); 2 usage or configuration error.
+/// Exit codes: 0 everything fetched; 1 partial failure (each conversation or message not
+/// delivered is named on stderr, everything else is printed); 2 usage or configuration
+/// error; 3 nothing could be fetched at all (each source and its URL named in one line); 4
+/// the command failed for a reason of its own (the emulator did not start, the output could
+/// not be written).
 #[derive(Debug, Parser)]
 #[command(name = "inbox", version, propagate_version = true)]
 pub(crate) struct Cli {
@@ -22,14 +25,20 @@ pub(crate) enum Command {
     /// every conversation, fetches them all concurrently, prints the merged timeline and a
     /// summary.
     Demo(DemoArgs),
-    /// List the conversations of each provider.
+    /// List the conversations of each provider, as unified conversation summaries (provider,
+    /// id, status, channel, contact, created time, last activity; `json`/`jsonl` add the
+    /// provider's own conversation as `origin`).
     Conversations(ConversationsArgs),
     /// Fetch conversations from the real APIs (or any base URL) and print one merged
     /// timeline.
     Fetch(FetchArgs),
-    /// Offline: turn a list-messages page or JSON Lines of provider messages into JSON Lines
-    /// of unified messages, one per input message, in input order.
+    /// Offline: turn a list-messages page, one provider message, or JSON Lines of provider
+    /// messages into JSON Lines of unified messages, one per input message, in input order.
     Normalize(NormalizeArgs),
+    /// Serve both APIs on loopback, as the demo and the tests do, until interrupted: prints
+    /// both base URLs and the keys to use, so every example with --partoo-url/--bird-url
+    /// runs offline.
+    Emulator(EmulatorArgs),
 }
 
 /// How output looks.
@@ -39,7 +48,7 @@ pub(crate) enum Format {
     Table,
     /// One JSON array.
     Json,
-    /// One unified message (JSON object) per line.
+    /// One JSON object per line (`fetch` writes each message as it arrives).
     Jsonl,
 }
 
@@ -81,7 +90,7 @@ pub(crate) struct DemoArgs {
 }
 
 /// Where the providers are, and the credentials. A flag wins over its environment variable.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct Connection {
     /// Partoo API key [default: $PARTOO_API_KEY].
     #[arg(long, value_name = "KEY")]
@@ -143,6 +152,31 @@ pub(crate) struct FetchArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// The Partoo API's port (the Bird API listens on the next one) [default: any free
+    /// port].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..65535))]
+    pub(crate) port: Option<u16>,
+    /// Seed of the synthetic dataset (and of the faults).
+    #[arg(long, default_value_t = 7)]
+    pub(crate) seed: u64,
+    /// Conversations per provider.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(crate) conversations: u32,
+    /// Latency added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) latency_ms: u64,
+    /// Faults to inject, as fractions of requests, e.g.
+    /// `5xx=0.1,429=0.05,cut=0.02,drop=0.02,slow=0.01,hang=0.01,trickle=0.01,retry-after=2`.
+    #[arg(long, value_name = "SPEC", value_parser = faults)]
+    pub(crate) faults: Option<inbox_emulator::Faults>,
+}
+
+fn faults(text: &str) -> Result<inbox_emulator::Faults, String> {
+    text.parse().map_err(|e| format!("{e}"))
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct NormalizeArgs {
     /// Whose JSON the input is.
     #[arg(long, value_enum)]
@@ -161,4 +195,73 @@ fn non_empty(text: &str) -> Result<String, String> {
     } else {
         Ok(text.to_owned())
     }
+}
+
+/// A command-line error as one line, built from clap's own error kinds and context (not its
+/// rendered text): what is wrong, with the argument and value, then clap's suggestion
+/// (`; tip: …`) or the values allowed.
+pub(crate) fn usage_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+
+    let context = |kind: ContextKind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) if !v.is_empty() => Some(v.join(", ")),
+        Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
+        Some(ContextValue::StyledStrs(v)) if !v.is_empty() => Some(
+            v.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Some(ContextValue::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let arg = context(ContextKind::InvalidArg).unwrap_or_default();
+    let mut line = match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
+                .get_subcommands()
+                .map(|c| c.get_name().to_owned())
+                .collect();
+            return format!(
+                "a command is required: {}; tip: `inbox --help` tells more",
+                commands.join(", ")
+            );
+        }
+        ErrorKind::UnknownArgument => format!("unexpected argument '{arg}'"),
+        ErrorKind::InvalidSubcommand => format!(
+            "unrecognized subcommand '{}'",
+            context(ContextKind::InvalidSubcommand).unwrap_or_default()
+        ),
+        ErrorKind::MissingRequiredArgument => format!("missing required argument {arg}"),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let value = context(ContextKind::InvalidValue).unwrap_or_default();
+            let mut line = format!("invalid value '{value}' for {arg}");
+            if let Some(cause) = std::error::Error::source(e) {
+                line.push_str(&format!(": {cause}"));
+            }
+            line
+        }
+        ErrorKind::ArgumentConflict => format!(
+            "{arg} cannot be used with {}",
+            context(ContextKind::PriorArg).unwrap_or_else(|| "another argument given".into())
+        ),
+        ErrorKind::NoEquals => format!("{arg} needs a value with `=`"),
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => {
+            format!("wrong number of values for {arg}")
+        }
+        other => other
+            .as_str()
+            .map_or_else(|| "invalid command line".to_owned(), str::to_owned),
+    };
+    if let Some(suggested) = context(ContextKind::SuggestedArg) {
+        line.push_str(&format!("; tip: a similar argument exists: '{suggested}'"));
+    } else if let Some(suggested) = context(ContextKind::SuggestedSubcommand) {
+        line.push_str(&format!(
+            "; tip: a similar subcommand exists: '{suggested}'"
+        ));
+    } else if let Some(valid) = context(ContextKind::ValidValue) {
+        line.push_str(&format!("; possible values: {valid}"));
+    }
+    line
 }

@@ -2,19 +2,25 @@
 //!
 //! `inbox demo` runs the main job on a built-in emulator (no credentials); `inbox fetch` and
 //! `inbox conversations` do the same against the real APIs; `inbox normalize` converts
-//! provider JSON offline. `inbox help` and `--help` on every command tell the rest.
+//! provider JSON offline; `inbox emulator` serves both APIs locally. `inbox help` and
+//! `--help` on every command tell the rest.
 
 mod args;
+mod emulator;
 mod normalize;
 mod output;
 mod progress;
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use inbox::{BirdSource, ConversationId, Inbox, PartooSource, SourceLimits, Target, Timeline};
+use futures_util::StreamExt;
+use inbox::{
+    BirdSource, ConversationId, Failure, Inbox, InboxBuilder, PartooSource, SourceLimits, Target,
+};
 use inbox_emulator::{Config as EmulatorConfig, Dataset, Emulator};
 
 use crate::args::{
@@ -22,21 +28,49 @@ use crate::args::{
     ProviderArg,
 };
 
-/// How a command ended: its exit code.
+/// How a command ended: its exit code (documented in `inbox --help` and the README).
 pub(crate) enum Outcome {
     /// 0: everything fetched.
     Done,
-    /// 1: something was not delivered; each is named on stderr.
+    /// 1: something was not delivered; each is named on stderr, everything else printed.
     Partial,
     /// 2: a usage or configuration error, in one line.
     Usage(String),
+    /// 3: nothing could be fetched at all (every source unreachable or refusing), in one
+    /// line naming each source and its URL.
+    NothingFetched(String),
+    /// 4: the command could not do its job for a reason of its own (the emulator did not
+    /// start, the output could not be written), in one line.
+    Failed(String),
+}
+
+impl Outcome {
+    fn code(&self) -> u8 {
+        match self {
+            Outcome::Done => 0,
+            Outcome::Partial => 1,
+            Outcome::Usage(_) => 2,
+            Outcome::NothingFetched(_) => 3,
+            Outcome::Failed(_) => 4,
+        }
+    }
+
+    /// The outcome of writing the output: a broken pipe (`inbox … | head`) is not a failure.
+    fn of_write(result: io::Result<()>, otherwise: Outcome) -> Outcome {
+        match result {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                Outcome::Failed(format!("cannot write the output: {e}"))
+            }
+            _ => otherwise,
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            eprintln!("inbox: {}", usage_line(&e));
+            eprintln!("inbox: {}", args::usage_line(&e));
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -49,58 +83,15 @@ fn main() -> ExitCode {
         Command::Normalize(args) => normalize::run(args),
         command => match tokio::runtime::Runtime::new() {
             Ok(runtime) => runtime.block_on(run(command)),
-            Err(e) => Outcome::Usage(format!("cannot start the async runtime: {e}")),
+            Err(e) => Outcome::Failed(format!("cannot start the async runtime: {e}")),
         },
     };
-    match outcome {
-        Outcome::Done => ExitCode::SUCCESS,
-        Outcome::Partial => ExitCode::from(1),
-        Outcome::Usage(message) => {
-            eprintln!("inbox: {message}");
-            ExitCode::from(2)
-        }
+    if let Outcome::Usage(message) | Outcome::NothingFetched(message) | Outcome::Failed(message) =
+        &outcome
+    {
+        eprintln!("inbox: {message}");
     }
-}
-
-/// A command-line error as one line: clap's message without its `error: ` and without the
-/// usage and `--help` hint that follow, its indented continuation lines (e.g. the missing
-/// arguments) joined on, and clap's suggestions (`tip: …`) appended after `; `.
-fn usage_line(e: &clap::Error) -> String {
-    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        // A bare `inbox`: clap would print the whole help, to stderr.
-        let commands: Vec<String> = <Cli as clap::CommandFactory>::command()
-            .get_subcommands()
-            .map(|c| c.get_name().to_owned())
-            .collect();
-        return format!(
-            "a command is required: {}; tip: `inbox --help` tells more",
-            commands.join(", ")
-        );
-    }
-    let rendered = e.render().to_string();
-    let mut lines = rendered.lines();
-    let first = lines.next().unwrap_or_default();
-    let mut line = first
-        .strip_prefix("error: ")
-        .unwrap_or(first)
-        .trim()
-        .to_owned();
-    let mut continued = Vec::new();
-    for next in lines.by_ref() {
-        if next.trim().is_empty() {
-            break;
-        }
-        continued.push(next.trim());
-    }
-    if !continued.is_empty() {
-        line.push(' ');
-        line.push_str(&continued.join(", "));
-    }
-    for tip in lines.map(str::trim).filter(|l| l.starts_with("tip:")) {
-        line.push_str("; ");
-        line.push_str(tip);
-    }
-    line
+    ExitCode::from(outcome.code())
 }
 
 async fn run(command: &Command) -> Outcome {
@@ -108,8 +99,15 @@ async fn run(command: &Command) -> Outcome {
         Command::Demo(args) => demo(args).await,
         Command::Fetch(args) => fetch(args).await,
         Command::Conversations(args) => conversations(args).await,
-        Command::Normalize(_) => Outcome::Usage("normalize runs without a runtime".into()),
+        Command::Emulator(args) => emulator::run(args).await,
+        Command::Normalize(_) => Outcome::Failed("normalize runs without a runtime".into()),
     }
+}
+
+/// The sources of a command, and where each lives (for messages that must name it).
+struct Sources {
+    inbox: InboxBuilder,
+    urls: BTreeMap<String, String>,
 }
 
 async fn demo(args: &DemoArgs) -> Outcome {
@@ -126,28 +124,26 @@ async fn demo(args: &DemoArgs) -> Outcome {
     };
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,
-        Err(e) => return Outcome::Usage(format!("cannot start the emulator: {e}")),
+        Err(e) => return Outcome::Failed(format!("cannot start the emulator: {e}")),
     };
     let cfg = emulator.config();
-    let partoo = inbox::partoo::Client::builder(cfg.partoo_key.as_str())
-        .base_url(&emulator.partoo_base_url())
-        .build();
-    let bird = inbox::bird::Client::builder(cfg.bird_key.as_str(), cfg.bird_workspace.as_str())
-        .base_url(&emulator.bird_base_url())
-        .build();
-    let (partoo, bird) = match (partoo, bird) {
-        (Ok(p), Ok(b)) => (p, b),
-        (Err(e), _) => return Outcome::Usage(e.to_string()),
-        (_, Err(e)) => return Outcome::Usage(e.to_string()),
+    let connection = Connection {
+        partoo_key: Some(cfg.partoo_key.clone()),
+        partoo_url: Some(emulator.partoo_base_url()),
+        bird_key: Some(cfg.bird_key.clone()),
+        bird_workspace: Some(cfg.bird_workspace.clone()),
+        bird_url: Some(emulator.bird_base_url()),
+        ..Connection::default()
+    };
+    let wanted = Wanted {
+        partoo: true,
+        bird: true,
     };
     // The emulator has no rate limit to keep to.
-    let local = SourceLimits {
-        max_in_flight: usize::from(args.output.concurrency),
-        rate: None,
+    let sources = match sources(&connection, wanted, &args.output, false) {
+        Ok(sources) => sources,
+        Err(message) => return Outcome::Failed(message),
     };
-    let inbox = Inbox::builder()
-        .source(PartooSource::new(partoo).limits(local))
-        .source(BirdSource::new(bird).limits(local));
     if !args.output.quiet {
         eprintln!(
             "inbox: demo on the built-in emulator: Partoo at {}, Bird at {}",
@@ -156,7 +152,7 @@ async fn demo(args: &DemoArgs) -> Outcome {
         );
     }
     let outcome = timeline(
-        inbox,
+        sources,
         vec![Target::all("partoo"), Target::all("bird")],
         &args.output,
     )
@@ -182,8 +178,7 @@ async fn fetch(args: &FetchArgs) -> Outcome {
         bird: !args.bird_conversation.is_empty(),
     };
     if args.all {
-        let all = providers(&args.connection, &args.provider);
-        let all = match all {
+        let all = match providers(&args.connection, &args.provider) {
             Ok(all) => all,
             Err(message) => return Outcome::Usage(message),
         };
@@ -202,18 +197,18 @@ async fn fetch(args: &FetchArgs) -> Outcome {
                 .into(),
         );
     }
-    let mut inbox = match sources(
-        &args.connection,
-        wanted,
-        usize::from(args.output.concurrency),
-    ) {
-        Ok(inbox) => inbox,
+    let mut sources = match sources(&args.connection, wanted, &args.output, true) {
+        Ok(sources) => sources,
         Err(message) => return Outcome::Usage(message),
     };
     if let Some(since) = args.since {
-        inbox = inbox.since(since);
+        sources.inbox = sources.inbox.since(since);
     }
-    timeline(inbox, targets, &args.output).await
+    if args.output.format == Format::Jsonl {
+        stream(sources, targets, &args.output).await
+    } else {
+        timeline(sources, targets, &args.output).await
+    }
 }
 
 async fn conversations(args: &ConversationsArgs) -> Outcome {
@@ -221,97 +216,210 @@ async fn conversations(args: &ConversationsArgs) -> Outcome {
         Ok(wanted) => wanted,
         Err(message) => return Outcome::Usage(message),
     };
-    let inbox = match sources(&args.connection, wanted, 16) {
-        Ok(inbox) => inbox.build(),
+    let output = OutputArgs {
+        format: args.format,
+        concurrency: 16,
+        quiet: true,
+    };
+    let sources = match sources(&args.connection, wanted, &output, true) {
+        Ok(sources) => sources,
         Err(message) => return Outcome::Usage(message),
     };
+    let inbox = match sources.inbox.build() {
+        Ok(inbox) => inbox,
+        Err(e) => return Outcome::Usage(e.to_string()),
+    };
+    let mut summaries = Vec::new();
+    let mut failures = Vec::new();
+    let mut failed_sources = Vec::new();
+    for name in inbox.source_names() {
+        let Ok(listing) = inbox.conversations(name).await else {
+            continue;
+        };
+        if !listing.complete && listing.conversations.is_empty() {
+            failed_sources.push(name.to_owned());
+        }
+        summaries.extend(listing.conversations);
+        failures.extend(listing.failures);
+    }
+    if summaries.is_empty()
+        && !failures.is_empty()
+        && failed_sources.len() == inbox.source_names().len()
+    {
+        return Outcome::NothingFetched(nothing_fetched(&failures, &sources.urls));
+    }
+    for failure in &failures {
+        eprintln!("inbox: {failure}");
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut outcome = Outcome::Done;
-    let mut rows = Vec::new();
-    for name in inbox.source_names() {
-        match inbox.conversations(name).await {
-            Ok(ids) => rows.extend(ids.into_iter().map(|id| (name.to_owned(), id))),
-            Err(failure) => {
-                eprintln!("inbox: {failure}");
-                outcome = Outcome::Partial;
-            }
-        }
-    }
-    let written = (|| -> io::Result<()> {
-        match args.format {
-            Format::Table => {
-                writeln!(out, "{:<8}  CONVERSATION", "PROVIDER")?;
-                for (provider, id) in &rows {
-                    writeln!(out, "{provider:<8}  {}", output::cell(&id.to_string()))?;
-                }
-            }
-            Format::Json | Format::Jsonl => {
-                let objects: Vec<serde_json::Value> = rows
-                    .iter()
-                    .map(|(provider, id)| serde_json::json!({"provider": provider, "id": id.to_string()}))
-                    .collect();
-                if args.format == Format::Json {
-                    serde_json::to_writer_pretty(&mut out, &objects)?;
-                    writeln!(out)?;
-                } else {
-                    for object in &objects {
-                        serde_json::to_writer(&mut out, object)?;
-                        writeln!(out)?;
-                    }
-                }
-            }
-        }
-        out.flush()
-    })();
-    match written {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Outcome::Usage(format!("cannot write the output: {e}"))
-        }
-        _ => outcome,
-    }
+    let written =
+        output::conversations(&mut out, args.format, &summaries).and_then(|()| out.flush());
+    let outcome = if failures.is_empty() {
+        Outcome::Done
+    } else {
+        Outcome::Partial
+    };
+    Outcome::of_write(written, outcome)
 }
 
-/// Fetches `targets`, prints the timeline, the failures and (unless quiet) a summary.
-async fn timeline(
-    inbox: inbox::InboxBuilder,
-    targets: Vec<Target>,
-    output: &OutputArgs,
-) -> Outcome {
+/// One line naming every source and what stopped it.
+fn nothing_fetched(failures: &[Failure], urls: &BTreeMap<String, String>) -> String {
+    let mut by_source: BTreeMap<&str, &Failure> = BTreeMap::new();
+    for failure in failures {
+        by_source.entry(failure.source.as_str()).or_insert(failure);
+    }
+    let parts: Vec<String> = by_source
+        .into_iter()
+        .map(|(source, failure)| {
+            let url = urls.get(source).map_or("", String::as_str);
+            let why = failure
+                .error()
+                .map_or_else(|| failure.to_string(), ToString::to_string);
+            format!("{source} at {url}: {why}")
+        })
+        .collect();
+    format!("nothing could be fetched: {}", parts.join("; "))
+}
+
+/// Whether a run fetched nothing at all: no message, and every conversation or listing it
+/// tried failed.
+fn fetched_nothing(messages: usize, failures: &[Failure], progress: &inbox::Progress) -> bool {
+    messages == 0
+        && !failures.is_empty()
+        && progress.conversations_done == progress.conversations_failed
+}
+
+/// Fetches `targets`, prints the sorted timeline, the failures and (unless quiet) a summary.
+async fn timeline(sources: Sources, targets: Vec<Target>, output: &OutputArgs) -> Outcome {
     let bar = std::sync::Arc::new(progress::Bar::new(output.quiet));
     let on_progress = bar.clone();
-    let inbox = inbox
-        .concurrency(usize::from(output.concurrency))
+    let inbox = match sources
+        .inbox
         .on_progress(move |p| on_progress.update(p))
-        .build();
+        .build()
+    {
+        Ok(inbox) => inbox,
+        Err(e) => return Outcome::Usage(e.to_string()),
+    };
     let started = Instant::now();
-    let timeline: Timeline = inbox.timeline(targets).await;
+    let timeline = match inbox.timeline(targets).await {
+        Ok(timeline) => timeline,
+        Err(e) => return Outcome::Usage(e.to_string()),
+    };
     let took = started.elapsed();
     bar.finish();
+    if fetched_nothing(
+        timeline.messages.len(),
+        &timeline.failures,
+        &timeline.progress,
+    ) {
+        return Outcome::NothingFetched(nothing_fetched(&timeline.failures, &sources.urls));
+    }
     for failure in &timeline.failures {
         eprintln!("inbox: {failure}");
+    }
+    let mut tally = output::Tally::default();
+    for message in &timeline.messages {
+        tally.add(message);
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut written = output::messages(&mut out, output.format, &timeline.messages);
     if written.is_ok() && !output.quiet {
+        let failed = timeline.failures.len();
         written = if output.format == Format::Table {
-            output::summary(&mut out, &timeline, took)
+            tally.summary(&mut out, &timeline.progress, failed, took)
         } else {
-            output::summary(&mut io::stderr().lock(), &timeline, took)
+            tally.summary(&mut io::stderr().lock(), &timeline.progress, failed, took)
         };
     }
-    match written.and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            return Outcome::Usage(format!("cannot write the output: {e}"));
-        }
-        _ => {}
-    }
-    if timeline.failures.is_empty() {
+    let outcome = if timeline.failures.is_empty() {
         Outcome::Done
     } else {
         Outcome::Partial
+    };
+    Outcome::of_write(written.and_then(|()| out.flush()), outcome)
+}
+
+/// Fetches `targets` and writes each message as JSON Lines the moment it arrives (memory
+/// bounded by the pages in flight), failures on stderr as they happen, and (unless quiet) a
+/// summary on stderr.
+async fn stream(sources: Sources, targets: Vec<Target>, output: &OutputArgs) -> Outcome {
+    let bar = std::sync::Arc::new(progress::Bar::new(output.quiet));
+    let on_progress = bar.clone();
+    let last = std::sync::Arc::new(std::sync::Mutex::new(inbox::Progress::default()));
+    let seen = last.clone();
+    let inbox = match sources
+        .inbox
+        .on_progress(move |p| {
+            on_progress.update(p);
+            if let Ok(mut last) = seen.lock() {
+                *last = p;
+            }
+        })
+        .build()
+    {
+        Ok(inbox) => inbox,
+        Err(e) => return Outcome::Usage(e.to_string()),
+    };
+    let started = Instant::now();
+    let stream = match inbox.stream(targets) {
+        Ok(stream) => stream,
+        Err(e) => return Outcome::Usage(e.to_string()),
+    };
+    futures_util::pin_mut!(stream);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut tally = output::Tally::default();
+    // Failures are held back until a message arrives: a run that fetches nothing at all is
+    // then told in one line instead of one per failure.
+    let mut held: Vec<Failure> = Vec::new();
+    let mut failed = 0;
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(message) => {
+                for failure in held.drain(..) {
+                    eprintln!("inbox: {failure}");
+                }
+                tally.add(&message);
+                if let Err(e) = output::json_line(&mut out, &message) {
+                    return Outcome::of_write(Err(e), Outcome::Partial);
+                }
+            }
+            Err(failure) => {
+                failed += 1;
+                if tally.messages() == 0 {
+                    held.push(failure);
+                } else {
+                    eprintln!("inbox: {failure}");
+                }
+            }
+        }
     }
+    bar.finish();
+    let progress = last.lock().map(|p| *p).unwrap_or_default();
+    if fetched_nothing(tally.messages(), &held, &progress) {
+        return Outcome::NothingFetched(nothing_fetched(&held, &sources.urls));
+    }
+    for failure in held.drain(..) {
+        eprintln!("inbox: {failure}");
+    }
+    let mut written = out.flush();
+    if written.is_ok() && !output.quiet {
+        written = tally.summary(
+            &mut io::stderr().lock(),
+            &progress,
+            failed,
+            started.elapsed(),
+        );
+    }
+    let outcome = if failed == 0 {
+        Outcome::Done
+    } else {
+        Outcome::Partial
+    };
+    Outcome::of_write(written, outcome)
 }
 
 /// Which providers a command uses.
@@ -350,31 +458,34 @@ fn required(flag: &Option<String>, variable: &str, option: &str) -> Result<Strin
     setting(flag, variable).ok_or_else(|| format!("missing {variable}: set it or pass {option}"))
 }
 
-/// An inbox builder with a source per wanted provider, or the first missing setting.
+/// A source per wanted provider (within each provider's documented rate limit when
+/// `rate_limited`), or the first missing or refused setting.
 fn sources(
     c: &Connection,
     wanted: Wanted,
-    concurrency: usize,
-) -> Result<inbox::InboxBuilder, String> {
-    let mut inbox = Inbox::builder();
+    output: &OutputArgs,
+    rate_limited: bool,
+) -> Result<Sources, String> {
+    let concurrency = usize::from(output.concurrency);
+    let mut inbox = Inbox::builder().concurrency(concurrency);
+    let mut urls = BTreeMap::new();
     if wanted.partoo {
         let key = required(&c.partoo_key, "PARTOO_API_KEY", "--partoo-key")?;
-        let mut builder = inbox::partoo::Client::builder(key);
-        if c.partoo_sandbox {
-            builder = builder.sandbox();
-        }
+        let mut builder = if c.partoo_sandbox {
+            inbox::partoo::Client::sandbox_builder(key)
+        } else {
+            inbox::partoo::Client::builder(key)
+        };
         if let Some(url) = &c.partoo_url {
             builder = builder.base_url(url);
         }
         let client = builder.build().map_err(|e| format!("Partoo: {e}"))?;
-        let limits = SourceLimits {
-            max_in_flight: concurrency,
-            rate: Some(inbox::PARTOO_RATE),
-        };
+        urls.insert("partoo".to_owned(), client.base_url().to_string());
+        let rate = rate_limited.then_some(inbox::PARTOO_RATE);
         inbox = inbox.source(
             PartooSource::new(client)
                 .businesses(c.partoo_business.iter().cloned())
-                .limits(limits),
+                .limits(SourceLimits::new(concurrency, rate)),
         );
     }
     if wanted.bird {
@@ -385,11 +496,9 @@ fn sources(
             builder = builder.base_url(url);
         }
         let client = builder.build().map_err(|e| format!("Bird: {e}"))?;
-        let limits = SourceLimits {
-            max_in_flight: concurrency,
-            rate: Some(inbox::BIRD_RATE),
-        };
-        inbox = inbox.source(BirdSource::new(client).limits(limits));
+        urls.insert("bird".to_owned(), client.base_url().to_string());
+        let rate = rate_limited.then_some(inbox::BIRD_RATE);
+        inbox = inbox.source(BirdSource::new(client).limits(SourceLimits::new(concurrency, rate)));
     }
-    Ok(inbox)
+    Ok(Sources { inbox, urls })
 }

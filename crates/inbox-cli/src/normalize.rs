@@ -4,7 +4,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use inbox::Message;
-use inbox::partoo::{List, Rejected};
+use inbox::partoo::{DecodeError, List, Rejected};
 
 use crate::Outcome;
 use crate::args::{NormalizeArgs, ProviderArg};
@@ -17,27 +17,124 @@ pub(crate) fn run(args: &NormalizeArgs) -> Outcome {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = normalize(&input, args.provider, &mut out, &mut io::stderr().lock());
-    match result.and_then(|bad| out.flush().map(|()| bad)) {
-        Ok(0) => Outcome::Done,
-        Ok(_) => Outcome::Partial,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Done,
-        Err(e) => Outcome::Usage(format!("cannot write the output: {e}")),
+    let verdict = result.and_then(|verdict| out.flush().map(|()| verdict));
+    match verdict {
+        Ok(Verdict::Normalized { bad: 0 }) => Outcome::Done,
+        Ok(Verdict::Normalized { .. }) => Outcome::Partial,
+        Ok(Verdict::Refused(message)) => Outcome::Usage(message),
+        Err(e) => Outcome::of_write(Err(e), Outcome::Done),
     }
 }
 
-/// Normalizes `input` (a page, or JSON Lines of messages) to `out`, one line per message in
-/// input order; each input that is not a message gets a line on `err`. Returns how many.
+/// What became of an input.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Every message went out, but `bad` inputs, each named on stderr.
+    Normalized {
+        /// Inputs that were not a message (or not JSON), one error line each.
+        bad: usize,
+    },
+    /// The input is the other provider's: nothing was written.
+    Refused(String),
+}
+
+fn name(provider: ProviderArg) -> &'static str {
+    match provider {
+        ProviderArg::Partoo => "Partoo",
+        ProviderArg::Bird => "Bird",
+    }
+}
+
+fn other(provider: ProviderArg) -> ProviderArg {
+    match provider {
+        ProviderArg::Partoo => ProviderArg::Bird,
+        ProviderArg::Bird => ProviderArg::Partoo,
+    }
+}
+
+fn page_field(provider: ProviderArg) -> &'static str {
+    match provider {
+        ProviderArg::Partoo => "messages",
+        ProviderArg::Bird => "results",
+    }
+}
+
+/// Normalizes `input` to `out`, one line per message in input order; each input that is
+/// not a message gets one line on `err`. The input is one JSON document (a list-messages
+/// page, or one message) or JSON Lines of messages; a document with a syntax error is one
+/// error with its line and column, and the other provider's page or messages are refused in
+/// one line.
 pub(crate) fn normalize(
     input: &[u8],
     provider: ProviderArg,
     out: &mut impl Write,
     err: &mut impl Write,
-) -> io::Result<usize> {
-    if page_key(input, provider) {
-        page(out, err, input, provider)
-    } else {
-        lines(out, err, input, provider)
+) -> io::Result<Verdict> {
+    let document = serde_json::from_slice::<serde_json::Value>(input);
+    let Ok(document) = document else {
+        let first = input
+            .split(|&b| b == b'\n')
+            .find(|line| !line.iter().all(u8::is_ascii_whitespace));
+        let Some(first) = first else {
+            return Ok(Verdict::Normalized { bad: 0 });
+        };
+        if serde_json::from_slice::<serde_json::Value>(first).is_err() {
+            // Not JSON Lines either: one document, broken. One error, where it breaks.
+            if let Err(e) = serde_json::from_slice::<serde_json::Value>(input) {
+                writeln!(err, "inbox: the input is not valid JSON: {e}")?;
+            }
+            return Ok(Verdict::Normalized { bad: 1 });
+        }
+        if let Some(refusal) = foreign_message(first, provider) {
+            return Ok(Verdict::Refused(refusal));
+        }
+        return lines(out, err, input, provider).map(|bad| Verdict::Normalized { bad });
+    };
+    let ours = page_field(provider);
+    let theirs = page_field(other(provider));
+    match &document {
+        serde_json::Value::Object(map) if map.contains_key(ours) => {
+            page(out, err, input, provider).map(|bad| Verdict::Normalized { bad })
+        }
+        serde_json::Value::Object(map) if map.contains_key(theirs) => {
+            Ok(Verdict::Refused(format!(
+                "this looks like a {} page (it has `{theirs}`, a {} page has `{ours}`): use --provider {}",
+                name(other(provider)),
+                name(provider),
+                name(other(provider)).to_lowercase()
+            )))
+        }
+        serde_json::Value::Object(_) => {
+            if let Some(refusal) = foreign_message(input, provider) {
+                return Ok(Verdict::Refused(refusal));
+            }
+            single(out, err, input, provider).map(|bad| Verdict::Normalized { bad })
+        }
+        _ => {
+            writeln!(
+                err,
+                "inbox: the input is not a {} list-messages page, message or JSON Lines of messages",
+                name(provider)
+            )?;
+            Ok(Verdict::Normalized { bad: 1 })
+        }
     }
+}
+
+/// A refusal when `message` is not a message of `provider` but is one of the other's.
+fn foreign_message(message: &[u8], provider: ProviderArg) -> Option<String> {
+    let decodes = |p: ProviderArg| match p {
+        ProviderArg::Partoo => inbox::partoo::Message::from_slice(message).is_ok(),
+        ProviderArg::Bird => inbox::bird::Message::from_slice(message).is_ok(),
+    };
+    (!decodes(provider) && decodes(other(provider))).then(|| {
+        format!(
+            "this looks like a {} message, not a {} one: use --provider {}",
+            name(other(provider)),
+            name(provider),
+            name(other(provider)).to_lowercase()
+        )
+    })
 }
 
 fn read(path: Option<&Path>) -> Result<Vec<u8>, String> {
@@ -51,18 +148,6 @@ fn read(path: Option<&Path>) -> Result<Vec<u8>, String> {
         let name = path.map_or_else(|| "standard input".into(), |p| p.display().to_string());
         format!("cannot read {name}: {e}")
     })
-}
-
-/// Whether the input is one JSON object holding the provider's page key.
-fn page_key(input: &[u8], provider: ProviderArg) -> bool {
-    let key = match provider {
-        ProviderArg::Partoo => "messages",
-        ProviderArg::Bird => "results",
-    };
-    match serde_json::from_slice::<serde_json::Value>(input) {
-        Ok(serde_json::Value::Object(map)) => map.contains_key(key),
-        _ => false,
-    }
 }
 
 /// A list-messages page: every message in order; undecodable ones named on stderr.
@@ -118,6 +203,33 @@ fn in_order<T>(list: List<T>, map: fn(T) -> Message) -> Vec<Result<Message, Reje
         .collect()
 }
 
+/// One wire message (a whole document, however many lines it spans).
+fn single(
+    out: &mut impl Write,
+    err: &mut impl Write,
+    input: &[u8],
+    provider: ProviderArg,
+) -> io::Result<usize> {
+    match decode_message(input, provider) {
+        Ok(message) => crate::output::json_line(out, &message).map(|()| 0),
+        Err(e) => {
+            writeln!(
+                err,
+                "inbox: the input is not a {} message: {e}",
+                name(provider)
+            )?;
+            Ok(1)
+        }
+    }
+}
+
+fn decode_message(input: &[u8], provider: ProviderArg) -> Result<Message, DecodeError> {
+    match provider {
+        ProviderArg::Partoo => inbox::partoo::Message::from_slice(input).map(Message::from),
+        ProviderArg::Bird => inbox::bird::Message::from_slice(input).map(Message::from),
+    }
+}
+
 /// JSON Lines of wire messages: one output line per input line; bad lines named on stderr.
 fn lines(
     out: &mut impl Write,
@@ -130,18 +242,11 @@ fn lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let decoded = match provider {
-            ProviderArg::Partoo => inbox::partoo::Message::from_slice(line).map(Message::from),
-            ProviderArg::Bird => inbox::bird::Message::from_slice(line).map(Message::from),
-        };
-        match decoded {
+        match decode_message(line, provider) {
             Ok(message) => crate::output::json_line(out, &message)?,
             Err(e) => {
                 bad += 1;
-                let provider = match provider {
-                    ProviderArg::Partoo => "Partoo",
-                    ProviderArg::Bird => "Bird",
-                };
+                let provider = name(provider);
                 writeln!(err, "inbox: line {}: not a {provider} message: {e}", n + 1)?;
             }
         }
@@ -163,9 +268,26 @@ mod hostile {
         std::fs::read(root.join(rel)).unwrap_or_default()
     }
 
+    /// Whether the input is one JSON object holding the provider's page key.
+    fn page_key(input: &[u8], provider: ProviderArg) -> bool {
+        match serde_json::from_slice::<serde_json::Value>(input) {
+            Ok(serde_json::Value::Object(map)) => map.contains_key(page_field(provider)),
+            _ => false,
+        }
+    }
+
     fn run(input: &[u8], provider: ProviderArg) -> (usize, usize, usize) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let bad = normalize(input, provider, &mut out, &mut err).unwrap_or(usize::MAX);
+        let bad = match normalize(input, provider, &mut out, &mut err) {
+            Ok(Verdict::Normalized { bad }) => bad,
+            // A refusal writes nothing and counts as one bad input, told in one line.
+            Ok(Verdict::Refused(message)) => {
+                assert!(out.is_empty() && err.is_empty(), "{message}");
+                err.extend_from_slice(message.as_bytes());
+                1
+            }
+            Err(_) => usize::MAX,
+        };
         let lines = |b: &[u8]| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count();
         for line in out.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
             assert!(
@@ -220,8 +342,8 @@ mod hostile {
         page["messages"][1] = serde_json::json!({"not": "a message"});
         let input = serde_json::to_vec(&page).unwrap_or_default();
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let bad = normalize(&input, ProviderArg::Partoo, &mut out, &mut err).ok();
-        assert_eq!(bad, Some(1));
+        let verdict = normalize(&input, ProviderArg::Partoo, &mut out, &mut err).ok();
+        assert_eq!(verdict, Some(Verdict::Normalized { bad: 1 }));
         let err = String::from_utf8_lossy(&err);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
@@ -232,6 +354,43 @@ mod hostile {
             out.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count(),
             total - 1
         );
+    }
+
+    #[test]
+    fn a_broken_document_is_one_error_with_its_line_and_column() {
+        // The Bird seed's example as printed: a trailing comma after `platformAddress`.
+        let broken = b"{\n  \"results\": [\n    {\n      \"id\": \"m1\",\n      \"sender\": {\"contact\": {\"platformAddress\": \"+31\",}}\n    }\n  ]\n}\n";
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let verdict = normalize(broken, ProviderArg::Bird, &mut out, &mut err).ok();
+        assert_eq!(verdict, Some(Verdict::Normalized { bad: 1 }));
+        let err = String::from_utf8_lossy(&err);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("line 5 column"), "{err}");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_other_providers_page_or_messages_are_refused_in_one_line() {
+        for (file, provider) in [FIXTURES[0], FIXTURES[1]] {
+            let input = fixture(file);
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let verdict = normalize(&input, other(provider), &mut out, &mut err).ok();
+            let Some(Verdict::Refused(message)) = verdict else {
+                panic!("{file}: {verdict:?}");
+            };
+            assert!(message.starts_with("this looks like a"), "{message}");
+            assert!(
+                message.ends_with(&format!("use --provider {}", name(provider).to_lowercase())),
+                "{message}"
+            );
+            assert!(out.is_empty() && err.is_empty());
+            // One of its messages alone, or as JSON Lines, is refused the same way.
+            let one = page_array(&input, provider)[0].to_string();
+            for text in [one.clone(), format!("{one}\n{one}\n")] {
+                let verdict = normalize(text.as_bytes(), other(provider), &mut out, &mut err).ok();
+                assert!(matches!(verdict, Some(Verdict::Refused(_))), "{verdict:?}");
+            }
+        }
     }
 
     proptest! {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use inbox::{Direction, Message, Provider, Timeline};
+use inbox::{ConversationSummary, Direction, Message, Progress, Provider};
 
 use crate::args::Format;
 
@@ -119,46 +119,125 @@ fn cut(text: &str, width: usize) -> String {
     out
 }
 
-/// The summary after a timeline.
-pub(crate) fn summary(out: &mut impl Write, timeline: &Timeline, took: Duration) -> io::Result<()> {
-    let p = timeline.progress;
-    let mut per_provider: BTreeMap<String, usize> = BTreeMap::new();
-    let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();
-    for m in &timeline.messages {
-        *per_provider.entry(m.provider.to_string()).or_default() += 1;
-        *per_kind.entry(kind(m)).or_default() += 1;
+/// Writes conversation summaries in `format`: a table (provider, id, status, channel,
+/// contact, last activity), or their unified JSON (one array, or one object a line).
+pub(crate) fn conversations(
+    out: &mut impl Write,
+    format: Format,
+    summaries: &[ConversationSummary],
+) -> io::Result<()> {
+    match format {
+        Format::Jsonl => {
+            for summary in summaries {
+                let mut line = serde_json::to_vec(summary)?;
+                // As for messages: raw provider JSON may carry line breaks between tokens.
+                for byte in &mut line {
+                    if matches!(*byte, b'\n' | b'\r') {
+                        *byte = b' ';
+                    }
+                }
+                line.push(b'\n');
+                out.write_all(&line)?;
+            }
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, summaries)?;
+            out.write_all(b"\n")?;
+        }
+        Format::Table => {
+            writeln!(
+                out,
+                "{:<8}  {:<36}  {:<7}  {:<9}  {:<24}  LAST ACTIVITY (UTC)",
+                "PROVIDER", "CONVERSATION", "STATUS", "CHANNEL", "CONTACT"
+            )?;
+            for c in summaries {
+                let contact = c
+                    .contact
+                    .as_ref()
+                    .and_then(|c| c.name.clone().or_else(|| c.address.clone()))
+                    .unwrap_or_default();
+                let last = c
+                    .last_activity
+                    .message_at
+                    .or(c.last_activity.updated_at)
+                    .map(|t| {
+                        let utc = t.to_rfc3339_utc();
+                        utc.get(..19).unwrap_or(&utc).replace('T', " ")
+                    })
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{:<8}  {:<36}  {:<7}  {:<9}  {:<24}  {last}",
+                    c.provider.to_string(),
+                    cell(&c.id.to_string()),
+                    c.status.as_ref().map_or("", |s| s.as_str()),
+                    c.channel.as_ref().map_or("", |s| s.as_str()),
+                    cut(&cell(&contact), 24),
+                )?;
+            }
+        }
     }
-    for provider in [Provider::Partoo, Provider::Bird] {
-        per_provider.entry(provider.to_string()).or_default();
+    Ok(())
+}
+
+/// Counts of the messages delivered, for the summary.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    per_provider: BTreeMap<String, usize>,
+    per_kind: BTreeMap<String, usize>,
+    messages: usize,
+}
+
+impl Tally {
+    /// Counts one message.
+    pub(crate) fn add(&mut self, m: &Message) {
+        self.messages += 1;
+        *self.per_provider.entry(m.provider.to_string()).or_default() += 1;
+        *self.per_kind.entry(kind(m)).or_default() += 1;
     }
-    let join = |map: &BTreeMap<String, usize>| {
-        map.iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    writeln!(out)?;
-    writeln!(
-        out,
-        "conversations: {} ({} failed)",
-        p.conversations_total, p.conversations_failed
-    )?;
-    writeln!(
-        out,
-        "messages: {} ({})",
-        timeline.messages.len(),
-        join(&per_provider)
-    )?;
-    writeln!(out, "by kind: {}", join(&per_kind))?;
-    if !timeline.failures.is_empty() {
-        writeln!(out, "not delivered: {}", timeline.failures.len())?;
+
+    /// Messages counted.
+    pub(crate) fn messages(&self) -> usize {
+        self.messages
     }
-    writeln!(
-        out,
-        "requests: {}, time: {:.2}s",
-        p.requests,
-        took.as_secs_f64()
-    )
+
+    /// The summary after a run: conversations, messages per provider and per kind, what was
+    /// not delivered, requests and time.
+    pub(crate) fn summary(
+        &self,
+        out: &mut impl Write,
+        p: &Progress,
+        not_delivered: usize,
+        took: Duration,
+    ) -> io::Result<()> {
+        let mut per_provider = self.per_provider.clone();
+        for provider in [Provider::Partoo, Provider::Bird] {
+            per_provider.entry(provider.to_string()).or_default();
+        }
+        let join = |map: &BTreeMap<String, usize>| {
+            map.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(out)?;
+        writeln!(
+            out,
+            "conversations: {} ({} failed)",
+            p.conversations_total, p.conversations_failed
+        )?;
+        writeln!(out, "messages: {} ({})", self.messages, join(&per_provider))?;
+        writeln!(out, "by kind: {}", join(&self.per_kind))?;
+        if not_delivered > 0 {
+            writeln!(out, "not delivered: {not_delivered}")?;
+        }
+        writeln!(
+            out,
+            "requests: {}, time: {:.2}s",
+            p.requests,
+            took.as_secs_f64()
+        )
+    }
 }
 
 #[cfg(test)]

@@ -143,6 +143,22 @@ async fn conversations_lists_both_providers() {
     };
     assert_eq!(got("partoo"), partoo);
     assert_eq!(got("bird"), bird);
+    for row in &rows {
+        // Unified summaries: the status and channel unified, the provider's own kept whole.
+        assert!(
+            row["status"] == "open" || row["status"] == "closed",
+            "{row}"
+        );
+        assert!(row["channel"].is_string(), "{row}");
+        assert!(row["last_activity"]["key"].is_string(), "{row}");
+        assert_eq!(
+            row["origin"]["id"].to_string().trim_matches('"'),
+            row["id"],
+            "{row}"
+        );
+    }
+    let help = inbox(&["conversations", "--help"], &[], None).await;
+    assert!(text(&help.stdout).contains("conversation summaries"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -247,6 +263,12 @@ async fn a_conversation_whose_cursor_repeats_is_reported_and_the_rest_complete()
     );
     assert_eq!(stderr.lines().count(), 1, "one failure, one line: {stderr}");
     let rest = ids_outside(&out, &looping);
+    assert!(
+        jsonl(&out.stdout)
+            .iter()
+            .any(|m| m["conversation_id"] == looping.as_str()),
+        "the looping conversation's pages before the loop are printed"
+    );
     assert!(!rest.is_empty());
     assert_eq!(
         rest,
@@ -354,7 +376,7 @@ async fn bad_command_lines_exit_2_with_one_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn help_on_every_command_and_no_key_ever_printed() {
-    for command in ["demo", "conversations", "fetch", "normalize"] {
+    for command in ["demo", "conversations", "fetch", "normalize", "emulator"] {
         let out = inbox(&[command, "--help"], &[], None).await;
         assert!(out.status.success(), "{command}");
         assert!(text(&out.stdout).contains("Usage: inbox"), "{command}");
@@ -383,8 +405,8 @@ async fn help_on_every_command_and_no_key_ever_printed() {
     let out = inbox(&args, &[], None).await;
     assert_eq!(
         out.status.code(),
-        Some(1),
-        "a wrong key fails discovery: {}",
+        Some(3),
+        "a wrong key fails the listing, so nothing is fetched: {}",
         text(&out.stderr)
     );
     assert!(
@@ -395,4 +417,218 @@ async fn help_on_every_command_and_no_key_ever_printed() {
     for stream in [&out.stdout, &out.stderr] {
         assert!(!text(stream).contains(secret));
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_fetched_is_one_line_with_each_url_and_exit_3() {
+    // Nothing listens on port 9 of loopback: every connection is refused.
+    let env = vec![
+        ("PARTOO_API_KEY", "k".to_owned()),
+        ("BIRD_ACCESS_KEY", "k".to_owned()),
+        ("BIRD_WORKSPACE_ID", "ws".to_owned()),
+    ];
+    for format in ["table", "jsonl"] {
+        let out = inbox(
+            &[
+                "fetch",
+                "--all",
+                "--format",
+                format,
+                "--partoo-url",
+                "http://127.0.0.1:9/v2",
+                "--bird-url",
+                "http://127.0.0.1:9",
+            ],
+            &env,
+            None,
+        )
+        .await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{format}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "no empty table: {}",
+            text(&out.stdout)
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("inbox: nothing could be fetched: bird at http://127.0.0.1:9/")
+                && stderr.contains("partoo at http://127.0.0.1:9/v2")
+                && stderr.contains("could not connect"),
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_that_cannot_be_written_is_a_runtime_failure_not_a_usage_error() {
+    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
+    let (env, flags) = connection(&emulator);
+    let mut args = vec!["fetch", "--all", "--quiet"];
+    args.extend(flags.iter().map(String::as_str));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inbox"));
+    cmd.args(&args).env_remove("PARTOO_API_KEY");
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        cmd.stdout(full)
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.starts_with("inbox: cannot write the output:"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_jsonl_streams_every_message_once_unsorted() {
+    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
+    let (env, flags) = connection(&emulator);
+    let mut args = vec!["fetch", "--all", "--format", "jsonl"];
+    args.extend(flags.iter().map(String::as_str));
+    let out = inbox(&args, &env, None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let messages = jsonl(&out.stdout);
+    assert_eq!(messages.len(), emulator.message_count());
+    // Streamed: each conversation's messages together, as they arrived, not one sorted list.
+    let stamps: Vec<&str> = messages
+        .iter()
+        .map(|m| m["timestamp"].as_str().unwrap())
+        .collect();
+    assert!(
+        !stamps.windows(2).all(|w| w[0] <= w[1]),
+        "streamed in arrival order"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("messages: {} (", emulator.message_count())),
+        "the summary on stderr: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn normalize_refuses_a_broken_document_in_one_line_and_the_other_providers_page() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    // A pretty-printed page with a trailing comma, as the Bird seed's example was printed.
+    let mut broken = std::fs::read_to_string(fixtures.join("bird/messages/page-1.json")).unwrap();
+    let at = broken.rfind('}').unwrap();
+    broken.insert(at, ',');
+    let out = inbox(
+        &["normalize", "--provider", "bird", "-"],
+        &[],
+        Some(broken.into_bytes()),
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one error, not one per line: {stderr}"
+    );
+    assert!(
+        stderr.contains("not valid JSON") && stderr.contains("line ") && stderr.contains("column"),
+        "{stderr}"
+    );
+    let page = fixtures.join("bird/messages/page-1.json");
+    let out = inbox(
+        &["normalize", "--provider", "partoo", page.to_str().unwrap()],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "inbox: this looks like a Bird page (it has `results`, a Partoo page has `messages`): use --provider bird\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_emulator_command_serves_both_apis_and_prints_how_to_reach_them() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inbox"))
+        .args(["emulator", "--conversations", "3", "--seed", "11"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let banner = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Stop with");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    let value = |label: &str| -> String {
+        banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_owned()))
+            .unwrap_or_else(|| panic!("{label} in {banner:?}"))
+    };
+    let (partoo_url, bird_url) = (value("Partoo  base URL"), value("Bird    base URL"));
+    let env = vec![
+        ("PARTOO_API_KEY", value("API key")),
+        ("BIRD_ACCESS_KEY", value("access key")),
+        ("BIRD_WORKSPACE_ID", value("workspace")),
+    ];
+    let out = inbox(
+        &[
+            "fetch",
+            "--all",
+            "--format",
+            "jsonl",
+            "--quiet",
+            "--partoo-url",
+            &partoo_url,
+            "--bird-url",
+            &bird_url,
+        ],
+        &env,
+        None,
+    )
+    .await;
+    // Signal the emulator before asserting, so a failure does not leave it running.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reference = Emulator::start(Config {
+        seed: 11,
+        dataset: Dataset::Synthetic {
+            partoo_conversations: 3,
+            bird_conversations: 3,
+            messages_per_conversation: 3..=40,
+        },
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(jsonl(&out.stdout).len(), reference.message_count());
+    assert!(status.success(), "Ctrl-C stops it cleanly: {status:?}");
 }

@@ -315,6 +315,13 @@ pub struct Stats {
     pub hung: usize,
     /// Responses trickled a byte at a time.
     pub trickled: usize,
+    /// The most Partoo requests being answered at once (from arrival until the head goes
+    /// out, the latency included).
+    pub partoo_peak_in_flight: usize,
+    /// The most Bird requests being answered at once.
+    pub bird_peak_in_flight: usize,
+    /// The most requests being answered at once, both providers together.
+    pub peak_in_flight: usize,
 }
 
 /// How many message-list requests each conversation received (see
@@ -363,6 +370,30 @@ struct Counters {
     dropped: AtomicUsize,
     hung: AtomicUsize,
     trickled: AtomicUsize,
+    partoo_in_flight: AtomicUsize,
+    bird_in_flight: AtomicUsize,
+    in_flight: AtomicUsize,
+    partoo_peak_in_flight: AtomicUsize,
+    bird_peak_in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+}
+
+/// A request being answered: counted in flight from arrival until dropped.
+pub(crate) struct InFlight<'a> {
+    counters: &'a Counters,
+    provider: Provider,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let c = self.counters;
+        let mine = match self.provider {
+            Provider::Partoo => &c.partoo_in_flight,
+            Provider::Bird => &c.bird_in_flight,
+        };
+        mine.fetch_sub(1, Ordering::Relaxed);
+        c.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// What every connection task shares.
@@ -380,6 +411,23 @@ impl State {
             Provider::Bird => &self.counters.bird_requests,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request in flight until the guard is dropped, and keeps the peaks.
+    pub(crate) fn in_flight(&self, provider: Provider) -> InFlight<'_> {
+        let c = &self.counters;
+        let (mine, peak) = match provider {
+            Provider::Partoo => (&c.partoo_in_flight, &c.partoo_peak_in_flight),
+            Provider::Bird => (&c.bird_in_flight, &c.bird_peak_in_flight),
+        };
+        let now = mine.fetch_add(1, Ordering::Relaxed) + 1;
+        peak.fetch_max(now, Ordering::Relaxed);
+        let all = c.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        c.peak_in_flight.fetch_max(all, Ordering::Relaxed);
+        InFlight {
+            counters: c,
+            provider,
+        }
     }
 
     pub(crate) fn count_connection(&self, provider: Provider) {
@@ -428,6 +476,9 @@ impl State {
             dropped: get(&c.dropped),
             hung: get(&c.hung),
             trickled: get(&c.trickled),
+            partoo_peak_in_flight: get(&c.partoo_peak_in_flight),
+            bird_peak_in_flight: get(&c.bird_peak_in_flight),
+            peak_in_flight: get(&c.peak_in_flight),
         }
     }
 }

@@ -121,6 +121,7 @@ async fn respond(
     let arrived = tokio::time::Instant::now();
     let (parts, body) = request.into_parts();
     state.count_request(provider);
+    let _in_flight = state.in_flight(provider);
     if let Err(status) = read_past(body).await {
         let why = if status == StatusCode::PAYLOAD_TOO_LARGE {
             "the request body is too large"

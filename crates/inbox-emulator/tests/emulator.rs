@@ -1433,7 +1433,12 @@ async fn a_looping_conversation_hands_back_the_same_cursor() {
         .unwrap();
     let result: Result<Vec<_>, _> = client.messages(partoo_id).try_collect().await;
     assert!(
-        matches!(result, Err(partoo_client::Error::PaginationLoop { .. })),
+        matches!(
+            result,
+            Err(partoo_client::Error::Paging(
+                partoo_client::PagingError::Loop { .. }
+            ))
+        ),
         "{result:?}"
     );
     // The other conversations page normally.

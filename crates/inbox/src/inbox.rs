@@ -193,7 +193,7 @@ impl Inbox {
                         Err(Failure::new(
                             &*source,
                             Some(conversation.clone()),
-                            FailureKind::InvalidMessage(r),
+                            FailureKind::InvalidMessage(Box::new(r)),
                         ))
                     });
                     page.messages.into_iter().map(Ok).chain(invalid).collect()

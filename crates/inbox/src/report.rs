@@ -127,10 +127,10 @@ pub enum FailureKind {
     Conversation(SourceError),
     /// One message did not decode: it is kept here raw, with the JSON path of the problem;
     /// the conversation went on.
-    InvalidMessage(Rejected),
+    InvalidMessage(Box<Rejected>),
     /// One conversation of a listing did not decode: it is kept here raw, with the JSON
     /// path of the problem; the listing went on.
-    InvalidConversation(Rejected),
+    InvalidConversation(Box<Rejected>),
 }
 
 impl fmt::Display for Failure {

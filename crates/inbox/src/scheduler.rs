@@ -225,12 +225,15 @@ pub(crate) async fn list(shared: &Shared, source: &Source, counters: &Counters) 
                 listing.conversations.push(summary);
             }
         }
-        listing.failures.extend(
-            decoded
-                .rejected
-                .into_iter()
-                .map(|r| Failure::new(&*source.name, None, FailureKind::InvalidConversation(r))),
-        );
+        listing
+            .failures
+            .extend(decoded.rejected.into_iter().map(|r| {
+                Failure::new(
+                    &*source.name,
+                    None,
+                    FailureKind::InvalidConversation(Box::new(r)),
+                )
+            }));
         match fetched.next {
             None => break None,
             Some(next) => match guard.follow(&next) {

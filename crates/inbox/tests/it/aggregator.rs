@@ -1,7 +1,7 @@
 //! The aggregator against wiremock servers for both providers at once.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use inbox::{
@@ -9,8 +9,8 @@ use inbox::{
     RetryPolicy, SourceLimits, Target, Timestamp,
 };
 use serde_json::{Value, json};
-use wiremock::matchers::{path, path_regex, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::matchers::{path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const WS: &str = "ws-1";
 
@@ -303,102 +303,6 @@ async fn a_failing_conversation_is_reported_and_the_others_complete() {
     );
 }
 
-/// Records when each request arrived and answers after a fixed delay.
-struct Timed {
-    arrivals: Arc<Mutex<Vec<Instant>>>,
-    body: Value,
-    delay: Duration,
-}
-
-impl Respond for Timed {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        self.arrivals.lock().unwrap().push(Instant::now());
-        ResponseTemplate::new(200)
-            .set_body_json(&self.body)
-            .set_delay(self.delay)
-    }
-}
-
-/// Most requests whose service windows overlap: a request arriving at `t` is in flight until
-/// `t + delay`, and a client only sends its next one after the answer.
-fn max_overlap(arrivals: &[Instant], window: Duration) -> usize {
-    arrivals
-        .iter()
-        .map(|a| {
-            arrivals
-                .iter()
-                .filter(|b| **b >= *a && **b < *a + window)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
-}
-
-#[tokio::test]
-async fn concurrency_bounds_are_never_exceeded() {
-    let (p, b) = (server().await, server().await);
-    let delay = Duration::from_millis(60);
-    let (pa, ba) = (
-        Arc::new(Mutex::new(Vec::new())),
-        Arc::new(Mutex::new(Vec::new())),
-    );
-    Mock::given(path("/v2/messages"))
-        .respond_with(Timed {
-            arrivals: pa.clone(),
-            body: partoo_page(vec![partoo_message(1, 1, 1)], None),
-            delay,
-        })
-        .expect(12)
-        .mount(&p)
-        .await;
-    Mock::given(path_regex(
-        "^/workspaces/ws-1/conversations/[^/]+/messages$",
-    ))
-    .respond_with(Timed {
-        arrivals: ba.clone(),
-        body: bird_page(vec![bird_message("x", "x", 1)], None),
-        delay,
-    })
-    .expect(12)
-    .mount(&b)
-    .await;
-    let plain = |s: &MockServer| {
-        inbox::partoo::Client::builder("pk")
-            .base_url(&format!("{}/v2", s.uri()))
-            .build()
-            .unwrap()
-    };
-    let bird_client = inbox::bird::Client::builder("bk", WS)
-        .base_url(&b.uri())
-        .build()
-        .unwrap();
-    let inbox = Inbox::builder()
-        .source(PartooSource::new(plain(&p)).limits(unlimited(2)))
-        .source(BirdSource::new(bird_client).limits(unlimited(8)))
-        .concurrency(5)
-        .build()
-        .unwrap();
-    let mut targets: Vec<Target> = (1..=12)
-        .map(|i| Target::conversation("partoo", ConversationId::Partoo(i)))
-        .collect();
-    targets.extend(
-        (1..=12).map(|i| Target::conversation("bird", ConversationId::Bird(format!("c{i}")))),
-    );
-    let timeline = inbox.timeline(targets).await.unwrap();
-    assert!(timeline.failures.is_empty(), "{:?}", timeline.failures);
-    let window = delay.mul_f64(0.8);
-    let partoo_peak = max_overlap(&pa.lock().unwrap(), window);
-    let mut all: Vec<Instant> = pa.lock().unwrap().clone();
-    all.extend(ba.lock().unwrap().iter().copied());
-    let global_peak = max_overlap(&all, window);
-    assert!(partoo_peak <= 2, "partoo in flight peaked at {partoo_peak}");
-    assert!(global_peak <= 5, "in flight peaked at {global_peak}");
-    assert!(
-        global_peak >= 4,
-        "the bound is used, not just respected: {global_peak}"
-    );
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_429_slows_its_source_down_without_failing_it() {
     let (p, b) = (server().await, server().await);
@@ -594,48 +498,6 @@ async fn discovers_every_conversation_of_a_source() {
         timeline.progress.conversations_total,
         conversation_ids.len()
     );
-}
-
-#[tokio::test]
-async fn the_stream_holds_no_more_than_the_pages_in_flight() {
-    let (p, b) = (server().await, server().await);
-    let hundred: Vec<Value> = (0..100)
-        .map(|i| partoo_message(i, 1, (i % 60) as u32))
-        .collect();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    Mock::given(path("/v2/messages"))
-        .respond_with(Timed {
-            arrivals: requests.clone(),
-            body: partoo_page(hundred, None),
-            delay: Duration::ZERO,
-        })
-        .mount(&p)
-        .await;
-    let inbox = Inbox::builder()
-        .source(partoo(&p).limits(unlimited(2)))
-        .source(bird(&b))
-        .buffer(1)
-        .build()
-        .unwrap();
-    let targets = (1..=20)
-        .map(|i| Target::conversation("partoo", ConversationId::Partoo(i)))
-        .collect();
-    let stream = inbox.stream(targets).unwrap();
-    futures_util::pin_mut!(stream);
-    let first = stream.next().await.unwrap().unwrap();
-    assert_eq!(first.provider, Provider::Partoo);
-    // A consumer that stops reading: the fetchers fill the one-page buffer and wait, each
-    // conversation slot holding the page it could not hand over; nothing more is fetched.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let fetched = requests.lock().unwrap().len();
-    assert!(
-        fetched <= 4,
-        "{fetched} pages fetched for a stalled consumer: the one being read, one buffered, one per slot (2)"
-    );
-    // Reading on gets everything: 20 conversations answering the same 100 ids, per
-    // conversation once each.
-    let rest = stream.count().await;
-    assert_eq!(rest + 1, 20 * 100);
 }
 
 #[tokio::test(start_paused = true)]
@@ -1142,84 +1004,4 @@ async fn a_third_source_plugs_in_and_its_panics_become_failures() {
         ),
         (2, 1)
     );
-}
-
-/// Answers every listing page with one conversation and a next cursor, forever, slowly.
-struct EndlessListing {
-    arrivals: Arc<Mutex<Vec<Instant>>>,
-}
-
-impl Respond for EndlessListing {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut arrivals = self.arrivals.lock().unwrap();
-        arrivals.push(Instant::now());
-        let n = arrivals.len();
-        let _ = request;
-        ResponseTemplate::new(200)
-            .set_body_json(json!({
-                "conversations": [{"id": n}],
-                "next_cursor": format!("c{n}"),
-            }))
-            .set_delay(Duration::from_millis(30))
-    }
-}
-
-#[tokio::test]
-async fn dropping_the_stream_stops_every_request_at_once() {
-    let (p, b) = (server().await, server().await);
-    let listing = Arc::new(Mutex::new(Vec::new()));
-    Mock::given(path("/v2/conversations"))
-        .respond_with(EndlessListing {
-            arrivals: listing.clone(),
-        })
-        .mount(&p)
-        .await;
-    let messages = Arc::new(Mutex::new(Vec::new()));
-    Mock::given(path_regex("^/workspaces/ws-1/conversations/[^/]+/messages$"))
-        .respond_with(Timed {
-            arrivals: messages.clone(),
-            body: bird_page(vec![bird_message("x", "x", 1)], Some("again")),
-            delay: Duration::from_millis(30),
-        })
-        .mount(&b)
-        .await;
-    let plain_partoo = inbox::partoo::Client::builder("pk")
-        .base_url(&format!("{}/v2", p.uri()))
-        .build()
-        .unwrap();
-    let plain_bird = inbox::bird::Client::builder("bk", WS)
-        .base_url(&b.uri())
-        .build()
-        .unwrap();
-    let inbox = Inbox::builder()
-        .source(PartooSource::new(plain_partoo).limits(unlimited(4)))
-        .source(BirdSource::new(plain_bird).limits(unlimited(4)))
-        // Every Bird page points at a new one: a walk that never ends on its own.
-        .max_pages(None)
-        .build()
-        .unwrap();
-    let mut targets = vec![Target::all("partoo")];
-    targets.extend(
-        (1..=8).map(|i| Target::conversation("bird", ConversationId::Bird(format!("c{i}")))),
-    );
-    // Boxed, not `pin_mut!`ed: dropping a `pin_mut!` binding drops a reference, not the stream.
-    let mut stream = Box::pin(inbox.stream(targets).unwrap());
-    // Nothing flows until the Partoo listing ends, which it never does: the stream waits.
-    let waited = tokio::time::timeout(Duration::from_millis(400), stream.next()).await;
-    assert!(waited.is_err(), "no item while the listing goes on");
-    let listed = listing.lock().unwrap().len();
-    assert!(listed >= 3, "the listing was paging: {listed}");
-    drop(stream);
-    let dropped = Instant::now();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let late = |arrivals: &Mutex<Vec<Instant>>| {
-        arrivals
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|t| **t > dropped + Duration::from_millis(5))
-            .count()
-    };
-    assert_eq!(late(&listing), 0, "no listing request after the drop");
-    assert_eq!(late(&messages), 0, "no message request after the drop");
 }

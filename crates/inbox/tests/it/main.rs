@@ -1,9 +1,10 @@
 //! The facade's integration tests, one binary: the aggregator against wiremock servers for
-//! both providers, the secrets audit over every error path, and the fault soak against the
-//! emulator.
+//! both providers; its bounds, cancellation and timeouts against the emulator under a paused
+//! clock; the secrets audit over every error path; and the fault soak against the emulator.
 
 #![allow(clippy::unwrap_used)]
 
 mod aggregator;
+mod bounds;
 mod secrets;
 mod soak;

@@ -148,7 +148,7 @@ fn no_error_path_prints_a_key() {
             "401", "403", "404", "409", "422", "429", "500", "501", "html", "big", "slow", "loop",
             "cap",
         ] {
-            let client = partoo(&format!("{}/{route}", server.uri()), retry.clone()).unwrap();
+            let client = partoo(&format!("{}/{route}", server.uri()), retry).unwrap();
             texts.push((format!("{route} client"), format!("{client:?}")));
             let results: Vec<_> = client.message_pages(1).collect().await;
             let err = results
