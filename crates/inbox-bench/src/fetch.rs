@@ -164,9 +164,156 @@ async fn fetch_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
     })
 }
 
+/// The same round trips as [`fetch`] (every page of every conversation, given by id) made
+/// by `C` plain loops of reqwest requests, each reading only the next cursor: no
+/// aggregator, no decoding. What the transport and the emulator cost on this machine, in
+/// the same run: the floor the aggregator is measured against besides the theoretical one.
+pub(crate) async fn plain(k: usize, latency: Duration) -> Result<Duration, String> {
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    let emulator = serve(k, latency).await?;
+    let c = emulator.config();
+    enum Conversation {
+        Partoo(i64),
+        Bird(String),
+    }
+    let mut queue: VecDeque<Conversation> = emulator
+        .partoo_conversation_ids()
+        .into_iter()
+        .map(Conversation::Partoo)
+        .collect();
+    queue.extend(
+        emulator
+            .bird_conversation_ids()
+            .into_iter()
+            .map(Conversation::Bird),
+    );
+    let queue = Arc::new(Mutex::new(queue));
+    let http = inbox::partoo::reqwest::Client::new();
+    let (partoo, bird) = (emulator.partoo_base_url(), emulator.bird_base_url());
+    let (partoo_key, bird_key) = (c.partoo_key.clone(), format!("AccessKey {}", c.bird_key));
+    let workspace = c.bird_workspace.clone();
+    let started = Instant::now();
+    let mut lanes = tokio::task::JoinSet::new();
+    for _ in 0..C {
+        let (queue, http) = (queue.clone(), http.clone());
+        let (partoo, bird, partoo_key, bird_key, workspace) = (
+            partoo.clone(),
+            bird.clone(),
+            partoo_key.clone(),
+            bird_key.clone(),
+            workspace.clone(),
+        );
+        lanes.spawn(async move {
+            loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                let Some(conversation) = next else {
+                    return Ok::<_, String>(());
+                };
+                let mut cursor: Option<String> = None;
+                loop {
+                    let request = match &conversation {
+                        Conversation::Partoo(id) => {
+                            let mut query = vec![
+                                ("conversation_id", id.to_string()),
+                                ("per_page", "100".to_owned()),
+                            ];
+                            query.extend(cursor.take().map(|c| ("cursor", c)));
+                            http.get(format!("{partoo}/messages"))
+                                .header("x-apikey", &partoo_key)
+                                .query(&query)
+                        }
+                        Conversation::Bird(id) => {
+                            let mut query =
+                                vec![("limit", "100".to_owned()), ("reverse", "true".to_owned())];
+                            query.extend(cursor.take().map(|c| ("pageToken", c)));
+                            http.get(format!(
+                                "{bird}/workspaces/{workspace}/conversations/{id}/messages"
+                            ))
+                            .header("authorization", &bird_key)
+                            .query(&query)
+                        }
+                    };
+                    let body = request
+                        .send()
+                        .await
+                        .and_then(|r| r.error_for_status())
+                        .map_err(|e| e.to_string())?
+                        .bytes()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let next = match &conversation {
+                        Conversation::Partoo(_) => {
+                            partoo_types::MessagesPage::peek_next_cursor(&body)
+                        }
+                        Conversation::Bird(_) => {
+                            bird_types::MessagesPage::peek_next_page_token(&body)
+                        }
+                    }
+                    .map_err(|e| e.to_string())?;
+                    match next {
+                        Some(next) => cursor = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        });
+    }
+    while let Some(lane) = lanes.join_next().await {
+        lane.map_err(|e| e.to_string())??;
+    }
+    let took = started.elapsed();
+    emulator.shutdown().await;
+    Ok(took)
+}
+
+/// Fetches every conversation behind `at` as `inbox fetch --all --format jsonl` does: the
+/// stream form with `Target::all` of both providers (the listings are part of the run).
+async fn fetch_all_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
+    let partoo = inbox::partoo::Client::builder(at.partoo_key.as_str())
+        .base_url(&at.partoo_url)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let bird = inbox::bird::Client::builder(at.bird_key.as_str(), at.workspace.as_str())
+        .base_url(&at.bird_url)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let local = SourceLimits::new(C, None);
+    let inbox = Inbox::builder()
+        .source(PartooSource::new(partoo).limits(local))
+        .source(BirdSource::new(bird).limits(local))
+        .concurrency(C)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let stream = inbox
+        .stream(vec![Target::all("partoo"), Target::all("bird")])
+        .map_err(|e| e.to_string())?;
+    futures_util::pin_mut!(stream);
+    let (mut messages, mut failures) = (0, 0);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(_) => messages += 1,
+            Err(_) => failures += 1,
+        }
+    }
+    Ok(Run {
+        discovery: Duration::ZERO,
+        wall: started.elapsed(),
+        messages,
+        expected,
+        failures,
+        requests: 0,
+        partoo_connections: 0,
+        bird_connections: 0,
+    })
+}
+
 /// The fetch benchmark; returns whether every target was met.
 pub(crate) async fn run() -> bool {
     let mut runs = Vec::with_capacity(RUNS);
+    let mut plains = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         match fetch(K, L).await {
             Ok(run) => runs.push(run),
@@ -175,7 +322,16 @@ pub(crate) async fn run() -> bool {
                 return false;
             }
         }
+        match plain(K, L).await {
+            Ok(took) => plains.push(took),
+            Err(e) => {
+                println!("fetch: the plain loops failed: {e}");
+                return false;
+            }
+        }
     }
+    plains.sort();
+    let measured_floor = plains[RUNS / 2];
     runs.sort_by_key(|r| r.wall);
     let walls: Vec<String> = runs
         .iter()
@@ -192,6 +348,11 @@ pub(crate) async fn run() -> bool {
         run.wall.as_secs_f64(),
         walls.join(", "),
         floor.as_secs_f64()
+    );
+    println!(
+        "  measured floor: the same round trips by {C} plain reqwest loops (no aggregator, no decoding): {:.3} s (median of {RUNS}); the aggregator over it: {:.3}",
+        measured_floor.as_secs_f64(),
+        run.wall.as_secs_f64() / measured_floor.as_secs_f64()
     );
     println!(
         "  {} of {} messages, {} failures, {} requests; listing the conversations first took {:.3} s more",
@@ -217,7 +378,7 @@ pub(crate) async fn run() -> bool {
             let memory = large as f64 / small as f64;
             println!("fetch-memory: ratio={memory:.2} (target {MEMORY_TARGET:.1})");
             println!(
-                "  peak RSS of the fetching process, stream form: K={K}: {:.1} MiB, K={}: {:.1} MiB (L=2 ms)",
+                "  peak RSS of the fetching process, stream form of every conversation (listings included): K={K}: {:.1} MiB, K={}: {:.1} MiB (L=2 ms)",
                 small as f64 / 1024.0,
                 K * 10,
                 large as f64 / 1024.0
@@ -271,7 +432,7 @@ pub(crate) async fn child(args: &[&str]) -> bool {
         );
         return false;
     };
-    match fetch_from(&at, expected).await {
+    match fetch_all_from(&at, expected).await {
         Ok(run) if run.messages == run.expected && run.failures == 0 => match vm_hwm_kib() {
             Some(kib) => {
                 println!("peak_rss_kib={kib}");

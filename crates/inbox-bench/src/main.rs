@@ -7,7 +7,7 @@
 //!   `serde_json::from_slice::<serde_json::Value>` of the same bytes, interleaved.
 //! - `inbox-bench fetch`: the aggregator against the emulator with a fixed latency.
 //! - `inbox-bench fetch-probe K LATENCY_MS`: one fetch with its figures, to see where time
-//!   goes at other sizes.
+//!   goes at other sizes; `plain-probe K LATENCY_MS`: the same round trips by plain loops.
 
 #![allow(clippy::print_stdout)]
 
@@ -35,6 +35,23 @@ fn main() -> ExitCode {
             (Ok(k), Ok(ms)) => runtime().is_ok_and(|rt| rt.block_on(fetch::probe(k, ms))),
             _ => false,
         },
+        ["plain-probe", k, ms] => match (k.parse(), ms.parse()) {
+            (Ok(k), Ok(ms)) => runtime().is_ok_and(|rt| {
+                rt.block_on(async {
+                    match fetch::plain(k, std::time::Duration::from_millis(ms)).await {
+                        Ok(took) => {
+                            println!("K={k} L={ms}ms: plain loops {:.3} s", took.as_secs_f64());
+                            true
+                        }
+                        Err(e) => {
+                            println!("{e}");
+                            false
+                        }
+                    }
+                })
+            }),
+            _ => false,
+        },
         ["fetch-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(fetch::child(rest))),
         [] => {
             let decode = decode::run();
@@ -42,7 +59,9 @@ fn main() -> ExitCode {
             decode && fetch
         }
         _ => {
-            eprintln!("usage: inbox-bench [decode|fetch|fetch-probe K LATENCY_MS]");
+            eprintln!(
+                "usage: inbox-bench [decode|fetch|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
+            );
             return ExitCode::from(2);
         }
     };

@@ -632,3 +632,82 @@ async fn the_emulator_command_serves_both_apis_and_prints_how_to_reach_them() {
     assert_eq!(jsonl(&out.stdout).len(), reference.message_count());
     assert!(status.success(), "Ctrl-C stops it cleanly: {status:?}");
 }
+
+/// Every line of the README's command block runs, as written, against an emulator: the
+/// block's `$LOCAL` points at it, `messages.jsonl` is JSON Lines of Bird messages made from a
+/// fixture, and only the line that needs Partoo's real sandbox is left out.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_examples_run_against_the_emulator() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme
+        .split("## The `inbox` command")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .unwrap();
+    let commands: Vec<&str> = section
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("inbox ") && !l.starts_with("inbox emulator"))
+        .filter(|l| !l.contains("--partoo-sandbox"))
+        .collect();
+    assert!(commands.len() >= 7, "{commands:?}");
+
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let (env, _) = connection(&emulator);
+    let dir = std::env::temp_dir().join(format!("inbox-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(root.join("fixtures"), dir.join("fixtures")).ok();
+    let page: Value = serde_json::from_slice(
+        &std::fs::read(root.join("fixtures/bird/messages/page-1.json")).unwrap(),
+    )
+    .unwrap();
+    let jsonl: String = page["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{m}\n"))
+        .collect();
+    std::fs::write(dir.join("messages.jsonl"), jsonl).unwrap();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_inbox"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let local = format!(
+        "--partoo-url {} --bird-url {}",
+        emulator.partoo_base_url(),
+        emulator.bird_base_url()
+    );
+    for command in commands {
+        // Every README id is one of the default emulator's: the examples are real.
+        let line = command.split("  #").next().unwrap().trim().to_owned();
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(&line)
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("LOCAL", &local)
+            .env_remove("PARTOO_API_KEY")
+            .env_remove("BIRD_ACCESS_KEY")
+            .env_remove("BIRD_WORKSPACE_ID");
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`{line}`: {:?}\n{}",
+            out.status,
+            text(&out.stderr)
+        );
+        let produced = out.stdout.len()
+            + std::fs::metadata(dir.join("timeline.jsonl")).map_or(0, |m| m.len() as usize);
+        assert!(produced > 0, "`{line}` printed something");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use futures_util::{Stream, StreamExt};
 use inbox_http::RetryPolicy;
-use inbox_normalize::{Message, MessageId, Timestamp};
+use inbox_normalize::{ConversationId, Message, MessageId, Timestamp};
+use inbox_wire::Rejected;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::builder::InboxBuilder;
@@ -182,26 +183,51 @@ impl Inbox {
         ))
     }
 
+    /// The messages of each page one by one, then its rejected messages as failures; the
+    /// page's vectors are drained in place, never copied into a new one.
     fn flatten(
         pages: impl Stream<Item = PageEvent> + Send + 'static,
     ) -> impl Stream<Item = Result<Message, Failure>> + Send + 'static {
-        pages.flat_map(|event| {
-            let items: Vec<Result<Message, Failure>> = match event {
-                PageEvent::Page(page) => {
-                    let (source, conversation) = (page.source, page.conversation);
-                    let invalid = page.rejected.into_iter().map(|r| {
-                        Err(Failure::new(
-                            &*source,
-                            Some(conversation.clone()),
-                            FailureKind::InvalidMessage(Box::new(r)),
-                        ))
-                    });
-                    page.messages.into_iter().map(Ok).chain(invalid).collect()
+        struct Draining {
+            source: Arc<str>,
+            conversation: Option<ConversationId>,
+            messages: std::vec::IntoIter<Message>,
+            rejected: std::vec::IntoIter<Rejected>,
+        }
+        let empty = Draining {
+            source: "".into(),
+            conversation: None,
+            messages: Vec::new().into_iter(),
+            rejected: Vec::new().into_iter(),
+        };
+        futures_util::stream::unfold(
+            (Box::pin(pages), empty),
+            |(mut pages, mut page)| async move {
+                loop {
+                    if let Some(message) = page.messages.next() {
+                        return Some((Ok(message), (pages, page)));
+                    }
+                    if let Some(raw) = page.rejected.next() {
+                        let kind = FailureKind::InvalidMessage(Box::new(raw));
+                        let failure = Failure::new(&*page.source, page.conversation.clone(), kind);
+                        return Some((Err(failure), (pages, page)));
+                    }
+                    match pages.next().await? {
+                        PageEvent::Page(next) => {
+                            page = Draining {
+                                source: next.source,
+                                conversation: Some(next.conversation),
+                                messages: next.messages.into_iter(),
+                                rejected: next.rejected.into_iter(),
+                            };
+                        }
+                        PageEvent::Failure(failure) => {
+                            return Some((Err(failure), (pages, page)));
+                        }
+                    }
                 }
-                PageEvent::Failure(failure) => vec![Err(failure)],
-            };
-            futures_util::stream::iter(items)
-        })
+            },
+        )
     }
 
     /// Every message of `targets`, deduplicated by (provider, id) and sorted by time, beside

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use inbox_http::{Backoff, CursorGuard, ErrorClass};
-use inbox_normalize::{ConversationId, MessageId, Timestamp};
+use inbox_normalize::{ConversationId, ConversationSummary, MessageId, Timestamp};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -99,18 +99,22 @@ pub(crate) async fn drive(
                 let (task_shared, counters) = (shared.clone(), counters.clone());
                 let task_name = name.clone();
                 let task = listings.spawn(async move {
-                    let listing = match task_shared.sources.get(&task_name) {
-                        Some(source) => list(&task_shared, source, &counters).await,
-                        None => Listing::default(),
+                    let listed = match task_shared.sources.get(&task_name) {
+                        Some(source) => list_with(&task_shared, source, &counters, |s| s.id).await,
+                        None => Listed {
+                            items: Vec::new(),
+                            failures: Vec::new(),
+                            complete: true,
+                        },
                     };
-                    (task_name, listing)
+                    (task_name, listed)
                 });
                 listing_sources.insert(task.id(), name);
             }
         }
     }
     while let Some(listed) = listings.join_next_with_id().await {
-        let (name, listing) = match listed {
+        let (name, listed) = match listed {
             Ok((_, listed)) => listed,
             // A listing task dies only of a panic in its source: say so, and go on with the
             // others.
@@ -121,22 +125,23 @@ pub(crate) async fn drive(
                     .unwrap_or_else(|| "".into());
                 let error = SourceError::permanent(format!("listing stopped: {e}"));
                 let failure = Failure::new(&*name, None, FailureKind::Listing(error));
-                let listing = Listing {
+                let listed = Listed {
+                    items: Vec::new(),
                     failures: vec![failure],
-                    ..Listing::default()
+                    complete: false,
                 };
-                (name, listing)
+                (name, listed)
             }
         };
-        for summary in listing.conversations {
-            if seen.insert((name.clone(), summary.id.clone())) {
+        for id in listed.items {
+            if seen.insert((name.clone(), id.clone())) {
                 wanted.entry(name.clone()).or_default().push(Wanted {
-                    id: summary.id,
+                    id,
                     since: shared.since,
                 });
             }
         }
-        for failure in listing.failures {
+        for failure in listed.failures {
             if tx.send(PageEvent::Failure(failure)).await.is_err() {
                 return;
             }
@@ -201,7 +206,34 @@ async fn dispatch(
 /// Lists every conversation of `source`: the summaries that decoded (each once), the
 /// entries that did not, and the error that stopped the listing, if any.
 pub(crate) async fn list(shared: &Shared, source: &Source, counters: &Counters) -> Listing {
-    let mut listing = Listing::default();
+    let listed = list_with(shared, source, counters, |summary| summary).await;
+    Listing {
+        conversations: listed.items,
+        failures: listed.failures,
+        complete: listed.complete,
+    }
+}
+
+/// A listing keeping of each conversation what `keep` makes of it.
+pub(crate) struct Listed<T> {
+    items: Vec<T>,
+    failures: Vec<Failure>,
+    complete: bool,
+}
+
+/// Lists every conversation of `source`, keeping of each (once) what `keep` makes of it
+/// page by page: a driver that only needs the ids does not hold every summary.
+async fn list_with<T>(
+    shared: &Shared,
+    source: &Source,
+    counters: &Counters,
+    keep: impl Fn(ConversationSummary) -> T,
+) -> Listed<T> {
+    let mut listing = Listed {
+        items: Vec::new(),
+        failures: Vec::new(),
+        complete: false,
+    };
     let mut seen = HashSet::new();
     let mut guard = CursorGuard::new(shared.max_pages);
     let mut cursor: Option<String> = None;
@@ -222,7 +254,7 @@ pub(crate) async fn list(shared: &Shared, source: &Source, counters: &Counters) 
         };
         for summary in decoded.items {
             if seen.insert(summary.id.clone()) {
-                listing.conversations.push(summary);
+                listing.items.push(keep(summary));
             }
         }
         listing
