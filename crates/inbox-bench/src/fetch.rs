@@ -106,10 +106,9 @@ impl Endpoints {
     }
 }
 
-/// Lists the conversations behind `at`, then fetches them all with the stream form,
-/// counting and dropping the messages. The two steps are timed apart: the floor describes
-/// the second. Server-side figures are left at zero for the caller to fill.
-async fn fetch_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
+/// An inbox of both providers behind `at`, `C` requests at once. The emulator has no rate
+/// limit; the global bound is the one measured.
+fn inbox_for(at: &Endpoints) -> Result<Inbox, String> {
     let partoo = inbox::partoo::Client::builder(at.partoo_key.as_str())
         .base_url(&at.partoo_url)
         .build()
@@ -118,14 +117,20 @@ async fn fetch_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
         .base_url(&at.bird_url)
         .build()
         .map_err(|e| e.to_string())?;
-    // The emulator has no rate limit; the global bound is the one measured.
     let local = SourceLimits::new(C, None);
-    let inbox = Inbox::builder()
+    Inbox::builder()
         .source(PartooSource::new(partoo).limits(local))
         .source(BirdSource::new(bird).limits(local))
         .concurrency(C)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Lists the conversations behind `at`, then fetches them all with the stream form,
+/// counting and dropping the messages. The two steps are timed apart: the floor describes
+/// the second. Server-side figures are left at zero for the caller to fill.
+async fn fetch_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
+    let inbox = inbox_for(at)?;
     let listed = Instant::now();
     let mut targets = Vec::new();
     for name in ["partoo", "bird"] {
@@ -271,21 +276,7 @@ pub(crate) async fn plain(k: usize, latency: Duration) -> Result<Duration, Strin
 /// Fetches every conversation behind `at` as `inbox fetch --all --format jsonl` does: the
 /// stream form with `Target::all` of both providers (the listings are part of the run).
 async fn fetch_all_from(at: &Endpoints, expected: usize) -> Result<Run, String> {
-    let partoo = inbox::partoo::Client::builder(at.partoo_key.as_str())
-        .base_url(&at.partoo_url)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let bird = inbox::bird::Client::builder(at.bird_key.as_str(), at.workspace.as_str())
-        .base_url(&at.bird_url)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let local = SourceLimits::new(C, None);
-    let inbox = Inbox::builder()
-        .source(PartooSource::new(partoo).limits(local))
-        .source(BirdSource::new(bird).limits(local))
-        .concurrency(C)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let inbox = inbox_for(at)?;
     let started = Instant::now();
     let stream = inbox
         .stream(vec![Target::all("partoo"), Target::all("bird")])
