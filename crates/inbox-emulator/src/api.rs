@@ -17,7 +17,7 @@ use crate::time;
 use crate::token::{Order, Paging, Scope};
 use crate::wire::{
     BirdConversationsPage, BirdError, BirdMessagesPage, JsonDetail, PartooConversationsPage,
-    PartooDetail, PartooError, PartooMessagesPage,
+    PartooDetail, PartooError, PartooMessagesPage, PartooUser,
 };
 
 /// Partoo's default page size.
@@ -262,6 +262,18 @@ fn partoo(state: &State, request: &Request<'_>) -> Reply {
     match segments.as_slice() {
         ["v2", "messages"] => partoo_messages(state, &query),
         ["v2", "conversations"] => partoo_conversations(state, &query),
+        ["v2", "users", "me"] => Reply::json(
+            StatusCode::OK,
+            &PartooUser {
+                id: "5f3c2a1b9d8e7f6a5b4c3d2e",
+                first_name: "Camille",
+                last_name: "Martin",
+                email: "camille@boulangerie-martin.example",
+                role: "ORG_ADMIN",
+                org_id: state.config.partoo_org_id,
+                status: "active",
+            },
+        ),
         ["v2", "conversations", id] => match state.data.find(Provider::Partoo, id) {
             Some(i) => one_conversation(&state.data.conversations(Provider::Partoo)[i]),
             None => partoo_not_found(),

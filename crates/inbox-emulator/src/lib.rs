@@ -11,7 +11,9 @@
 //!     next_cursor}`, oldest first; `per_page` defaults to 30, 1 to 100;
 //!   - `GET /v2/conversations?per_page=&cursor=&business__in=`: `{conversations, count,
 //!     next_cursor}`;
-//!   - `GET /v2/conversations/{id}`: one conversation.
+//!   - `GET /v2/conversations/{id}`: one conversation;
+//!   - `GET /v2/users/me`: the user the key belongs to, with its `org_id`
+//!     ([`Config::partoo_org_id`]).
 //! - **Bird** (header `Authorization: AccessKey <key>`), under [`Emulator::bird_base_url`]
 //!   (`http://127.0.0.1:Q`):
 //!   - `GET /workspaces/{ws}/conversations/{id}/messages?limit=&pageToken=&reverse=&dateFrom=`:
@@ -173,6 +175,9 @@ pub struct Config {
     pub bird_key: String,
     /// The Bird workspace id served; any other is a 403. Default `emulator-workspace`.
     pub bird_workspace: String,
+    /// The Partoo organisation the key belongs to, as `GET /v2/users/me` tells it (its
+    /// `org_id`). Default 4242.
+    pub partoo_org_id: i64,
     /// Conversation ids (of either provider, as strings) whose message pagination hands back
     /// the same cursor forever: every page of them has the next-page cursor of their first
     /// page, never none.
@@ -195,6 +200,7 @@ impl Default for Config {
             partoo_key: "emulator-partoo-key".to_owned(),
             bird_key: "emulator-bird-key".to_owned(),
             bird_workspace: "emulator-workspace".to_owned(),
+            partoo_org_id: 4242,
             looping_conversations: Vec::new(),
             partoo_port: None,
             bird_port: None,

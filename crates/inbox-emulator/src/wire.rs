@@ -47,6 +47,18 @@ pub(crate) struct BirdConversationsPage<'a> {
     pub(crate) next_page_token: Option<&'a str>,
 }
 
+/// Partoo's `GET /users/me` body: the user the key belongs to, and its organisation.
+#[derive(Serialize)]
+pub(crate) struct PartooUser<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) first_name: &'a str,
+    pub(crate) last_name: &'a str,
+    pub(crate) email: &'a str,
+    pub(crate) role: &'a str,
+    pub(crate) org_id: i64,
+    pub(crate) status: &'a str,
+}
+
 /// A Partoo error body: `{"error": {...}}`.
 #[derive(Serialize)]
 pub(crate) struct PartooError<'a> {

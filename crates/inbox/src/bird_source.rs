@@ -7,7 +7,7 @@ use bird_client::{
     Body, Client, ConversationsPage, ErrorBody, Limit, ListConversationsQuery, ListMessagesQuery,
     MessagesPage,
 };
-use inbox_normalize::{ConversationId, ConversationSummary, Message, Timestamp};
+use inbox_normalize::{ConversationId, ConversationSummary, Message, Provider, Timestamp};
 
 use crate::source::{
     Decoded, Fetched, MessageSource, PageRequest, Rate, SourceError, SourceLimits,
@@ -114,6 +114,15 @@ impl MessageSource for BirdSource {
 
     fn limits(&self) -> SourceLimits {
         self.limits
+    }
+
+    fn provider(&self) -> Provider {
+        Provider::Bird
+    }
+
+    /// The workspace id (no request needed).
+    async fn account(&self) -> Result<String, SourceError> {
+        Ok(self.client.workspace_id().to_owned())
     }
 
     async fn fetch(&self, page: PageRequest<'_>) -> Result<Fetched, SourceError> {

@@ -12,7 +12,9 @@ use tokio::sync::{Semaphore, mpsc};
 
 use crate::builder::InboxBuilder;
 use crate::limiter::Limiter;
-use crate::report::{Failure, FailureKind, Listing, PageEvent, Progress, Target, Timeline};
+use crate::report::{
+    Account, Failure, FailureKind, Listing, PageEvent, Progress, Target, Timeline,
+};
 use crate::scheduler::{self, AbortOnDrop, Counters};
 use crate::source::MessageSource;
 
@@ -107,6 +109,28 @@ impl Inbox {
             }),
             None => Ok(()),
         }
+    }
+
+    /// The account `source` reads (within the source's bounds and the inbox's retry policy):
+    /// what names it in a mirror.
+    pub async fn account(&self, source: &str) -> Result<Account, Failure> {
+        let Some(found) = self.shared.sources.get(source) else {
+            let unknown = UnknownSource {
+                name: source.to_owned(),
+                known: self.source_names().join(", "),
+            };
+            let error = crate::SourceError::permanent(unknown);
+            return Err(Failure::new(source, None, FailureKind::Account(error)));
+        };
+        let counters = Counters::default();
+        let identity =
+            scheduler::request_with(&self.shared, found, &counters, || found.source.account())
+                .await
+                .map_err(|e| Failure::new(source, None, FailureKind::Account(e)))?;
+        Ok(Account {
+            provider: found.source.provider(),
+            identity,
+        })
     }
 
     /// Every conversation of one source, within the source's bounds, as unified summaries:

@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use inbox_normalize::{ConversationId, ConversationSummary, Message, Timestamp};
+use inbox_normalize::{ConversationId, ConversationSummary, Message, Provider, Timestamp};
 use partoo_client::{
     Body, Client, ConversationsPage, ErrorBody, ListConversationsQuery, ListMessagesQuery,
-    MAX_PER_PAGE, MessagesPage,
+    MAX_PER_PAGE, MessagesPage, User,
 };
 
 use crate::source::{
@@ -132,6 +132,22 @@ impl MessageSource for PartooSource {
 
     fn limits(&self) -> SourceLimits {
         self.limits
+    }
+
+    fn provider(&self) -> Provider {
+        Provider::Partoo
+    }
+
+    /// The organisation of the key (`org_id` of `GET /users/me`).
+    async fn account(&self) -> Result<String, SourceError> {
+        let body = self.client.me_attempt().await?;
+        let user: User = body.decode::<_, ErrorBody>()?;
+        user.org_id.map(|id| id.to_string()).ok_or_else(|| {
+            SourceError::permanent(format!(
+                "source `{}`: GET /users/me names no organisation (no `org_id`)",
+                self.name
+            ))
+        })
     }
 
     async fn fetch(&self, page: PageRequest<'_>) -> Result<Fetched, SourceError> {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use inbox_normalize::{ConversationId, ConversationSummary, Message, Timestamp};
+use inbox_normalize::{ConversationId, ConversationSummary, Message, Provider, Timestamp};
 use inbox_wire::Rejected;
 
 use crate::source::SourceError;
@@ -110,7 +110,9 @@ impl Failure {
     /// The source error behind a failed listing or conversation, if it is one.
     pub fn error(&self) -> Option<&SourceError> {
         match &self.kind {
-            FailureKind::Listing(e) | FailureKind::Conversation(e) => Some(e),
+            FailureKind::Listing(e) | FailureKind::Conversation(e) | FailureKind::Account(e) => {
+                Some(e)
+            }
             _ => None,
         }
     }
@@ -131,6 +133,8 @@ pub enum FailureKind {
     /// One conversation of a listing did not decode: it is kept here raw, with the JSON
     /// path of the problem; the listing went on.
     InvalidConversation(Box<Rejected>),
+    /// The source could not say which account it reads.
+    Account(SourceError),
 }
 
 impl fmt::Display for Failure {
@@ -146,6 +150,7 @@ impl fmt::Display for Failure {
             FailureKind::InvalidConversation(r) => {
                 write!(f, ": conversation of the listing kept raw, {r}")
             }
+            FailureKind::Account(e) => write!(f, ": cannot tell which account it reads: {e}"),
         }
     }
 }
@@ -213,4 +218,14 @@ pub struct Listing {
     pub failures: Vec<Failure>,
     /// Whether every page was listed: no error stopped the listing early.
     pub complete: bool,
+}
+
+/// The account a source reads: what names it in a mirror.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Account {
+    /// The provider.
+    pub provider: Provider,
+    /// The provider's own id of the account (a Bird workspace id, a Partoo organisation id).
+    pub identity: String,
 }

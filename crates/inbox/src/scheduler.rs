@@ -448,6 +448,20 @@ async fn request(
     counters: &Counters,
     page: PageRequest<'_>,
 ) -> Result<Fetched, SourceError> {
+    request_with(shared, source, counters, || source.source.fetch(page)).await
+}
+
+/// [`request`] for any single-attempt call of a source.
+pub(crate) async fn request_with<T, F, Fut>(
+    shared: &Shared,
+    source: &Source,
+    counters: &Counters,
+    mut call: F,
+) -> Result<T, SourceError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SourceError>>,
+{
     let mut backoff = Backoff::new(shared.retry);
     loop {
         source.limiter.ready().await;
@@ -455,7 +469,7 @@ async fn request(
             let _permit = shared.global.acquire().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
-            let result = source.source.fetch(page).await;
+            let result = call().await;
             (result, started.elapsed())
         };
         let error = match result {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use inbox_http::ErrorClass;
-use inbox_normalize::{ConversationId, ConversationSummary, Message, Timestamp};
+use inbox_normalize::{ConversationId, ConversationSummary, Message, Provider, Timestamp};
 use inbox_wire::Rejected;
 
 /// A response body fetched by a source, not yet decoded.
@@ -115,6 +115,14 @@ pub trait MessageSource: Send + Sync {
 
     /// The bounds the aggregator keeps to for this source.
     fn limits(&self) -> SourceLimits;
+
+    /// The provider the source reads.
+    fn provider(&self) -> Provider;
+
+    /// The account the source reads, as the provider identifies it (a Bird workspace id, a
+    /// Partoo organisation id), in one attempt: what names the account in a mirror. Never
+    /// the key, nor anything derived from it.
+    async fn account(&self) -> Result<String, SourceError>;
 
     /// Fetches one page in one attempt: the body, and the next page's cursor read from it
     /// by a cheap scan of the envelope. An error is classified ([`SourceError::class`]) so

@@ -142,6 +142,17 @@ impl Client {
             .await
     }
 
+    /// `GET /users/me`: the user the key belongs to, and its organisation (`org_id`).
+    pub async fn me(&self) -> Result<User, Error> {
+        self.transport.get_json(&["users", "me"], &[]).await
+    }
+
+    /// `GET /users/me` in one attempt, never retried, the body not yet decoded (a
+    /// [`User`]).
+    pub async fn me_attempt(&self) -> Result<Body, Error> {
+        self.transport.get_once(&["users", "me"], &[]).await
+    }
+
     /// Every page of a conversation's messages, 100 messages a page.
     pub fn message_pages(
         &self,

@@ -293,3 +293,22 @@ fn the_builders_point_at_production_or_the_sandbox_and_need_a_key() {
         assert!(err.to_string().contains(&bad.to_string()), "{err}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn me_names_the_keys_organisation() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/users/me"))
+        .and(header("x-apikey", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "u1", "first_name": "Camille", "org_id": 4242, "role": "ORG_ADMIN"
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let user = client.me().await.unwrap();
+    assert_eq!(user.org_id, Some(partoo_client::OrgId::Number(4242)));
+    let body = client.me_attempt().await.unwrap();
+    assert_eq!(partoo_client::User::from_slice(&body.bytes).unwrap(), user);
+}

@@ -1,5 +1,6 @@
 //! Wire types of the Partoo REST API v2 messaging endpoints: `GET /messages`,
-//! `GET /conversations` (and `GET /conversations/{id}`), and the error bodies. Serde only: no
+//! `GET /conversations` (and `GET /conversations/{id}`), `GET /users/me` (the key's
+//! organisation), and the error bodies. Serde only: no
 //! I/O.
 //!
 //! The types mirror Partoo's JSON and are tolerant where Partoo is loose:
@@ -69,6 +70,7 @@ mod error_body;
 mod message;
 mod peek;
 mod query;
+mod user;
 
 pub use content::{Content, IgStoryReply, IgStoryReplyType, Media, Unsupported, UnsupportedType};
 pub use conversation::{
@@ -81,6 +83,7 @@ pub use message::{
     ContentType, CustomChannelMessage, Message, MessageStatus, MessagesPage, SenderType,
 };
 pub use peek::MessagesPageEnvelope;
+pub use user::{OrgId, User};
 pub use query::{
     DEFAULT_PER_PAGE, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, QueryError,
 };

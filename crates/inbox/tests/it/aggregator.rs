@@ -911,6 +911,14 @@ impl inbox::MessageSource for Scripted {
         unlimited(4)
     }
 
+    fn provider(&self) -> Provider {
+        Provider::Partoo
+    }
+
+    async fn account(&self) -> Result<String, inbox::SourceError> {
+        Ok(self.name.to_owned())
+    }
+
     async fn fetch(
         &self,
         page: inbox::PageRequest<'_>,

@@ -242,3 +242,29 @@ async fn a_server_that_trickles_a_byte_a_second_fails_its_conversation_within_15
     })
     .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_source_names_the_account_it_reads() {
+    let emulator = Emulator::start(Config {
+        dataset: dataset(1, 1, 3),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let inbox = inbox(
+        &emulator,
+        None,
+        SourceLimits::new(1, None),
+        SourceLimits::new(1, None),
+    )
+    .build()
+    .unwrap();
+    let partoo = inbox.account("partoo").await.unwrap();
+    assert_eq!(
+        (partoo.provider, partoo.identity.as_str()),
+        (inbox::Provider::Partoo, "4242")
+    );
+    let bird = inbox.account("bird").await.unwrap();
+    assert_eq!(bird.identity, emulator.config().bird_workspace);
+    assert!(inbox.account("nowhere").await.is_err());
+}
