@@ -108,6 +108,6 @@ pub use conversation::{
 pub use model::{
     Action, Content, ConversationId, Direction, Event, Interaction, InteractiveKind, Item, Media,
     Message, MessageId, Origin, Provider, Recipient, Role, Sender, Status, TemplateParameter,
-    Timestamp,
+    Timestamp, WithoutOrigin,
 };
 pub use preview::preview;

@@ -115,6 +115,17 @@ pub enum Role {
     Unknown(String),
 }
 
+impl Direction {
+    /// The JSON name of the direction.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+            Direction::System => "system",
+        }
+    }
+}
+
 impl Role {
     /// The JSON name of the role.
     pub fn as_str(&self) -> &'static str {
@@ -476,6 +487,29 @@ pub enum Content {
     },
 }
 
+impl Content {
+    /// The JSON name of the content's kind (`text`, `image`, ..., `unknown`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Content::Text { .. } => "text",
+            Content::Html { .. } => "html",
+            Content::Image { .. } => "image",
+            Content::Video { .. } => "video",
+            Content::Audio { .. } => "audio",
+            Content::File { .. } => "file",
+            Content::Gif { .. } => "gif",
+            Content::Location { .. } => "location",
+            Content::StoryReply { .. } => "story_reply",
+            Content::StoryMention { .. } => "story_mention",
+            Content::Interactive { .. } => "interactive",
+            Content::Template { .. } => "template",
+            Content::Event { .. } => "event",
+            Content::Unsupported { .. } => "unsupported",
+            Content::Unknown { .. } => "unknown",
+        }
+    }
+}
+
 /// Something that happened to a message after it was sent (read, clicked, a reaction...).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Interaction {
@@ -560,6 +594,33 @@ impl Message {
 
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_fields(serializer, true)
+    }
+}
+
+/// A [`Message`] serialized without its `origin`: the JSON shape of the crate docs, every
+/// key but the last. For a store that keeps the provider's message in a column of its own:
+/// the whole shape is this object with `"origin": <origin>` appended.
+#[derive(Debug, Clone, Copy)]
+pub struct WithoutOrigin<'a>(pub &'a Message);
+
+impl Serialize for WithoutOrigin<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_fields(serializer, false)
+    }
+}
+
+impl Message {
+    /// This message serialized without its `origin` (see [`WithoutOrigin`]).
+    pub fn without_origin(&self) -> WithoutOrigin<'_> {
+        WithoutOrigin(self)
+    }
+
+    fn serialize_fields<S: Serializer>(
+        &self,
+        serializer: S,
+        origin: bool,
+    ) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("provider", &self.provider)?;
@@ -593,7 +654,9 @@ impl Serialize for Message {
         if !self.interactions.is_empty() {
             map.serialize_entry("interactions", &self.interactions)?;
         }
-        map.serialize_entry("origin", &self.origin)?;
+        if origin {
+            map.serialize_entry("origin", &self.origin)?;
+        }
         map.end()
     }
 }

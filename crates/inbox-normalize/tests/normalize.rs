@@ -862,3 +862,38 @@ fn the_readme_documents_the_same_json_shapes_as_the_crate_docs() {
         "README.md and lib.rs disagree on the JSON shapes"
     );
 }
+
+#[test]
+fn the_kind_and_direction_names_and_the_shape_without_origin_match_the_json() {
+    for (file, provider) in [
+        ("partoo/messages-page-1.json", "partoo"),
+        ("bird/messages/bodies.json", "bird"),
+        ("bird/messages/templates.json", "bird"),
+    ] {
+        let bytes = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures")
+                .join(file),
+        )
+        .unwrap();
+        let messages: Vec<inbox_normalize::Message> = if provider == "partoo" {
+            let page = partoo_types::MessagesPage::from_slice(&bytes).unwrap();
+            page.messages.iter().cloned().map(Into::into).collect()
+        } else {
+            let page = bird_types::MessagesPage::from_slice(&bytes).unwrap();
+            page.results.iter().cloned().map(Into::into).collect()
+        };
+        for m in &messages {
+            let whole = serde_json::to_value(m).unwrap();
+            assert_eq!(whole["content"]["kind"], m.content.kind(), "{file}");
+            assert_eq!(whole["direction"], m.direction.as_str(), "{file}");
+            let mut without = serde_json::to_value(m.without_origin()).unwrap();
+            assert!(without.get("origin").is_none());
+            without["origin"] = whole["origin"].clone();
+            assert_eq!(
+                without, whole,
+                "{file}: the whole shape is the rest plus origin"
+            );
+        }
+    }
+}

@@ -83,7 +83,7 @@ pub use message::{
     ContentType, CustomChannelMessage, Message, MessageStatus, MessagesPage, SenderType,
 };
 pub use peek::MessagesPageEnvelope;
-pub use user::{OrgId, User};
 pub use query::{
     DEFAULT_PER_PAGE, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, QueryError,
 };
+pub use user::{OrgId, User};
