@@ -1,86 +1,47 @@
 //! One dependency for customer conversations from Partoo and Bird.
 //!
-//! - The layers, re-exported: [`partoo`] (the Partoo client and wire types), [`bird`] (the
-//!   Bird client and wire types), [`model`] (the unified message model, also at the root:
-//!   [`Message`], [`Content`], ...).
-//! - [`Inbox`]: fetches many conversations from many [`MessageSource`]s concurrently, within
-//!   a global bound and each source's own bounds, retrying with one [`RetryPolicy`], and
-//!   merges them: page by page ([`Inbox::pages`], what a store commits), as a stream of
-//!   messages ([`Inbox::stream`], each conversation's messages once), or collected, sorted
-//!   and deduplicated by (provider, message id) ([`Inbox::timeline`]). One conversation's
-//!   failure never stops the others. [`Inbox::conversations`] lists a source's
-//!   conversations as unified [`ConversationSummary`]s.
+//! Everything of [`inbox_aggregator`] is here: the layers re-exported ([`partoo`], [`bird`],
+//! [`model`]), and [`Inbox`], which fetches many conversations from many sources
+//! concurrently and merges them. With the `store` feature (on by default), [`store`] is the
+//! durable mirror: [`Store`] syncs through an `Inbox` into SQLite, incrementally, exactly
+//! once.
 //!
 //! # Example
 //!
 //! ```no_run
-//! use inbox::{BirdSource, Inbox, PartooSource, Target};
+//! use inbox::{BirdSource, Inbox, PartooSource, Store, SyncOptions, Target};
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let var = |name: &str| std::env::var(name).unwrap_or_default();
 //! let partoo = inbox::partoo::Client::builder(var("PARTOO_API_KEY")).build()?;
 //! let bird = inbox::bird::Client::builder(var("BIRD_ACCESS_KEY"), var("BIRD_WORKSPACE_ID")).build()?;
-//!
 //! let inbox = Inbox::builder()
 //!     .source(PartooSource::new(partoo))
 //!     .source(BirdSource::new(bird))
-//!     .concurrency(16)
-//!     .on_progress(|p| eprintln!("{}/{} conversations", p.conversations_done, p.conversations_total))
 //!     .build()?;
 //!
+//! // One merged timeline, fetched now…
 //! let timeline = inbox.timeline(vec![Target::all("partoo"), Target::all("bird")]).await?;
 //! for message in &timeline.messages {
 //!     println!("{} {:>8} {}", message.timestamp.to_rfc3339_utc(), message.provider, message.text);
 //! }
-//! for failure in &timeline.failures {
-//!     eprintln!("not fetched: {failure}");
-//! }
+//!
+//! // …or a mirror kept current: the next sync fetches only what changed.
+//! let store = Store::open("inbox.db").await?;
+//! let report = store
+//!     .sync(&inbox, vec![Target::all("partoo"), Target::all("bird")], &SyncOptions::default())
+//!     .await?;
+//! println!("{} new messages", report.total().new);
 //! # Ok(()) }
 //! ```
-//!
-//! # Fetching "since"
-//!
-//! [`InboxBuilder::since`] asks for messages created at or after an instant. Bird filters on
-//! the server (`dateFrom`): only newer pages travel. Partoo has no such filter: older
-//! messages are dropped on our side, and a conversation whose pages come newest first stops
-//! paging at the first page that reaches past the instant; one that comes oldest first is read
-//! whole, so `since` saves nothing there but output.
 
-mod bird_source;
-mod builder;
-mod inbox;
-mod limiter;
-mod partoo_source;
-mod report;
-mod scheduler;
-mod source;
+pub use inbox_aggregator::*;
 
-pub use bird_source::{BIRD_RATE, BirdSource};
-pub use builder::{BuildError, InboxBuilder};
-pub use inbox::{Inbox, UnknownSource};
-pub use partoo_source::{PARTOO_RATE, PartooSource};
-pub use report::{
-    Failure, FailureKind, Listing, MessagePage, PageEvent, Progress, Target, Timeline,
-};
-pub use source::{
-    Body, Decoded, Fetched, MessageSource, PageRequest, Rate, SourceError, SourceLimits,
-};
-
-pub use inbox_http::{Backoff, ErrorClass, RetryPolicy, Secret};
-pub use inbox_normalize as model;
-pub use inbox_normalize::{
-    Channel, Contact, Content, ConversationId, ConversationOrigin, ConversationStatus,
-    ConversationSummary, Direction, LastActivity, Message, MessageId, Provider, Role, Sender,
-    Status, Timestamp,
-};
-pub use inbox_wire::Rejected;
-
-/// The Partoo client and wire types.
-pub mod partoo {
-    pub use partoo_client::*;
+/// The durable mirror (the `inbox-store` crate).
+#[cfg(feature = "store")]
+pub mod store {
+    pub use inbox_store::*;
 }
 
-/// The Bird client and wire types.
-pub mod bird {
-    pub use bird_client::*;
-}
+#[cfg(feature = "store")]
+pub use inbox_store::{MessageQuery, Store, StoreError, SyncOptions, SyncReport};

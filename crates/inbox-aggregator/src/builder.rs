@@ -123,6 +123,8 @@ impl InboxBuilder {
                     name,
                     source,
                     limiter,
+                    requests: std::sync::atomic::AtomicUsize::new(0),
+                    account: tokio::sync::OnceCell::new(),
                 },
             );
         }

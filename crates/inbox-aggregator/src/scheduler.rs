@@ -468,6 +468,7 @@ where
         let (result, took) = {
             let _permit = shared.global.acquire().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
+            source.requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let result = call().await;
             (result, started.elapsed())

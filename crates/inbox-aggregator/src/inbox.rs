@@ -25,6 +25,10 @@ pub(crate) struct Source {
     pub(crate) name: Arc<str>,
     pub(crate) source: Arc<dyn MessageSource>,
     pub(crate) limiter: Limiter,
+    /// Requests sent to it, over the inbox's life.
+    pub(crate) requests: std::sync::atomic::AtomicUsize,
+    /// The account it reads, once known: asked once per inbox.
+    pub(crate) account: tokio::sync::OnceCell<Account>,
 }
 
 /// What every task of an inbox shares.
@@ -91,6 +95,15 @@ impl Inbox {
         }
     }
 
+    /// Requests sent to `source` so far, retries included, over this inbox's life (every
+    /// call and stream of it, and its clones, together); 0 for a source it does not have.
+    pub fn requests(&self, source: &str) -> usize {
+        self.shared
+            .sources
+            .get(source)
+            .map_or(0, |s| s.requests.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// The names of the sources, sorted.
     pub fn source_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.shared.sources.keys().map(|n| &**n).collect();
@@ -112,7 +125,9 @@ impl Inbox {
     }
 
     /// The account `source` reads (within the source's bounds and the inbox's retry policy):
-    /// what names it in a mirror.
+    /// what names it in a mirror. Asked of the source once per inbox (and its clones); a
+    /// failure is not remembered. Asked of the source once per inbox (and its clones); a
+    /// failure is not remembered.
     pub async fn account(&self, source: &str) -> Result<Account, Failure> {
         let Some(found) = self.shared.sources.get(source) else {
             let unknown = UnknownSource {
@@ -122,15 +137,22 @@ impl Inbox {
             let error = crate::SourceError::permanent(unknown);
             return Err(Failure::new(source, None, FailureKind::Account(error)));
         };
-        let counters = Counters::default();
-        let identity =
-            scheduler::request_with(&self.shared, found, &counters, || found.source.account())
-                .await
-                .map_err(|e| Failure::new(source, None, FailureKind::Account(e)))?;
-        Ok(Account {
-            provider: found.source.provider(),
-            identity,
-        })
+        let account = found
+            .account
+            .get_or_try_init(|| async {
+                let counters = Counters::default();
+                let identity = scheduler::request_with(&self.shared, found, &counters, || {
+                    found.source.account()
+                })
+                .await?;
+                Ok::<_, crate::SourceError>(Account {
+                    provider: found.source.provider(),
+                    identity,
+                })
+            })
+            .await
+            .map_err(|e| Failure::new(source, None, FailureKind::Account(e)))?;
+        Ok(account.clone())
     }
 
     /// Every conversation of one source, within the source's bounds, as unified summaries:

@@ -866,6 +866,8 @@ async fn the_inbox_policy_governs_retries_not_the_clients() {
     );
     let error = timeline.failures[0].error().unwrap();
     assert_eq!(error.attempts(), 1);
+    assert_eq!(inbox.requests("partoo"), 1, "counted per source too");
+    assert_eq!(inbox.requests("bird"), 0);
 }
 
 #[tokio::test(start_paused = true)]

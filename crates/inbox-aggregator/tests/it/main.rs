@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+// The tests read as a user of the facade would write them.
+extern crate inbox_aggregator as inbox;
+
 mod aggregator;
 mod bounds;
 mod secrets;

@@ -1,0 +1,271 @@
+//! Opening a store: where it is, its connections, its schema.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::error::StoreError;
+
+/// The embedded migrations of the SQLite schema (`migrations/sqlite`).
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OpenOptions {
+    /// How long to wait for another process that holds the database (default 30 s).
+    pub lock_timeout: Duration,
+    /// Connections kept open (default 4).
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_secs(30),
+            max_connections: 4,
+        }
+    }
+}
+
+impl OpenOptions {
+    /// The default options, waiting at most `timeout` for a database another process holds.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+}
+
+/// A durable mirror of conversations and messages. Cheap to clone: clones share one pool of
+/// connections.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    pub(crate) location: String,
+    pub(crate) lock_timeout: Duration,
+}
+
+impl Store {
+    /// Opens the store at `location` with the default options (see [`Store::open_with`]).
+    pub async fn open(location: &str) -> Result<Store, StoreError> {
+        Self::open_with(location, OpenOptions::default()).await
+    }
+
+    /// Opens the store at `location`, a path (`inbox.db`) or a URL (`sqlite:inbox.db`,
+    /// `sqlite:///abs/path.db`): creates the file when it is missing, switches it to WAL
+    /// (readers never wait for the writer), and brings its schema up to date. A database
+    /// another process holds is waited for (up to the lock timeout); one whose schema is
+    /// newer than this version knows is refused, and so is a file that is not a database.
+    /// Nothing is written to a database that is refused.
+    pub async fn open_with(location: &str, options: OpenOptions) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let (url, shown) = sqlite_url(location)?;
+        let busy_ms = u64::try_from(options.lock_timeout.as_millis()).unwrap_or(u64::MAX);
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    // Waits out another process's lock instead of failing at once.
+                    conn.execute(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA busy_timeout = {busy_ms}"
+                    )))
+                    .await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    // WAL is durable at each commit with `synchronous = NORMAL` for the
+                    // application (a power loss may roll back the last commits, never corrupt).
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| open_error(&shown, e, options.lock_timeout))?;
+        let store = Store {
+            pool,
+            location: shown,
+            lock_timeout: options.lock_timeout,
+        };
+        store.check_schema().await?;
+        // Persistent: set once in the file, after the checks, so a refused file is left as
+        // it was.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .fetch_optional(&store.pool)
+            .await
+            .map_err(|e| store.err("switching to WAL", e))?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Where the store is, as given.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Closes every connection (waiting for the ones in use).
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// An error met while doing `what`.
+    pub(crate) fn err(&self, what: &'static str, e: sqlx::Error) -> StoreError {
+        match StoreError::db(what, &self.location, e) {
+            StoreError::Locked { location, .. } => StoreError::Locked {
+                location,
+                waited_secs: self.lock_timeout.as_secs(),
+            },
+            other => other,
+        }
+    }
+
+    /// Refuses a database whose schema is ahead of this version (before touching it), and
+    /// one that is not a database at all.
+    async fn check_schema(&self) -> Result<(), StoreError> {
+        let supported = SQLITE.iter().map(|m| m.version).max().unwrap_or(0);
+        let tables = sqlx::query(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.err("reading the schema", e))?;
+        let has_migrations: i64 = tables.try_get(0).unwrap_or(0);
+        if has_migrations == 0 {
+            return Ok(());
+        }
+        let row = sqlx::query("SELECT max(version) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.err("reading the schema version", e))?;
+        let found: Option<i64> = row.try_get(0).ok();
+        match found {
+            Some(found) if found > supported => Err(StoreError::NewerSchema {
+                location: self.location.clone(),
+                found,
+                supported,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies the migrations this version has and the database lacks. Two processes
+    /// opening a new file at once both try: the one that loses the race finds the schema
+    /// applied when it looks again.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let first = SQLITE.run(&self.pool).await;
+        let Err(error) = first else { return Ok(()) };
+        if self.schema_is_current().await {
+            return Ok(());
+        }
+        // Waited out another process's migration: try once more.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        match SQLITE.run(&self.pool).await {
+            Ok(()) => Ok(()),
+            Err(_) if self.schema_is_current().await => Ok(()),
+            Err(_) => Err(match error {
+                sqlx::migrate::MigrateError::Execute(e) => match self.err("migrating", e) {
+                    StoreError::Database { source, .. } => StoreError::Migrate {
+                        location: self.location.clone(),
+                        reason: source.to_string(),
+                    },
+                    classified => classified,
+                },
+                other => StoreError::Migrate {
+                    location: self.location.clone(),
+                    reason: other.to_string(),
+                },
+            }),
+        }
+    }
+
+    async fn schema_is_current(&self) -> bool {
+        let supported = SQLITE.iter().map(|m| m.version).max().unwrap_or(0);
+        let found = sqlx::query("SELECT max(version) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&self.pool)
+            .await
+            .ok()
+            .and_then(|row| row.try_get::<i64, _>(0).ok());
+        found == Some(supported)
+    }
+}
+
+/// The driver URL for `location`, and how to name it in errors.
+fn sqlite_url(location: &str) -> Result<(String, String), StoreError> {
+    let location = location.trim();
+    if location.is_empty() {
+        return Err(StoreError::Location {
+            location: location.to_owned(),
+        });
+    }
+    if let Some(rest) = location.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        if path.is_empty() {
+            return Err(StoreError::Location {
+                location: location.to_owned(),
+            });
+        }
+        let mode = if query.split('&').any(|p| p.starts_with("mode=")) {
+            String::new()
+        } else {
+            "mode=rwc".to_owned()
+        };
+        let query = [query, mode.as_str()]
+            .into_iter()
+            .filter(|q| !q.is_empty())
+            .collect::<Vec<_>>()
+            .join("&");
+        return Ok((format!("sqlite://{path}?{query}"), path.to_owned()));
+    }
+    if location.contains("://") {
+        return Err(StoreError::Location {
+            location: location.to_owned(),
+        });
+    }
+    let shown = Path::new(location).display().to_string();
+    Ok((format!("sqlite://{location}?mode=rwc"), shown))
+}
+
+/// An error from connecting, classified.
+fn open_error(location: &str, e: sqlx::Error, waited: Duration) -> StoreError {
+    match StoreError::db("opening", location, e) {
+        StoreError::Locked { location, .. } => StoreError::Locked {
+            location,
+            waited_secs: waited.as_secs(),
+        },
+        StoreError::Database { source, .. } => StoreError::Open {
+            location: location.to_owned(),
+            reason: source.to_string(),
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_urls_become_sqlite_urls() {
+        let url = |l: &str| sqlite_url(l).map(|(u, _)| u).ok();
+        assert_eq!(
+            url("inbox.db").as_deref(),
+            Some("sqlite://inbox.db?mode=rwc")
+        );
+        assert_eq!(
+            url("sqlite:inbox.db").as_deref(),
+            Some("sqlite://inbox.db?mode=rwc")
+        );
+        assert_eq!(
+            url("sqlite:///tmp/a.db").as_deref(),
+            Some("sqlite:///tmp/a.db?mode=rwc")
+        );
+        assert_eq!(
+            url("sqlite:a.db?mode=ro").as_deref(),
+            Some("sqlite://a.db?mode=ro")
+        );
+        assert!(url("").is_none());
+        assert!(url("mysql://x").is_none());
+        assert!(url("sqlite:").is_none());
+    }
+}
