@@ -26,7 +26,8 @@ pub struct Activity {
     /// The ids of the Bird messages added.
     pub bird_added: Vec<String>,
     /// The ids of the Partoo messages whose status changed (`Sending` to `Success`, or a
-    /// `Success` message deleted).
+    /// `Success` message deleted): always a conversation's last message, the one its
+    /// listing shows.
     pub partoo_changed: Vec<i64>,
     /// The ids of the Bird messages whose status changed (`sent` to `delivered`, or
     /// `delivered` to `read`).
@@ -206,37 +207,31 @@ fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<Changed> {
     })
 }
 
-/// The newest `Sending` message becomes `Success`; failing one, the newest `Success`
-/// message not yet deleted is deleted.
+/// The last message moves on: `Sending` becomes `Success`, or a `Success` message is
+/// deleted. Only the last: Partoo's listing shows its conversations' last message and
+/// nothing else, so a change below it could only be seen by its webhooks, and the
+/// emulator's activity stays what a sync driven by the listing can see.
 fn partoo_next(
     p: &PartooConv,
     live: &Live,
-    recent: impl Iterator<Item = usize> + Clone,
+    mut recent: impl Iterator<Item = usize>,
 ) -> Option<(usize, Lifecycle, Changed)> {
-    let id =
-        |i: usize, lifecycle: &Lifecycle| lifecycle.id.unwrap_or(p.first_message_id + i as i64);
-    for i in recent.clone() {
-        let lifecycle = live.lifecycle(i);
-        if p.state(i, &lifecycle).status == "Sending" {
-            let next = Lifecycle {
-                status: Some("Success"),
-                ..lifecycle
-            };
-            return Some((i, next, Changed::Partoo(id(i, &lifecycle))));
-        }
-    }
-    for i in recent {
-        let lifecycle = live.lifecycle(i);
-        let state = p.state(i, &lifecycle);
-        if state.status == "Success" && !state.is_deleted {
-            let next = Lifecycle {
-                deleted: Some(true),
-                ..lifecycle
-            };
-            return Some((i, next, Changed::Partoo(id(i, &lifecycle))));
-        }
-    }
-    None
+    let i = recent.next()?;
+    let lifecycle = live.lifecycle(i);
+    let id = lifecycle.id.unwrap_or(p.first_message_id + i as i64);
+    let state = p.state(i, &lifecycle);
+    let next = match (state.status, state.is_deleted) {
+        ("Sending", _) => Lifecycle {
+            status: Some("Success"),
+            ..lifecycle
+        },
+        ("Success", false) => Lifecycle {
+            deleted: Some(true),
+            ..lifecycle
+        },
+        _ => return None,
+    };
+    Some((i, next, Changed::Partoo(id)))
 }
 
 /// The newest outbound `sent` or `delivered` message moves on (`delivered`, `read`), with

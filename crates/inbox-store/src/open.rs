@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, Row};
 
 use crate::error::StoreError;
 
@@ -63,6 +63,25 @@ impl Store {
         install_default_drivers();
         let (url, shown) = sqlite_url(location)?;
         let busy_ms = u64::try_from(options.lock_timeout.as_millis()).unwrap_or(u64::MAX);
+        // One connection first, outside any pool: a pool retries a failing connection until
+        // its own timeout and then says only that it timed out; this says why.
+        let mut probe = AnyConnection::connect(&url)
+            .await
+            .map_err(|e| open_error(&shown, e, options.lock_timeout))?;
+        let probed = async {
+            probe
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA busy_timeout = {busy_ms}"
+                )))
+                .await?;
+            sqlx::query("SELECT count(*) FROM sqlite_master")
+                .fetch_one(&mut probe)
+                .await
+                .map(|_| ())
+        }
+        .await;
+        let _ = probe.close().await;
+        probed.map_err(|e| open_error(&shown, e, options.lock_timeout))?;
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .after_connect(move |conn, _| {
