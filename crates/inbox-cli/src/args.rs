@@ -21,9 +21,10 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// The main job on a built-in emulator of both APIs: no credentials needed. Discovers
-    /// every conversation, fetches them all concurrently, prints the merged timeline and a
-    /// summary.
+    /// The main job on a built-in emulator of both APIs: no credentials needed. Mirrors
+    /// every conversation into a database, prints the timeline from it and a summary; then
+    /// the emulator receives new messages and status changes, and a second sync fetches
+    /// only the conversations that changed.
     Demo(DemoArgs),
     /// List the conversations of each provider, as unified conversation summaries (provider,
     /// id, status, channel, contact, created time, last activity; `json`/`jsonl` add the
@@ -32,6 +33,13 @@ pub(crate) enum Command {
     /// Fetch conversations from the real APIs (or any base URL) and print one merged
     /// timeline.
     Fetch(FetchArgs),
+    /// Mirror conversations into a local database: the first run reads everything, later
+    /// runs only what changed since. A killed run loses nothing; the next continues.
+    Sync(SyncArgs),
+    /// Write the mirror's messages out, oldest first, in the unified JSON shape (or CSV).
+    Export(ExportArgs),
+    /// Full-text search over the mirror's messages, best match first.
+    Search(SearchArgs),
     /// Offline: turn a list-messages page, one provider message, or JSON Lines of provider
     /// messages into JSON Lines of unified messages, one per input message, in input order.
     Normalize(NormalizeArgs),
@@ -87,6 +95,10 @@ pub(crate) struct DemoArgs {
     /// Latency the emulator adds to every response, in milliseconds.
     #[arg(long, default_value_t = 20)]
     pub(crate) latency_ms: u64,
+    /// Keep the mirror in this database (a file path or a sqlite: URL) [default: a
+    /// temporary one, removed at the end].
+    #[arg(long, value_name = "PATH|URL")]
+    pub(crate) db: Option<String>,
 }
 
 /// Where the providers are, and the credentials. A flag wins over its environment variable.
@@ -133,10 +145,20 @@ pub(crate) struct FetchArgs {
     pub(crate) connection: Connection,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
-    /// A Partoo conversation to fetch (repeatable).
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    /// Only messages created at or after this time (RFC 3339, e.g. 2024-05-01T00:00:00Z).
+    #[arg(long, value_name = "TIME", value_parser = timestamp)]
+    pub(crate) since: Option<Timestamp>,
+}
+
+/// Which conversations a command reads.
+#[derive(Debug, Args)]
+pub(crate) struct Selection {
+    /// A Partoo conversation (repeatable).
     #[arg(long, value_name = "ID")]
     pub(crate) partoo_conversation: Vec<i64>,
-    /// A Bird conversation to fetch (repeatable).
+    /// A Bird conversation (repeatable).
     #[arg(long, value_name = "ID", value_parser = non_empty)]
     pub(crate) bird_conversation: Vec<String>,
     /// Every conversation of each provider given with --provider (default: those with
@@ -146,9 +168,100 @@ pub(crate) struct FetchArgs {
     /// With --all: which providers.
     #[arg(long, value_enum, requires = "all")]
     pub(crate) provider: Vec<ProviderArg>,
-    /// Only messages created at or after this time (RFC 3339, e.g. 2024-05-01T00:00:00Z).
+}
+
+/// Where the mirror is.
+#[derive(Debug, Args)]
+pub(crate) struct DbArgs {
+    /// The database: a file path or a sqlite: URL; created when missing.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "INBOX_DB",
+        default_value = "inbox.db"
+    )]
+    pub(crate) db: String,
+    /// How long to wait for a database another process holds.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+    pub(crate) lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    #[command(flatten)]
+    pub(crate) selection: Selection,
+    /// Read every conversation whole, whatever the checkpoints say.
+    #[arg(long)]
+    pub(crate) full: bool,
+    /// How far before a conversation's checkpoint an incremental read starts again.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
+    pub(crate) overlap: std::time::Duration,
+    /// Requests in flight at once, across providers.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub(crate) concurrency: u16,
+    /// No progress bar, no summary.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+/// How `export` writes messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// One unified message (JSON object) a line.
+    Jsonl,
+    /// One JSON array, streamed.
+    Json,
+    /// The main columns, with a header row.
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// Only messages created at or after this time (RFC 3339).
     #[arg(long, value_name = "TIME", value_parser = timestamp)]
     pub(crate) since: Option<Timestamp>,
+    /// Only messages created before this time (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = timestamp)]
+    pub(crate) until: Option<Timestamp>,
+    /// Only this provider's messages.
+    #[arg(long, value_enum)]
+    pub(crate) provider: Option<ProviderArg>,
+    /// Only this conversation's messages (the provider's id).
+    #[arg(long, value_name = "ID", value_parser = non_empty)]
+    pub(crate) conversation: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub(crate) format: ExportFormat,
+}
+
+/// How `search` writes its hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SearchFormat {
+    /// A readable table.
+    Table,
+    /// One unified message (JSON object) a line.
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// The words to find (all of them, in any order).
+    #[arg(required = true, value_name = "QUERY")]
+    pub(crate) query: Vec<String>,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(crate) limit: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SearchFormat::Table)]
+    pub(crate) format: SearchFormat,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +300,10 @@ pub(crate) struct NormalizeArgs {
 
 fn timestamp(text: &str) -> Result<Timestamp, String> {
     Timestamp::parse(text).map_err(|e| format!("{e} (expected e.g. 2024-05-01T00:00:00Z)"))
+}
+
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (expected e.g. 15m, 90s, 2h30m)"))
 }
 
 fn non_empty(text: &str) -> Result<String, String> {

@@ -7,6 +7,7 @@
 
 mod args;
 mod emulator;
+mod mirror;
 mod normalize;
 mod output;
 mod progress;
@@ -14,18 +15,17 @@ mod progress;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Parser;
 use futures_util::StreamExt;
 use inbox::{
     BirdSource, ConversationId, Failure, Inbox, InboxBuilder, PartooSource, SourceLimits, Target,
 };
-use inbox_emulator::{Config as EmulatorConfig, Dataset, Emulator};
 
 use crate::args::{
-    Cli, Command, Connection, ConversationsArgs, DemoArgs, FetchArgs, Format, OutputArgs,
-    ProviderArg,
+    Cli, Command, Connection, ConversationsArgs, FetchArgs, Format, OutputArgs, ProviderArg,
+    Selection,
 };
 
 /// How a command ended: its exit code (documented in `inbox --help` and the README).
@@ -40,7 +40,7 @@ pub(crate) enum Outcome {
     /// line naming each source and its URL.
     NothingFetched(String),
     /// 4: the command could not do its job for a reason of its own (the emulator did not
-    /// start, the output could not be written), in one line.
+    /// start, the output could not be written, the database refused a write), in one line.
     Failed(String),
 }
 
@@ -56,7 +56,7 @@ impl Outcome {
     }
 
     /// The outcome of writing the output: a broken pipe (`inbox … | head`) is not a failure.
-    fn of_write(result: io::Result<()>, otherwise: Outcome) -> Outcome {
+    pub(crate) fn of_write(result: io::Result<()>, otherwise: Outcome) -> Outcome {
         match result {
             Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
                 Outcome::Failed(format!("cannot write the output: {e}"))
@@ -96,7 +96,10 @@ fn main() -> ExitCode {
 
 async fn run(command: &Command) -> Outcome {
     match command {
-        Command::Demo(args) => demo(args).await,
+        Command::Demo(args) => mirror::demo(args).await,
+        Command::Sync(args) => mirror::sync(args).await,
+        Command::Export(args) => mirror::export(args).await,
+        Command::Search(args) => mirror::search(args).await,
         Command::Fetch(args) => fetch(args).await,
         Command::Conversations(args) => conversations(args).await,
         Command::Emulator(args) => emulator::run(args).await,
@@ -105,83 +108,37 @@ async fn run(command: &Command) -> Outcome {
 }
 
 /// The sources of a command, and where each lives (for messages that must name it).
-struct Sources {
-    inbox: InboxBuilder,
-    urls: BTreeMap<String, String>,
+pub(crate) struct Sources {
+    pub(crate) inbox: InboxBuilder,
+    pub(crate) urls: BTreeMap<String, String>,
 }
 
-async fn demo(args: &DemoArgs) -> Outcome {
-    let conversations = args.conversations as usize;
-    let config = EmulatorConfig {
-        seed: args.seed,
-        dataset: Dataset::Synthetic {
-            partoo_conversations: conversations,
-            bird_conversations: conversations,
-            messages_per_conversation: 3..=40,
-        },
-        latency: Duration::from_millis(args.latency_ms),
-        ..EmulatorConfig::default()
-    };
-    let emulator = match Emulator::start(config).await {
-        Ok(emulator) => emulator,
-        Err(e) => return Outcome::Failed(format!("cannot start the emulator: {e}")),
-    };
-    let cfg = emulator.config();
-    let connection = Connection {
-        partoo_key: Some(cfg.partoo_key.clone()),
-        partoo_url: Some(emulator.partoo_base_url()),
-        bird_key: Some(cfg.bird_key.clone()),
-        bird_workspace: Some(cfg.bird_workspace.clone()),
-        bird_url: Some(emulator.bird_base_url()),
-        ..Connection::default()
-    };
-    let wanted = Wanted {
-        partoo: true,
-        bird: true,
-    };
-    // The emulator has no rate limit to keep to.
-    let sources = match sources(&connection, wanted, &args.output, false) {
-        Ok(sources) => sources,
-        Err(message) => return Outcome::Failed(message),
-    };
-    if !args.output.quiet {
-        eprintln!(
-            "inbox: demo on the built-in emulator: Partoo at {}, Bird at {}",
-            emulator.partoo_base_url(),
-            emulator.bird_base_url()
-        );
-    }
-    let outcome = timeline(
-        sources,
-        vec![Target::all("partoo"), Target::all("bird")],
-        &args.output,
-    )
-    .await;
-    emulator.shutdown().await;
-    outcome
-}
-
-async fn fetch(args: &FetchArgs) -> Outcome {
+/// The targets a selection names, and the providers they need; a usage error when it names
+/// none.
+pub(crate) fn selected(
+    connection: &Connection,
+    selection: &Selection,
+    verb: &str,
+) -> Result<(Vec<Target>, Wanted), String> {
     let mut targets: Vec<Target> = Vec::new();
     targets.extend(
-        args.partoo_conversation
+        selection
+            .partoo_conversation
             .iter()
             .map(|id| Target::conversation("partoo", ConversationId::Partoo(*id))),
     );
     targets.extend(
-        args.bird_conversation
+        selection
+            .bird_conversation
             .iter()
             .map(|id| Target::conversation("bird", ConversationId::Bird(id.clone()))),
     );
     let mut wanted = Wanted {
-        partoo: !args.partoo_conversation.is_empty(),
-        bird: !args.bird_conversation.is_empty(),
+        partoo: !selection.partoo_conversation.is_empty(),
+        bird: !selection.bird_conversation.is_empty(),
     };
-    if args.all {
-        let all = match providers(&args.connection, &args.provider) {
-            Ok(all) => all,
-            Err(message) => return Outcome::Usage(message),
-        };
+    if selection.all {
+        let all = providers(connection, &selection.provider)?;
         wanted.partoo |= all.partoo;
         wanted.bird |= all.bird;
         if all.partoo {
@@ -192,12 +149,20 @@ async fn fetch(args: &FetchArgs) -> Outcome {
         }
     }
     if targets.is_empty() {
-        return Outcome::Usage(
-            "nothing to fetch: give --partoo-conversation ID, --bird-conversation ID or --all"
-                .into(),
-        );
+        return Err(format!(
+            "nothing to {verb}: give --partoo-conversation ID, --bird-conversation ID or --all"
+        ));
     }
-    let mut sources = match sources(&args.connection, wanted, &args.output, true) {
+    Ok((targets, wanted))
+}
+
+async fn fetch(args: &FetchArgs) -> Outcome {
+    let (targets, wanted) = match selected(&args.connection, &args.selection, "fetch") {
+        Ok(selected) => selected,
+        Err(message) => return Outcome::Usage(message),
+    };
+    let concurrency = usize::from(args.output.concurrency);
+    let mut sources = match sources(&args.connection, wanted, concurrency, true) {
         Ok(sources) => sources,
         Err(message) => return Outcome::Usage(message),
     };
@@ -216,12 +181,7 @@ async fn conversations(args: &ConversationsArgs) -> Outcome {
         Ok(wanted) => wanted,
         Err(message) => return Outcome::Usage(message),
     };
-    let output = OutputArgs {
-        format: args.format,
-        concurrency: 16,
-        quiet: true,
-    };
-    let sources = match sources(&args.connection, wanted, &output, true) {
+    let sources = match sources(&args.connection, wanted, 16, true) {
         Ok(sources) => sources,
         Err(message) => return Outcome::Usage(message),
     };
@@ -264,7 +224,7 @@ async fn conversations(args: &ConversationsArgs) -> Outcome {
 }
 
 /// One line naming every source and what stopped it.
-fn nothing_fetched(failures: &[Failure], urls: &BTreeMap<String, String>) -> String {
+pub(crate) fn nothing_fetched(failures: &[Failure], urls: &BTreeMap<String, String>) -> String {
     let mut by_source: BTreeMap<&str, &Failure> = BTreeMap::new();
     for failure in failures {
         by_source.entry(failure.source.as_str()).or_insert(failure);
@@ -329,9 +289,14 @@ async fn timeline(sources: Sources, targets: Vec<Target>, output: &OutputArgs) -
     if written.is_ok() && !output.quiet {
         let failed = timeline.failures.len();
         written = if output.format == Format::Table {
-            tally.summary(&mut out, &timeline.progress, failed, took)
+            tally.summary(&mut out, &(&timeline.progress).into(), failed, took)
         } else {
-            tally.summary(&mut io::stderr().lock(), &timeline.progress, failed, took)
+            tally.summary(
+                &mut io::stderr().lock(),
+                &(&timeline.progress).into(),
+                failed,
+                took,
+            )
         };
     }
     let outcome = if timeline.failures.is_empty() {
@@ -409,7 +374,7 @@ async fn stream(sources: Sources, targets: Vec<Target>, output: &OutputArgs) -> 
     if written.is_ok() && !output.quiet {
         written = tally.summary(
             &mut io::stderr().lock(),
-            &progress,
+            &(&progress).into(),
             failed,
             started.elapsed(),
         );
@@ -424,9 +389,9 @@ async fn stream(sources: Sources, targets: Vec<Target>, output: &OutputArgs) -> 
 
 /// Which providers a command uses.
 #[derive(Clone, Copy)]
-struct Wanted {
-    partoo: bool,
-    bird: bool,
+pub(crate) struct Wanted {
+    pub(crate) partoo: bool,
+    pub(crate) bird: bool,
 }
 
 /// The providers named with `--provider`, or else those with credentials.
@@ -460,13 +425,12 @@ fn required(flag: &Option<String>, variable: &str, option: &str) -> Result<Strin
 
 /// A source per wanted provider (within each provider's documented rate limit when
 /// `rate_limited`), or the first missing or refused setting.
-fn sources(
+pub(crate) fn sources(
     c: &Connection,
     wanted: Wanted,
-    output: &OutputArgs,
+    concurrency: usize,
     rate_limited: bool,
 ) -> Result<Sources, String> {
-    let concurrency = usize::from(output.concurrency);
     let mut inbox = Inbox::builder().concurrency(concurrency);
     let mut urls = BTreeMap::new();
     if wanted.partoo {

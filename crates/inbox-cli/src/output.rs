@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
+use inbox::store::StoredMessage;
 use inbox::{ConversationSummary, Direction, Message, Progress, Provider};
 
 use crate::args::Format;
@@ -68,6 +69,64 @@ pub(crate) fn json_line(out: &mut impl Write, message: &Message) -> io::Result<(
     out.write_all(&line)
 }
 
+/// Writes JSON as one line (see [`json_line`]: raw CR and LF can only be white space
+/// between tokens, and become spaces).
+pub(crate) fn one_line(out: &mut impl Write, json: &[u8]) -> io::Result<()> {
+    let mut line = json.to_vec();
+    for byte in &mut line {
+        if matches!(*byte, b'\n' | b'\r') {
+            *byte = b' ';
+        }
+    }
+    line.push(b'\n');
+    out.write_all(&line)
+}
+
+/// The header of a table of stored messages.
+pub(crate) fn stored_table_header(out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<19}  {:<6}  {:<36}  {:<3}  {:<13}  {:<13}  TEXT",
+        "TIME (UTC)", "FROM", "CONVERSATION", "DIR", "ROLE", "KIND"
+    )
+}
+
+/// One stored message as a table row.
+pub(crate) fn stored_row(out: &mut impl Write, m: &StoredMessage) -> io::Result<()> {
+    let time = m
+        .timestamp()
+        .map(|t| {
+            let utc = t.to_rfc3339_utc();
+            utc.get(..19).unwrap_or(&utc).replace('T', " ")
+        })
+        .unwrap_or_default();
+    let direction = match m.direction.as_str() {
+        "inbound" => "in",
+        "outbound" => "out",
+        _ => "sys",
+    };
+    writeln!(
+        out,
+        "{:<19}  {:<6}  {:<36}  {:<3}  {:<13}  {:<13}  {}",
+        time,
+        m.provider,
+        cell(&m.conversation_id),
+        direction,
+        cell(&m.role),
+        cell(&m.kind),
+        cut(&cell(&m.text), TEXT_WIDTH),
+    )
+}
+
+/// Stored messages as a table.
+pub(crate) fn stored_table(out: &mut impl Write, messages: &[&StoredMessage]) -> io::Result<()> {
+    stored_table_header(out)?;
+    for m in messages {
+        stored_row(out, m)?;
+    }
+    Ok(())
+}
+
 /// `2024-05-01 10:01:00` from the UTC RFC 3339 form.
 fn table_time(m: &Message) -> String {
     let utc = m.timestamp.to_rfc3339_utc();
@@ -90,11 +149,8 @@ fn sender(m: &Message) -> String {
 }
 
 /// The `kind` of the content, as in the JSON.
-pub(crate) fn kind(m: &Message) -> String {
-    serde_json::to_value(&m.content)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "unknown".into())
+pub(crate) fn kind(m: &Message) -> &'static str {
+    m.content.kind()
 }
 
 /// Provider text made safe for a terminal table cell: every control character
@@ -180,6 +236,24 @@ pub(crate) fn conversations(
     Ok(())
 }
 
+/// What a run did besides its messages, for the summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Run {
+    pub(crate) conversations_total: usize,
+    pub(crate) conversations_failed: usize,
+    pub(crate) requests: usize,
+}
+
+impl From<&Progress> for Run {
+    fn from(p: &Progress) -> Self {
+        Run {
+            conversations_total: p.conversations_total,
+            conversations_failed: p.conversations_failed,
+            requests: p.requests,
+        }
+    }
+}
+
 /// Counts of the messages delivered, for the summary.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
@@ -191,9 +265,14 @@ pub(crate) struct Tally {
 impl Tally {
     /// Counts one message.
     pub(crate) fn add(&mut self, m: &Message) {
+        self.add_parts(m.provider, m.content.kind());
+    }
+
+    /// Counts one message of `provider` and content `kind`.
+    pub(crate) fn add_parts(&mut self, provider: Provider, kind: &str) {
         self.messages += 1;
-        *self.per_provider.entry(m.provider.to_string()).or_default() += 1;
-        *self.per_kind.entry(kind(m)).or_default() += 1;
+        *self.per_provider.entry(provider.to_string()).or_default() += 1;
+        *self.per_kind.entry(kind.to_owned()).or_default() += 1;
     }
 
     /// Messages counted.
@@ -206,7 +285,7 @@ impl Tally {
     pub(crate) fn summary(
         &self,
         out: &mut impl Write,
-        p: &Progress,
+        p: &Run,
         not_delivered: usize,
         took: Duration,
     ) -> io::Result<()> {

@@ -1,55 +1,51 @@
-//! A progress line on stderr, only when stderr is a terminal.
+//! A progress bar on stderr (indicatif), only when stderr is a terminal and not `--quiet`:
+//! conversations done of those to fetch, messages, rate and ETA.
 
-use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::io::IsTerminal;
 
 use inbox::Progress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-const BAR: usize = 30;
-
-/// Draws `[#####.....] 12/24 conversations, 340 messages` in place.
+/// The bar of one command.
 pub(crate) struct Bar {
-    enabled: bool,
-    last: Mutex<Option<(usize, usize)>>,
+    bar: Option<ProgressBar>,
 }
 
 impl Bar {
     pub(crate) fn new(quiet: bool) -> Self {
-        Self {
-            enabled: !quiet && std::io::stderr().is_terminal(),
-            last: Mutex::new(None),
-        }
+        let shown = !quiet && std::io::stderr().is_terminal();
+        let bar = shown.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} conversations, {msg} ({per_sec}, ETA {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("#>.");
+            bar.set_style(style);
+            bar.set_message("listing…");
+            bar
+        });
+        Self { bar }
     }
 
+    /// Shows what `p` counts.
     pub(crate) fn update(&self, p: Progress) {
-        if !self.enabled {
-            return;
+        let Some(bar) = &self.bar else { return };
+        bar.set_length(p.conversations_total as u64);
+        bar.set_position(p.conversations_done as u64);
+        bar.set_message(format!("{} messages", p.messages));
+    }
+
+    /// Says what the command is doing before there is anything to count.
+    pub(crate) fn phase(&self, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(what.to_owned());
         }
-        let Ok(mut last) = self.last.lock() else {
-            return;
-        };
-        let now = (p.conversations_done, p.messages);
-        if *last == Some(now) {
-            return;
-        }
-        *last = Some(now);
-        let filled = (BAR * p.conversations_done)
-            .checked_div(p.conversations_total)
-            .unwrap_or(0)
-            .min(BAR);
-        let bar: String = "#".repeat(filled) + &".".repeat(BAR - filled);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r[{bar}] {}/{} conversations, {} messages",
-            p.conversations_done, p.conversations_total, p.messages
-        );
-        let _ = err.flush();
     }
 
     pub(crate) fn finish(&self) {
-        if self.enabled {
-            let _ = writeln!(std::io::stderr());
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

@@ -370,13 +370,13 @@ fn partoo_conversations(state: &State, query: &Query<'_>) -> Reply {
     if !errors.is_empty() {
         return partoo_bad_request(&errors);
     }
-    if let Some(ids) = &businesses {
-        if !ids.iter().all(|id| state.data.business_visible(id)) {
-            return partoo_error(
-                StatusCode::FORBIDDEN,
-                PartooDetail::Authorization("Operation not allowed"),
-            );
-        }
+    if let Some(ids) = &businesses
+        && !ids.iter().all(|id| state.data.business_visible(id))
+    {
+        return partoo_error(
+            StatusCode::FORBIDDEN,
+            PartooDetail::Authorization("Operation not allowed"),
+        );
     }
     let listed: Vec<&Conv> = state
         .data

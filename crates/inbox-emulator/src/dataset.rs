@@ -404,7 +404,7 @@ fn message_count(seed: u64, salt: u64, index: usize, (lo, hi): (usize, usize)) -
         return lo;
     }
     let mut rng = Rng::of(&[seed, salt, index as u64, 0x0043_4f55_4e54]);
-    if index % LONG_EVERY == 0 {
+    if index.is_multiple_of(LONG_EVERY) {
         rng.range(250, 400) as usize
     } else {
         rng.range(lo as u64, hi as u64) as usize

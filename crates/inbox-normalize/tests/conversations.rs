@@ -174,11 +174,12 @@ fn the_origin_encodes_back_to_the_input() {
     for fixture in fixtures() {
         for (i, (summary, raw)) in fixture.summaries.iter().zip(&fixture.raw).enumerate() {
             let mut want = raw.clone();
-            if fixture.provider == Provider::Partoo && fixture.drift {
-                if let Some(object) = want.as_object_mut() {
-                    for key in PARTOO_NULLABLE {
-                        object.entry(*key).or_insert(Value::Null);
-                    }
+            if fixture.provider == Provider::Partoo
+                && fixture.drift
+                && let Some(object) = want.as_object_mut()
+            {
+                for key in PARTOO_NULLABLE {
+                    object.entry(*key).or_insert(Value::Null);
                 }
             }
             let origin = serde_json::to_value(&summary.origin).expect("origin encodes");

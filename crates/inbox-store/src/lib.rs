@@ -59,5 +59,7 @@ mod write;
 
 pub use error::StoreError;
 pub use open::{OpenOptions, Store};
-pub use read::{MessageQuery, SearchHit, StoredConversation, StoredMessage, SyncRun};
+pub use read::{
+    MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, SyncRun,
+};
 pub use sync::{AccountSync, Counts, SyncOptions, SyncReport};

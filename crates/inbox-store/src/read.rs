@@ -21,6 +21,9 @@ pub struct MessageQuery {
     pub provider: Option<String>,
     /// Only this conversation's (the provider's id, as text).
     pub conversation: Option<String>,
+    /// Only messages stored or changed at or after this instant (what a sync that started
+    /// then brought).
+    pub changed_since: Option<Timestamp>,
 }
 
 impl MessageQuery {
@@ -50,6 +53,12 @@ impl MessageQuery {
     /// Of one conversation.
     pub fn conversation(mut self, id: impl Into<String>) -> Self {
         self.conversation = Some(id.into());
+        self
+    }
+
+    /// Stored or changed at or after `t`.
+    pub fn changed_since(mut self, t: Timestamp) -> Self {
+        self.changed_since = Some(t);
         self
     }
 }
@@ -167,6 +176,23 @@ pub struct StoredConversation {
     pub vanished: bool,
 }
 
+/// Where the mirror of one conversation stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredCheckpoint {
+    /// `partoo` or `bird`.
+    pub provider: String,
+    /// The account's identity.
+    pub account: String,
+    /// The provider's conversation id.
+    pub conversation_id: String,
+    /// The created time (nanoseconds since the epoch) and id of the newest message such
+    /// that every older message of the conversation is stored; `None` before any.
+    pub at: Option<(i64, String)>,
+    /// Whether the conversation was read to its end since its last listed change.
+    pub complete: bool,
+}
+
 /// A stored sync run of one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -203,6 +229,7 @@ impl Store {
             " FROM messages m JOIN accounts a ON a.id = m.account_id \
              WHERE ($1 IS NULL OR m.ts >= $1) AND ($2 IS NULL OR m.ts < $2) \
              AND ($3 IS NULL OR m.provider = $3) AND ($4 IS NULL OR m.conversation_id = $4) \
+             AND ($5 IS NULL OR m.changed_at >= $5) \
              ORDER BY m.ts, m.provider, m.id"
         );
         sqlx::query(SQL)
@@ -210,6 +237,7 @@ impl Store {
             .bind(query.until.as_ref().map(nanos))
             .bind(query.provider)
             .bind(query.conversation)
+            .bind(query.changed_since.as_ref().map(nanos))
             .fetch(&self.pool)
             .map_err(|e| self.err("reading messages", e))
             .and_then(|row| async move { stored_message(&row) })
@@ -304,6 +332,36 @@ impl Store {
             .collect()
     }
 
+    /// Every conversation's checkpoint.
+    pub async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.provider, a.identity, k.conversation_id, k.at, k.message_id, \
+             k.marker IS NOT NULL FROM checkpoints k JOIN accounts a ON a.id = k.account_id \
+             ORDER BY a.provider, a.identity, k.conversation_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.err("reading checkpoints", e))?;
+        rows.iter()
+            .map(|row| {
+                let damaged = |e: sqlx::Error| StoreError::Damaged {
+                    what: "checkpoint row".into(),
+                    reason: e.to_string(),
+                };
+                let at: Option<i64> = row.try_get(3).map_err(damaged)?;
+                let id: Option<String> = row.try_get(4).map_err(damaged)?;
+                let complete: i64 = row.try_get(5).map_err(damaged)?;
+                Ok(StoredCheckpoint {
+                    provider: row.try_get(0).map_err(damaged)?,
+                    account: row.try_get(1).map_err(damaged)?,
+                    conversation_id: row.try_get(2).map_err(damaged)?,
+                    at: at.zip(id),
+                    complete: complete != 0,
+                })
+            })
+            .collect()
+    }
+
     /// The last `limit` sync runs, newest first.
     pub async fn runs(&self, limit: usize) -> Result<Vec<SyncRun>, StoreError> {
         let rows = sqlx::query(
@@ -329,17 +387,18 @@ impl Store {
                     Ok(u64::try_from(v).unwrap_or(0))
                 };
                 let full: i64 = row.try_get(5).map_err(damaged)?;
-                let mut counts = crate::Counts::default();
-                counts.requests = n(6)?;
-                counts.listed = n(7)?;
-                counts.changed = n(8)?;
-                counts.skipped = n(9)?;
-                counts.vanished = n(10)?;
-                counts.new = n(11)?;
-                counts.updated = n(12)?;
-                counts.unchanged = n(13)?;
-                counts.rejected = n(14)?;
-                counts.failures = n(15)?;
+                let counts = crate::Counts {
+                    requests: n(6)?,
+                    listed: n(7)?,
+                    changed: n(8)?,
+                    skipped: n(9)?,
+                    vanished: n(10)?,
+                    new: n(11)?,
+                    updated: n(12)?,
+                    unchanged: n(13)?,
+                    rejected: n(14)?,
+                    failures: n(15)?,
+                };
                 Ok(SyncRun {
                     id: row.try_get(0).map_err(damaged)?,
                     provider: row.try_get(1).map_err(damaged)?,

@@ -458,17 +458,17 @@ impl Store {
             _ => true,
         };
         walk.ascending &= sorted && continues;
-        if let Some(max) = keys.iter().max() {
-            if walk.newest.as_ref().is_none_or(|n| max > n) {
-                walk.newest = Some(max.clone());
-            }
+        if let Some(max) = keys.iter().max()
+            && walk.newest.as_ref().is_none_or(|n| max > n)
+        {
+            walk.newest = Some(max.clone());
         }
         let mut checkpoint = walk.checkpoint.clone();
         let advance = |checkpoint: &mut Checkpoint, to: &Option<(i64, String)>| {
-            if let Some(to) = to {
-                if checkpoint.at.as_ref().is_none_or(|at| to > at) {
-                    checkpoint.at = Some(to.clone());
-                }
+            if let Some(to) = to
+                && checkpoint.at.as_ref().is_none_or(|at| to > at)
+            {
+                checkpoint.at = Some(to.clone());
             }
         };
         if walk.ascending {

@@ -110,9 +110,9 @@ impl Timestamp {
         }
         let frac_digits = if nanos == 0 {
             0
-        } else if nanos % 1_000_000 == 0 {
+        } else if nanos.is_multiple_of(1_000_000) {
             3
-        } else if nanos % 1_000 == 0 {
+        } else if nanos.is_multiple_of(1_000) {
             6
         } else {
             9

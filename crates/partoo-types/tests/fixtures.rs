@@ -221,13 +221,11 @@ fn spec_fixtures_hold_every_content_type_sender_type_status_and_null() {
                     if let Content::Unsupported(u) = &m.content {
                         unsupported.extend(u.kind.clone());
                     }
-                    if let Content::Video(media)
-                    | Content::Audio(media)
-                    | Content::Document(media) = &m.content
+                    if let Content::Video(media) | Content::Audio(media) | Content::Document(media) =
+                        &m.content
+                        && media.file_name.is_none()
                     {
-                        if media.file_name.is_none() {
-                            nulls.insert("file_name");
-                        }
+                        nulls.insert("file_name");
                     }
                     for (field, is_null) in [
                         ("sender_label", m.sender_label.is_none()),

@@ -306,10 +306,10 @@ impl BirdConv {
     }
 
     fn kind(&self, i: usize) -> BKind {
-        if self.showcase {
-            if let Some(kind) = showcase_slot(&BIRD_SHOWCASE, self.len, i) {
-                return kind;
-            }
+        if self.showcase
+            && let Some(kind) = showcase_slot(&BIRD_SHOWCASE, self.len, i)
+        {
+            return kind;
         }
         if i == 0 {
             return BKind::Text;
@@ -482,7 +482,7 @@ impl BirdConv {
             let locale = rng.pick_str(&["en", "en-US", "nl-NL"]);
             let cents = rng.range(500, 25_000);
             // Whole amounts print as integers, as a JavaScript server writes them.
-            let total = if cents % 100 == 0 {
+            let total = if cents.is_multiple_of(100) {
                 ParameterValue::Whole(cents / 100)
             } else {
                 ParameterValue::Number(cents as f64 / 100.0)

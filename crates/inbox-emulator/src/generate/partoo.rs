@@ -343,10 +343,10 @@ impl PartooConv {
     }
 
     fn kind(&self, i: usize) -> PKind {
-        if self.showcase {
-            if let Some(kind) = showcase_slot(&PARTOO_SHOWCASE, self.len, i) {
-                return kind;
-            }
+        if self.showcase
+            && let Some(kind) = showcase_slot(&PARTOO_SHOWCASE, self.len, i)
+        {
+            return kind;
         }
         if i == 0 {
             // Conversations start with the consumer writing.
@@ -493,7 +493,7 @@ impl PartooConv {
                 kind: rng.pick_str(&["video", "audio", "unknown", "unknown"]),
             },
             PKind::Event => {
-                let solving = self.events_before(i) % 2 == 0;
+                let solving = self.events_before(i).is_multiple_of(2);
                 Content::Text(if solving { "Solving" } else { "Reopening" })
             }
         };

@@ -10,8 +10,10 @@ use std::process::{Command, Output, Stdio};
 use inbox_emulator::{Config, Dataset, Emulator, Faults};
 use serde_json::Value;
 
+mod mirror;
+
 /// Runs `inbox args…` with `env` (and nothing of the caller's provider variables).
-async fn inbox(args: &[&str], env: &[(&str, String)], stdin: Option<Vec<u8>>) -> Output {
+pub(crate) async fn inbox(args: &[&str], env: &[(&str, String)], stdin: Option<Vec<u8>>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_inbox"));
     cmd.args(args)
         .env_remove("PARTOO_API_KEY")
@@ -38,11 +40,11 @@ async fn inbox(args: &[&str], env: &[(&str, String)], stdin: Option<Vec<u8>>) ->
     .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn small(faults: Faults) -> Config {
+pub(crate) fn small(faults: Faults) -> Config {
     Config {
         dataset: Dataset::Synthetic {
             partoo_conversations: 5,
@@ -55,7 +57,7 @@ fn small(faults: Faults) -> Config {
 }
 
 /// The environment and flags that point `inbox` at an emulator.
-fn connection(emulator: &Emulator) -> (Vec<(&'static str, String)>, Vec<String>) {
+pub(crate) fn connection(emulator: &Emulator) -> (Vec<(&'static str, String)>, Vec<String>) {
     let c = emulator.config();
     let env = vec![
         ("PARTOO_API_KEY", c.partoo_key.clone()),
@@ -71,7 +73,7 @@ fn connection(emulator: &Emulator) -> (Vec<(&'static str, String)>, Vec<String>)
     (env, flags)
 }
 
-fn jsonl(out: &[u8]) -> Vec<Value> {
+pub(crate) fn jsonl(out: &[u8]) -> Vec<Value> {
     text(out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -79,11 +81,19 @@ fn jsonl(out: &[u8]) -> Vec<Value> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn demo_prints_the_whole_merged_timeline_and_a_summary() {
-    // The demo's own emulator is the default dataset at seed 7 with 12 conversations each.
+async fn demo_mirrors_prints_the_timeline_then_a_second_sync_of_only_what_changed() {
+    // The demo's own emulator is the default dataset at seed 7 with 12 conversations each,
+    // and its activity the emulator's `simulate_activity(7, 3)`.
     let reference = Emulator::start(Config::default()).await.unwrap();
     let total = reference.message_count();
+    let activity = reference.simulate_activity(7, 3);
+    let changed = activity.partoo_conversations.len() + activity.bird_conversations.len();
+    let added = activity.partoo_added.len() + activity.bird_added.len();
+    let moved = activity.partoo_changed.len() + activity.bird_changed.len();
+    let after = reference.message_count();
+    assert_eq!(after, total + added);
     reference.shutdown().await;
+
     let out = inbox(&["demo", "--latency-ms", "0"], &[], None).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -91,12 +101,17 @@ async fn demo_prints_the_whole_merged_timeline_and_a_summary() {
     assert!(stdout.contains(&format!("messages: {total} (")), "{stdout}");
     assert!(stdout.contains("conversations: 24 (0 failed)"), "{stdout}");
     assert!(
-        stdout.contains("by kind: ") && stdout.contains("text "),
+        stdout.contains(&format!(
+            "second sync: {changed} conversations read (the changed ones), {} skipped; {added} new messages, {moved} updated;",
+            24 - changed
+        )),
         "{stdout}"
     );
+    let rows = stdout.lines().filter(|l| l.starts_with("20")).count();
     assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("20")).count(),
-        total
+        rows,
+        total + added + moved,
+        "the timeline, then what the second sync brought"
     );
 
     let out = inbox(
@@ -107,7 +122,7 @@ async fn demo_prints_the_whole_merged_timeline_and_a_summary() {
     .await;
     assert!(out.status.success());
     let messages = jsonl(&out.stdout);
-    assert_eq!(messages.len(), total);
+    assert_eq!(messages.len(), after, "the mirror after both syncs");
     let stamps: Vec<&str> = messages
         .iter()
         .map(|m| m["timestamp"].as_str().unwrap())
@@ -376,7 +391,16 @@ async fn bad_command_lines_exit_2_with_one_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn help_on_every_command_and_no_key_ever_printed() {
-    for command in ["demo", "conversations", "fetch", "normalize", "emulator"] {
+    for command in [
+        "demo",
+        "conversations",
+        "fetch",
+        "normalize",
+        "emulator",
+        "sync",
+        "export",
+        "search",
+    ] {
         let out = inbox(&[command, "--help"], &[], None).await;
         assert!(out.status.success(), "{command}");
         assert!(text(&out.stdout).contains("Usage: inbox"), "{command}");
