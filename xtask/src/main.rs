@@ -22,7 +22,7 @@ commands:
                        --accept writes changed insta snapshots instead of failing on them.
   fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
                        nothing and fail naming each stale, missing or unexpected file.
-  bench                build in release and run the benchmarks (decode, fetch); each prints
+  bench                build in release and run the benchmarks (decode, fetch, sync); each prints
                        `<name>: ratio=<X> (target <T>)` and the figures behind it.
   fuzz [--cases N]     the hostile-input property tests (decoders, normalizer, the CLI's
                        normalize path) in release with N cases each (default 100000).
@@ -79,7 +79,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
     }
 }
 
-/// The fault soak's test name prefix (crates/inbox/tests/it/soak.rs).
+/// The fault soak's test name prefix (crates/inbox-aggregator/tests/it/soak.rs).
 const SOAK: &str = "soak::";
 
 fn test(accept: bool) -> Result<(), String> {
@@ -112,7 +112,7 @@ fn test(accept: bool) -> Result<(), String> {
         "test",
         "--locked",
         "-p",
-        "inbox",
+        "inbox-aggregator",
         "--test",
         "it",
         SOAK,
@@ -189,7 +189,7 @@ fn bench() -> Result<(), String> {
     let exe = root().join("target/release/inbox-bench");
     let target_dir = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
     let exe = target_dir.map_or(exe, |dir| dir.join("release/inbox-bench"));
-    step("bench: decode and fetch", Command::new(exe))
+    step("bench: decode, fetch and sync", Command::new(exe))
 }
 
 /// The property tests that feed hostile input to every decoding path, with many cases.
