@@ -60,6 +60,7 @@ mod write;
 pub use error::StoreError;
 pub use open::{OpenOptions, Store};
 pub use read::{
-    MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, SyncRun,
+    MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, StoredRejected,
+    SyncRun,
 };
 pub use sync::{AccountSync, Counts, SyncOptions, SyncReport};

@@ -193,6 +193,33 @@ pub struct StoredCheckpoint {
     pub complete: bool,
 }
 
+/// An item a provider sent that did not decode, kept raw with where it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredRejected {
+    /// `partoo` or `bird`.
+    pub provider: String,
+    /// The account's identity.
+    pub account: String,
+    /// `message` or `conversation`.
+    pub item: String,
+    /// The conversation whose page held it (messages only).
+    pub conversation_id: Option<String>,
+    /// The page of the walk it came on, from 0 (messages only).
+    pub page: Option<i64>,
+    /// The JSON path of the problem, inside the item.
+    pub path: String,
+    /// What was wrong there.
+    pub message: String,
+    /// The item as the provider sent it.
+    pub raw: String,
+    /// When it was first and last seen (nanoseconds since the epoch): seeing it again
+    /// keeps one row.
+    pub first_seen_at: i64,
+    /// When it was last seen.
+    pub last_seen_at: i64,
+}
+
 /// A stored sync run of one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -357,6 +384,40 @@ impl Store {
                     conversation_id: row.try_get(2).map_err(damaged)?,
                     at: at.zip(id),
                     complete: complete != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// The last `limit` rejected items, the most recently seen first.
+    pub async fn rejected(&self, limit: usize) -> Result<Vec<StoredRejected>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.provider, a.identity, r.item, r.conversation_id, r.page, r.path, \
+             r.message, r.raw, r.first_seen_at, r.last_seen_at \
+             FROM rejected r JOIN accounts a ON a.id = r.account_id \
+             ORDER BY r.last_seen_at DESC, r.id DESC LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.err("reading rejected items", e))?;
+        rows.iter()
+            .map(|row| {
+                let damaged = |e: sqlx::Error| StoreError::Damaged {
+                    what: "rejected item row".into(),
+                    reason: e.to_string(),
+                };
+                Ok(StoredRejected {
+                    provider: row.try_get(0).map_err(damaged)?,
+                    account: row.try_get(1).map_err(damaged)?,
+                    item: row.try_get(2).map_err(damaged)?,
+                    conversation_id: row.try_get(3).map_err(damaged)?,
+                    page: row.try_get(4).map_err(damaged)?,
+                    path: row.try_get(5).map_err(damaged)?,
+                    message: row.try_get(6).map_err(damaged)?,
+                    raw: row.try_get(7).map_err(damaged)?,
+                    first_seen_at: row.try_get(8).map_err(damaged)?,
+                    last_seen_at: row.try_get(9).map_err(damaged)?,
                 })
             })
             .collect()

@@ -6,4 +6,5 @@
 mod support;
 
 mod open;
+mod scenarios;
 mod sync;
