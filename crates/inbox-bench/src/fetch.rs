@@ -46,7 +46,7 @@ pub(crate) async fn fetch(k: usize, latency: Duration) -> Result<Run, String> {
 }
 
 /// An emulator of `k` conversations, half per provider, `P` pages of 100 each.
-async fn serve(k: usize, latency: Duration) -> Result<Emulator, String> {
+pub(crate) async fn serve(k: usize, latency: Duration) -> Result<Emulator, String> {
     let config = Config {
         dataset: Dataset::Synthetic {
             partoo_conversations: k / 2,
@@ -62,7 +62,7 @@ async fn serve(k: usize, latency: Duration) -> Result<Emulator, String> {
 }
 
 /// Where an emulator is, and how to get in: what a child process needs to fetch from it.
-struct Endpoints {
+pub(crate) struct Endpoints {
     partoo_url: String,
     bird_url: String,
     partoo_key: String,
@@ -71,7 +71,7 @@ struct Endpoints {
 }
 
 impl Endpoints {
-    fn of(emulator: &Emulator) -> Self {
+    pub(crate) fn of(emulator: &Emulator) -> Self {
         let c = emulator.config();
         Endpoints {
             partoo_url: emulator.partoo_base_url(),
@@ -82,7 +82,7 @@ impl Endpoints {
         }
     }
 
-    fn args(&self) -> [&str; 5] {
+    pub(crate) fn args(&self) -> [&str; 5] {
         [
             &self.partoo_url,
             &self.bird_url,
@@ -92,7 +92,7 @@ impl Endpoints {
         ]
     }
 
-    fn from_args(args: &[&str]) -> Option<Self> {
+    pub(crate) fn from_args(args: &[&str]) -> Option<Self> {
         let [partoo_url, bird_url, partoo_key, bird_key, workspace] = args else {
             return None;
         };
@@ -108,7 +108,7 @@ impl Endpoints {
 
 /// An inbox of both providers behind `at`, `C` requests at once. The emulator has no rate
 /// limit; the global bound is the one measured.
-fn inbox_for(at: &Endpoints) -> Result<Inbox, String> {
+pub(crate) fn inbox_for(at: &Endpoints) -> Result<Inbox, String> {
     let partoo = inbox::partoo::Client::builder(at.partoo_key.as_str())
         .base_url(&at.partoo_url)
         .build()
@@ -387,11 +387,17 @@ pub(crate) async fn run() -> bool {
 /// Serves `k` conversations and has `inbox-bench fetch-child …` fetch them all; reads the
 /// peak RSS (KiB) the child reports.
 async fn peak_rss(k: usize) -> Result<u64, String> {
+    child_peak_rss("fetch-child", k).await
+}
+
+/// Serves `k` conversations and has `inbox-bench VERB …` read them all; the peak RSS (KiB)
+/// the child reports.
+pub(crate) async fn child_peak_rss(verb: &str, k: usize) -> Result<u64, String> {
     let emulator = serve(k, Duration::from_millis(2)).await?;
     let at = Endpoints::of(&emulator);
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
-    cmd.arg("fetch-child")
+    cmd.arg(verb)
         .arg(emulator.message_count().to_string())
         .args(at.args());
     let out = tokio::task::spawn_blocking(move || cmd.output())
@@ -446,7 +452,7 @@ pub(crate) async fn child(args: &[&str]) -> bool {
 }
 
 /// `VmHWM` (peak resident set) from `/proc/self/status`, in KiB.
-fn vm_hwm_kib() -> Option<u64> {
+pub(crate) fn vm_hwm_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()

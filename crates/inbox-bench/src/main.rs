@@ -6,6 +6,8 @@
 //!   emulator's generator), bytes → typed page → unified messages, against
 //!   `serde_json::from_slice::<serde_json::Value>` of the same bytes, interleaved.
 //! - `inbox-bench fetch`: the aggregator against the emulator with a fixed latency.
+//! - `inbox-bench sync`: the mirror's ingest against its bare-insert floor, a resync with
+//!   nothing changed, the memory of a syncing process.
 //! - `inbox-bench fetch-probe K LATENCY_MS`: one fetch with its figures, to see where time
 //!   goes at other sizes; `plain-probe K LATENCY_MS`: the same round trips by plain loops.
 
@@ -14,6 +16,7 @@
 mod alloc;
 mod decode;
 mod fetch;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -52,15 +55,18 @@ fn main() -> ExitCode {
             }),
             _ => false,
         },
+        ["sync"] => runtime().is_ok_and(|rt| rt.block_on(sync::run())),
+        ["sync-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(sync::child(rest))),
         ["fetch-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(fetch::child(rest))),
         [] => {
             let decode = decode::run();
             let fetch = runtime().is_ok_and(|rt| rt.block_on(fetch::run()));
-            decode && fetch
+            let sync = runtime().is_ok_and(|rt| rt.block_on(sync::run()));
+            decode && fetch && sync
         }
         _ => {
             eprintln!(
-                "usage: inbox-bench [decode|fetch|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
+                "usage: inbox-bench [decode|fetch|sync|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
             );
             return ExitCode::from(2);
         }
