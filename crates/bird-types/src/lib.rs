@@ -1,5 +1,6 @@
 //! Wire types of Bird's workspace Conversations API (`https://api.bird.com`): the
-//! list-messages page, the conversations listing, their queries and the error body.
+//! list-messages page, the conversations listing, their queries, the error body and the
+//! webhook envelope ([`webhook`]).
 //!
 //! Serde only, no I/O. Decoding is tolerant and lossless:
 //!
@@ -64,6 +65,7 @@ pub mod parameter;
 pub mod participant;
 pub mod query;
 pub mod template;
+pub mod webhook;
 
 pub use action::*;
 pub use body::*;
@@ -77,3 +79,4 @@ pub use participant::*;
 pub use query::*;
 pub use template::*;
 pub use union::Untyped;
+pub use webhook::*;

@@ -23,10 +23,11 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Whether a file under `fixtures/<provider>/` holds conversations: `conversations/`, or
-/// `conversation*` files elsewhere (`drift/conversations-*`).
+/// `conversation*` files elsewhere (`drift/conversations-*`), but not webhook bodies.
 fn is_conversations(rel: &Path) -> bool {
     let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     rel.extension().is_some_and(|e| e == "json")
+        && !rel.components().any(|c| c.as_os_str() == "webhooks")
         && (rel.starts_with("conversations") || stem.starts_with("conversation"))
 }
 

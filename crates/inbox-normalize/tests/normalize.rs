@@ -27,13 +27,14 @@ fn fixtures_dir() -> PathBuf {
 }
 
 /// Whether a file under `fixtures/<provider>/` is a list-messages page (not an error body, a
-/// conversation or a conversations page).
+/// conversation or a conversations page, nor a webhook body).
 fn is_messages_page(rel: &Path) -> bool {
     let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     rel.extension().is_some_and(|e| e == "json")
-        && !rel
-            .components()
-            .any(|c| c.as_os_str() == "errors" || c.as_os_str() == "conversations")
+        && !rel.components().any(|c| {
+            ["errors", "conversations", "webhooks"]
+                .contains(&c.as_os_str().to_str().unwrap_or_default())
+        })
         && !stem.starts_with("conversation")
 }
 

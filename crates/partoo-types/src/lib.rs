@@ -1,6 +1,6 @@
 //! Wire types of the Partoo REST API v2 messaging endpoints: `GET /messages`,
 //! `GET /conversations` (and `GET /conversations/{id}`), `GET /users/me` (the key's
-//! organisation), and the error bodies. Serde only: no
+//! organisation), the error bodies, and the webhook deliveries ([`webhook`]). Serde only: no
 //! I/O.
 //!
 //! The types mirror Partoo's JSON and are tolerant where Partoo is loose:
@@ -71,6 +71,7 @@ mod message;
 mod peek;
 mod query;
 mod user;
+pub mod webhook;
 
 pub use content::{Content, IgStoryReply, IgStoryReplyType, Media, Unsupported, UnsupportedType};
 pub use conversation::{
@@ -87,3 +88,6 @@ pub use query::{
     DEFAULT_PER_PAGE, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, QueryError,
 };
 pub use user::{OrgId, User};
+pub use webhook::{
+    Event, EventPayload, EventType, MessageEvent, WebhookBusiness, WebhookConversation,
+};

@@ -1,5 +1,6 @@
 //! Every file of `fixtures/partoo/` decodes, encodes back to itself, and matches its snapshot;
-//! the drift files decode to what they describe; bad fields are reported by path.
+//! the drift files decode to what they describe; bad fields are reported by path; the
+//! webhook bodies decode by their `type`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -7,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use partoo_types::{
     Content, ContentType, Conversation, ConversationIssue, ConversationStatus, ConversationsPage,
-    ErrorBody, LastMessage, Message, MessageStatus, MessagesPage, MessagingPartner, Rejected,
-    SenderType, UnsupportedType,
+    ErrorBody, Event, EventPayload, EventType, LastMessage, Message, MessageStatus, MessagesPage,
+    MessagingPartner, OrgId, Rejected, SenderType, UnsupportedType,
 };
 use serde_json::{Value, json};
 
@@ -50,6 +51,7 @@ enum Decoded {
     Conversations(ConversationsPage),
     Conversation(Box<Conversation>),
     Error(ErrorBody),
+    Webhook(Box<Event>),
 }
 
 impl Decoded {
@@ -57,6 +59,8 @@ impl Decoded {
         let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
         let result = if rel.starts_with("errors") {
             ErrorBody::from_slice(bytes).map(Decoded::Error)
+        } else if rel.starts_with("webhooks") {
+            Event::from_slice(bytes).map(|e| Decoded::Webhook(Box::new(e)))
         } else if stem.starts_with("conversations-") {
             ConversationsPage::from_slice(bytes).map(Decoded::Conversations)
         } else if stem.starts_with("conversation-") {
@@ -71,7 +75,7 @@ impl Decoded {
         match self {
             Decoded::Messages(page) => page.messages.rejected().to_vec(),
             Decoded::Conversations(page) => page.conversations.rejected().to_vec(),
-            Decoded::Conversation(_) | Decoded::Error(_) => Vec::new(),
+            Decoded::Conversation(_) | Decoded::Error(_) | Decoded::Webhook(_) => Vec::new(),
         }
     }
 
@@ -81,6 +85,7 @@ impl Decoded {
             Decoded::Conversations(page) => serde_json::to_value(page),
             Decoded::Conversation(conversation) => serde_json::to_value(conversation),
             Decoded::Error(body) => serde_json::to_value(body),
+            Decoded::Webhook(event) => serde_json::to_value(event),
         }
         .expect("encode")
     }
@@ -124,6 +129,9 @@ fn the_fixture_set_is_there() {
         "drift/conversations-unknown-values.json",
         "drift/conversations-missing-fields.json",
         "drift/conversations-odd-last-messages.json",
+        "webhooks/message-created.json",
+        "webhooks/message-updated.json",
+        "webhooks/business-updated.json",
     ] {
         assert!(
             files.contains(expected),
@@ -248,7 +256,7 @@ fn spec_fixtures_hold_every_content_type_sender_type_status_and_null() {
                     }
                 }
             }
-            Decoded::Conversation(_) | Decoded::Error(_) => {}
+            Decoded::Conversation(_) | Decoded::Error(_) | Decoded::Webhook(_) => {}
         }
     }
     let want: BTreeSet<String> = [
@@ -650,4 +658,105 @@ fn error_bodies_summarise_on_one_line() {
         let body = ErrorBody::from_slice(&read(rel)).expect("decodes");
         assert_eq!(body.summary(), want, "{rel}");
     }
+}
+
+fn webhook(rel: &str) -> Event {
+    Event::from_slice(&read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+#[test]
+fn every_webhook_fixture_decodes_by_its_type_and_round_trips() {
+    let files: Vec<PathBuf> = fixture_files()
+        .into_iter()
+        .filter(|rel| rel.starts_with("webhooks"))
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    for rel in files {
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let bytes = read(&rel);
+        let event = webhook(&rel);
+        assert_eq!(
+            event.event_type.carries_message(),
+            event.message_event().is_some(),
+            "{rel}: typed by its type"
+        );
+        assert_eq!(
+            serde_json::to_value(&event).expect("encode"),
+            serde_json::from_slice::<Value>(&bytes).expect("JSON"),
+            "{rel} does not round-trip"
+        );
+        let again = Event::from_slice(&serde_json::to_vec(&event).expect("encode")).expect("again");
+        assert_eq!(again, event, "{rel}: decode, encode, decode is stable");
+    }
+}
+
+#[test]
+fn message_webhooks_carry_the_listed_message_and_its_conversation() {
+    let listed = by_id(&messages("messages-page-1.json"), 10006).clone();
+    let conversation = Conversation::from_slice(&read("conversations/conversation-4217.json"))
+        .expect("conversation");
+
+    let created = webhook("webhooks/message-created.json");
+    assert_eq!(created.event_type, EventType::MessageCreated);
+    let created = created.into_message_event().expect("a message event");
+    assert_eq!(
+        created.message, listed,
+        "the message as `GET /messages` lists it"
+    );
+    assert_eq!(created.message.status, Some(MessageStatus::Sending));
+    assert_eq!(created.org_id, OrgId::Number(4242));
+    let c = &created.conversation;
+    assert_eq!(c.id, conversation.id);
+    assert_eq!(
+        (&c.consumer_img, &c.consumer_name, &c.messaging_partner),
+        (
+            &conversation.consumer_img,
+            &conversation.consumer_name,
+            &conversation.messaging_partner
+        )
+    );
+    assert_eq!(
+        c.business.as_ref().and_then(|b| b.id.as_ref()),
+        conversation.business.as_ref().and_then(|b| b.id.as_ref())
+    );
+    assert_eq!(c.custom_channel, None);
+
+    let updated = webhook("webhooks/message-updated.json");
+    assert_eq!(updated.event_type, EventType::MessageUpdated);
+    let updated = updated.message_event().expect("a message event");
+    assert_eq!(updated.message.id, created.message.id);
+    assert_eq!(updated.message.status, Some(MessageStatus::Success));
+    let mut delivered = created.message.clone();
+    delivered.status = Some(MessageStatus::Success);
+    assert_eq!(updated.message, delivered, "only the status moved");
+    assert_eq!(updated.conversation, created.conversation);
+}
+
+#[test]
+fn other_webhook_types_are_kept_raw() {
+    let raw: Value = serde_json::from_slice(&read("webhooks/business-updated.json")).expect("JSON");
+    let event = webhook("webhooks/business-updated.json");
+    assert_eq!(
+        event.event_type,
+        EventType::Unknown("business_updated".into())
+    );
+    assert!(event.message_event().is_none());
+    assert_eq!(event.payload, EventPayload::Raw(raw["payload"].clone()));
+    assert_eq!(
+        event.raw_payload().map(|p| &p["business"]["id"]),
+        Some(&json!("a1c9f37b4deca92f83b61d02"))
+    );
+}
+
+#[test]
+fn a_message_webhook_whose_message_does_not_decode_names_the_path() {
+    let mut body: Value =
+        serde_json::from_slice(&read("webhooks/message-created.json")).expect("JSON");
+    body["payload"]["message"]["conversation_id"] = json!("4217");
+    let err = Event::from_slice(&serde_json::to_vec(&body).expect("encode")).expect_err("fails");
+    assert_eq!(err.path, "payload.message.conversation_id", "{err}");
+    // The same change in an event of another type is kept raw.
+    body["type"] = json!("new_message_received");
+    let event = Event::from_slice(&serde_json::to_vec(&body).expect("encode")).expect("raw");
+    assert_eq!(event.raw_payload(), Some(&body["payload"]));
 }
