@@ -41,8 +41,34 @@ impl Activity {
     }
 }
 
+/// One message that a round of activity added or changed: where it sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Touch {
+    /// Which API.
+    pub(crate) provider: Provider,
+    /// The conversation's index in its provider's listing.
+    pub(crate) conversation: usize,
+    /// The message's position in the conversation's oldest-first log.
+    pub(crate) position: usize,
+    /// Added (else: its status changed).
+    pub(crate) added: bool,
+}
+
 /// Runs one round of activity on `data` (see `Emulator::simulate_activity`).
+#[cfg(test)]
 pub(crate) fn simulate(data: &Data, seed: u64, conversations: usize) -> Activity {
+    simulate_then(data, seed, conversations, |_| {})
+}
+
+/// Runs one round of activity on `data`, then calls `then` with what changed, in the order
+/// it changed, before the next round can start (the round's lock still held): what `then`
+/// reads of the data is the state this round left.
+pub(crate) fn simulate_then(
+    data: &Data,
+    seed: u64,
+    conversations: usize,
+    then: impl FnOnce(&[Touch]),
+) -> Activity {
     // Held for the whole round: rounds happen one after the other, each from where the
     // last one left the clock.
     let mut clock = data
@@ -50,6 +76,7 @@ pub(crate) fn simulate(data: &Data, seed: u64, conversations: usize) -> Activity
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut activity = Activity::default();
+    let mut touches = Vec::new();
     for provider in [Provider::Partoo, Provider::Bird] {
         let convs = data.conversations(provider);
         let salt = match provider {
@@ -67,6 +94,12 @@ pub(crate) fn simulate(data: &Data, seed: u64, conversations: usize) -> Activity
         let mut changed: Vec<usize> = Vec::new();
         for &i in appended {
             let added = append(&convs[i], &mut clock, &mut rng);
+            touches.extend(added.iter().map(|&(position, _)| Touch {
+                provider,
+                conversation: i,
+                position,
+                added: true,
+            }));
             activity_push_added(&mut activity, added);
             changed.push(i);
         }
@@ -76,7 +109,13 @@ pub(crate) fn simulate(data: &Data, seed: u64, conversations: usize) -> Activity
             if status_changes == want {
                 break;
             }
-            if let Some(id) = advance(&convs[i], &mut clock, &mut rng) {
+            if let Some((position, id)) = advance(&convs[i], &mut clock, &mut rng) {
+                touches.push(Touch {
+                    provider,
+                    conversation: i,
+                    position,
+                    added: false,
+                });
                 match id {
                     Changed::Partoo(id) => activity.partoo_changed.push(id),
                     Changed::Bird(id) => activity.bird_changed.push(id),
@@ -97,11 +136,13 @@ pub(crate) fn simulate(data: &Data, seed: u64, conversations: usize) -> Activity
             }
         }
     }
+    then(&touches);
+    drop(clock);
     activity
 }
 
-fn activity_push_added(activity: &mut Activity, added: Vec<Changed>) {
-    for id in added {
+fn activity_push_added(activity: &mut Activity, added: Vec<(usize, Changed)>) {
+    for (_, id) in added {
         match id {
             Changed::Partoo(id) => activity.partoo_added.push(id),
             Changed::Bird(id) => activity.bird_added.push(id),
@@ -130,8 +171,9 @@ fn tick(clock: &mut Clock, rng: &mut Rng) -> i64 {
     clock.now
 }
 
-/// Appends 1 to 3 new messages, newer than every message there is; returns their ids.
-fn append(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Vec<Changed> {
+/// Appends 1 to 3 new messages, newer than every message there is; returns their positions
+/// and ids.
+fn append(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Vec<(usize, Changed)> {
     let count = rng.range(1, 3);
     conv.update(|live| {
         let mut added = Vec::new();
@@ -165,7 +207,7 @@ fn append(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Vec<Changed> {
             );
             live.len += 1;
             live.touched = Some(at);
-            added.push(id);
+            added.push((i, id));
         }
         relist(conv, live);
         added
@@ -173,8 +215,8 @@ fn append(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Vec<Changed> {
 }
 
 /// Moves one of the conversation's recent messages along its lifecycle, when one can move;
-/// returns its id.
-fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<Changed> {
+/// returns its position and id.
+fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<(usize, Changed)> {
     conv.update(|live| {
         let recent = (live.len.saturating_sub(RECENT)..live.len).rev();
         let (i, lifecycle, id) = match &conv.source {
@@ -203,7 +245,7 @@ fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<Changed> {
             live.touched = Some(live.touched.map_or(updated, |t| t.max(updated)));
         }
         relist(conv, live);
-        Some(id)
+        Some((i, id))
     })
 }
 

@@ -105,7 +105,7 @@ const NAMES: [&str; 10] = [
     "trickle-ms",
 ];
 
-fn error(message: String) -> ParseFaultsError {
+pub(crate) fn error(message: String) -> ParseFaultsError {
     ParseFaultsError { message }
 }
 

@@ -92,6 +92,41 @@
 //! conversations does not grow the emulator's memory with it, and no change is lost to the
 //! cache.
 //!
+//! # Webhooks
+//!
+//! When [`Config::webhooks`] names a URL, [`Emulator::simulate_activity`] also produces the
+//! webhook events of what it changed, built from the state the round left (the same bytes
+//! the API serves right after it), and queues them before it returns; one background task
+//! per provider (stopped by [`Emulator::shutdown`]) POSTs them in order, one at a time.
+//! [`Emulator::flush_webhooks`] waits until every event produced so far is done with.
+//!
+//! - **Partoo** ([`WebhookConfig::partoo_url`]): a `message_created` per added message and
+//!   a `message_updated` per changed one (its new state), in the order they happened. Body
+//!   `{"type", "payload": {"message", "conversation": {"id", "consumer_img",
+//!   "consumer_name", "business": {"id"}, "messaging_partner", "custom_channel"},
+//!   "org_id"}}`, where `message` is the message exactly as `GET /v2/messages` serves it
+//!   and `org_id` is [`Config::partoo_org_id`]. Header `X-Partoo-Signature-v1`: the
+//!   standard base64 of the Ed25519 signature of the raw body.
+//! - **Bird** ([`WebhookConfig::bird_url`]): for each conversation touched, in the order
+//!   touched, a channel event per added message, `{"service": "channels", "event":
+//!   "whatsapp.inbound"` (the contact sent it) or `"whatsapp.outbound"`, `"payload": {"id",
+//!   "conversationId", "createdAt", "body"}}` (an approximation of a Channels-API message),
+//!   then `{"service": "conversations", "event": "conversation.updated", "payload"}` with
+//!   the conversation exactly as the listing serves it. Headers `messagebird-request-id`
+//!   (`evt-<n>`, one per event, the same on a duplicate), `messagebird-request-timestamp`
+//!   (Unix seconds) and `messagebird-signature`: the standard base64 of HMAC-SHA256, keyed
+//!   with the signing key's UTF-8 bytes, of `timestamp + "\n" + bird_url + "\n"` followed
+//!   by the 32 raw bytes of the body's SHA-256.
+//!
+//! Both carry `Content-Type: application/json`. The keys come from [`Config::seed`]
+//! ([`Emulator::webhook_keys`]). Signatures and the timestamp are made when an event is
+//! first sent; retries and duplicates reuse them. A 5xx answer or a connection error (or
+//! no answer within 10 s) is retried after 20 ms × the attempt number, up to 5 times for
+//! Partoo and 10 for Bird, then given up on; any other non-2xx answer is not retried.
+//! [`WebhookFaults`] (drawn per event from the seed) drop events, deliver them twice, hold
+//! one back until after the next, flip a byte of the signature, or date Bird's timestamp
+//! 10 minutes back (signed for that date); [`Emulator::webhook_stats`] counts it all.
+//!
 //! # Example
 //!
 //! ```
@@ -138,6 +173,7 @@ mod rng;
 mod server;
 mod time;
 mod token;
+mod webhook;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -155,9 +191,11 @@ pub use crate::activity::Activity;
 use crate::dataset::{Data, Provider};
 use crate::fault::Fault;
 pub use crate::fault::ParseFaultsError;
+pub use crate::webhook::{WebhookConfig, WebhookFaults, WebhookKeys, WebhookStats};
 
 /// What the emulator serves and how. `Config::default()`: seed 7, the default synthetic
-/// dataset, no latency, no faults, the default keys and workspace, ports the system picks.
+/// dataset, no latency, no faults, the default keys and workspace, ports the system picks,
+/// no webhooks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Seeds the synthetic dataset and the fault decisions.
@@ -188,6 +226,9 @@ pub struct Config {
     /// The port of the Bird listener on `127.0.0.1`; `None` (the default): the system
     /// picks a free one.
     pub bird_port: Option<u16>,
+    /// Where and how [`Emulator::simulate_activity`] delivers webhook events; default: no
+    /// URLs, nothing sent. See the crate docs.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -204,6 +245,7 @@ impl Default for Config {
             looping_conversations: Vec::new(),
             partoo_port: None,
             bird_port: None,
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -495,6 +537,7 @@ pub struct Emulator {
     state: Arc<State>,
     partoo_addr: SocketAddr,
     bird_addr: SocketAddr,
+    webhooks: webhook::Hub,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -513,11 +556,12 @@ impl Emulator {
     /// and [`Config::bird_port`], or ports the system picks. Fails when a port cannot be
     /// bound (`AddrInUse` when it is taken) or a fixtures directory cannot be read (a file
     /// that is not JSON is an `InvalidData` error naming it). Must be called within a tokio
-    /// runtime, which runs the server.
+    /// runtime, which runs the server and the webhook deliveries.
     pub async fn start(config: Config) -> std::io::Result<Emulator> {
         let data = Data::build(&config)?;
         let partoo = TcpListener::bind(("127.0.0.1", config.partoo_port.unwrap_or(0))).await?;
         let bird = TcpListener::bind(("127.0.0.1", config.bird_port.unwrap_or(0))).await?;
+        let (webhooks, webhook_tasks) = webhook::Hub::start(&config)?;
         let state = Arc::new(State {
             config,
             data,
@@ -526,14 +570,16 @@ impl Emulator {
         });
         let partoo_addr = partoo.local_addr()?;
         let bird_addr = bird.local_addr()?;
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(server::accept(partoo, Arc::clone(&state), Provider::Partoo)),
             tokio::spawn(server::accept(bird, Arc::clone(&state), Provider::Bird)),
         ];
+        tasks.extend(webhook_tasks);
         Ok(Emulator {
             state,
             partoo_addr,
             bird_addr,
+            webhooks,
             tasks,
         })
     }
@@ -607,8 +653,36 @@ impl Emulator {
     /// crate docs). The same seed on the same emulator state changes the same things:
     /// rounds are deterministic and happen one after the other. Fixture conversations are
     /// left alone.
+    ///
+    /// When [`Config::webhooks`] names URLs, the round's webhook events are built (from the
+    /// state the round left) and queued before this returns; a background task delivers
+    /// them (see the crate docs, and [`Emulator::flush_webhooks`] to wait for them).
     pub fn simulate_activity(&self, seed: u64, conversations: usize) -> Activity {
-        activity::simulate(&self.state.data, seed, conversations)
+        let data = &self.state.data;
+        let org_id = self.state.config.partoo_org_id;
+        activity::simulate_then(data, seed, conversations, |touches| {
+            self.webhooks.enqueue(data, org_id, touches);
+        })
+    }
+
+    /// The keys webhooks are signed with (derived from [`Config::seed`]): Partoo's Ed25519
+    /// public key (PEM and raw base64) and Bird's signing key.
+    pub fn webhook_keys(&self) -> WebhookKeys {
+        self.webhooks.keys()
+    }
+
+    /// A snapshot of the webhook counters.
+    pub fn webhook_stats(&self) -> WebhookStats {
+        self.webhooks.stats()
+    }
+
+    /// A future that resolves once every webhook event produced before this call has been
+    /// delivered (accepted or refused), given up on after its retries, or dropped by a
+    /// fault; an event held back for reordering is released and delivered. Resolves at once
+    /// when no webhook URL is configured. The future owns what it needs (it does not
+    /// borrow the emulator).
+    pub fn flush_webhooks(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.webhooks.flush()
     }
 
     /// The Partoo conversation ids, in listing order.
@@ -636,8 +710,9 @@ impl Emulator {
         self.state.data.message_count()
     }
 
-    /// Stops accepting, closes every open connection (hanging requests too), and waits for
-    /// the listeners to close.
+    /// Stops accepting, closes every open connection (hanging requests too), stops webhook
+    /// delivery (events still queued are not sent: flush first), and waits for the tasks to
+    /// end.
     pub async fn shutdown(mut self) {
         let tasks = std::mem::take(&mut self.tasks);
         for task in &tasks {

@@ -1,6 +1,6 @@
 //! The emulator end to end, over real TCP: pagination, limits, auth, decoding with the wire
 //! types, determinism, faults, keep-alive, looping cursors, the fixtures dataset, activity,
-//! per-conversation counters and fixed ports.
+//! per-conversation counters, fixed ports and webhooks.
 
 // Helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use inbox_emulator::{Config, Dataset, Emulator, Faults, MessageRequests, generate};
+use inbox_emulator::{
+    Config, Dataset, Emulator, Faults, MessageRequests, WebhookConfig, WebhookFaults, WebhookKeys,
+    WebhookStats, generate,
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -2027,4 +2030,590 @@ async fn listeners_can_have_fixed_ports() {
     .await;
     assert_eq!(taken.unwrap_err().kind(), std::io::ErrorKind::AddrInUse);
     emulator.shutdown().await;
+}
+
+// ----------------------------------------------------------------------------------------
+// Webhooks
+// ----------------------------------------------------------------------------------------
+
+/// A webhook request the receiver got.
+#[derive(Debug, Clone)]
+struct Hook {
+    headers: std::collections::HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Hook {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+type Hooks = std::sync::Arc<std::sync::Mutex<Vec<(String, Hook)>>>;
+
+/// A loopback webhook receiver (hyper's server): records every request, by path, then
+/// answers with the next status of its script (0: closes the connection without an
+/// answer), 200 once the script is used up.
+struct Receiver {
+    addr: std::net::SocketAddr,
+    hooks: Hooks,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    async fn start(script: &[u16]) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hooks = Hooks::default();
+        let script = std::sync::Arc::new(std::sync::Mutex::new(
+            script
+                .iter()
+                .copied()
+                .collect::<std::collections::VecDeque<u16>>(),
+        ));
+        let recorded = std::sync::Arc::clone(&hooks);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let hooks = std::sync::Arc::clone(&recorded);
+                let script = std::sync::Arc::clone(&script);
+                let service = hyper::service::service_fn(move |request| {
+                    receive(
+                        request,
+                        std::sync::Arc::clone(&hooks),
+                        std::sync::Arc::clone(&script),
+                    )
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Receiver { addr, hooks, task }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// What was POSTed to `path`, in arrival order.
+    fn received(&self, path: &str) -> Vec<Hook> {
+        self.hooks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, hook)| hook.clone())
+            .collect()
+    }
+}
+
+/// Records one request and answers it as the script says.
+async fn receive(
+    request: hyper::Request<hyper::body::Incoming>,
+    hooks: Hooks,
+    script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<u16>>>,
+) -> Result<hyper::Response<String>, std::io::Error> {
+    use http_body_util::BodyExt as _;
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes()
+        .to_vec();
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    hooks
+        .lock()
+        .unwrap()
+        .push((parts.uri.path().to_owned(), Hook { headers, body }));
+    let status = script.lock().unwrap().pop_front().unwrap_or(200);
+    if status == 0 {
+        return Err(std::io::Error::other("closed without an answer"));
+    }
+    let mut response = hyper::Response::new(String::new());
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+    Ok(response)
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A small dataset (six messages per conversation) delivering webhooks to `receiver`.
+fn hooked(receiver: &Receiver, partoo: bool, bird: bool, faults: WebhookFaults) -> Config {
+    Config {
+        webhooks: WebhookConfig {
+            partoo_url: partoo.then(|| receiver.url("/partoo")),
+            bird_url: bird.then(|| receiver.url("/bird")),
+            faults,
+        },
+        ..small(5, 5, 6..=6)
+    }
+}
+
+async fn flush(emulator: &Emulator) {
+    tokio::time::timeout(Duration::from_secs(10), emulator.flush_webhooks())
+        .await
+        .expect("webhooks flushed in time");
+}
+
+fn partoo_verifies(keys: &WebhookKeys, hook: &Hook) -> bool {
+    use base64::Engine as _;
+    use ed25519_dalek::pkcs8::DecodePublicKey as _;
+    let key = ed25519_dalek::VerifyingKey::from_public_key_pem(&keys.partoo_public_key_pem)
+        .expect("the PEM parses back");
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(hook.header("x-partoo-signature-v1"))
+        .expect("the signature is base64");
+    let signature = ed25519_dalek::Signature::from_slice(&signature).expect("64 bytes");
+    key.verify_strict(&hook.body, &signature).is_ok()
+}
+
+/// Bird's signature of a hook, recomputed from its timestamp, the URL and its body.
+fn bird_signature(keys: &WebhookKeys, url: &str, hook: &Hook) -> String {
+    use base64::Engine as _;
+    use hmac::{KeyInit as _, Mac as _};
+    use sha2::Digest as _;
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(keys.bird_signing_key.as_bytes()).unwrap();
+    mac.update(hook.header("messagebird-request-timestamp").as_bytes());
+    mac.update(b"\n");
+    mac.update(url.as_bytes());
+    mac.update(b"\n");
+    mac.update(&sha2::Sha256::digest(&hook.body));
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn bird_verifies(keys: &WebhookKeys, url: &str, hook: &Hook) -> bool {
+    bird_signature(keys, url, hook) == hook.header("messagebird-signature")
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn timestamp(hook: &Hook) -> i64 {
+    hook.header("messagebird-request-timestamp")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn webhooks_carry_what_the_api_serves_signed() {
+    let receiver = Receiver::start(&[]).await;
+    let emulator = Emulator::start(hooked(&receiver, true, true, WebhookFaults::default()))
+        .await
+        .unwrap();
+    let activity = emulator.simulate_activity(5, 2);
+    assert!(!activity.partoo_added.is_empty() && !activity.bird_added.is_empty());
+    assert!(!activity.partoo_changed.is_empty() && !activity.bird_changed.is_empty());
+    flush(&emulator).await;
+    let keys = emulator.webhook_keys();
+    let api = Api::new(&emulator);
+    let org_id = emulator.config().partoo_org_id;
+
+    // Keys: the PEM and the raw base64 are the same key; the same seed, the same keys.
+    assert!(
+        keys.partoo_public_key_pem
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    {
+        use base64::Engine as _;
+        use ed25519_dalek::pkcs8::DecodePublicKey as _;
+        let key =
+            ed25519_dalek::VerifyingKey::from_public_key_pem(&keys.partoo_public_key_pem).unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&keys.partoo_public_key_base64)
+            .unwrap();
+        assert_eq!(raw, key.as_bytes());
+    }
+    assert!(!keys.bird_signing_key.is_empty());
+    assert!(keys.bird_signing_key.chars().all(|c| c.is_ascii_graphic()));
+    let quiet = Emulator::start(small(1, 1, 6..=6)).await.unwrap();
+    assert_eq!(quiet.webhook_keys(), keys);
+    let other = Emulator::start(Config {
+        seed: 8,
+        ..small(1, 1, 6..=6)
+    })
+    .await
+    .unwrap();
+    assert_ne!(other.webhook_keys(), keys);
+    // Without URLs, nothing is produced and a flush resolves at once.
+    quiet.simulate_activity(5, 1);
+    quiet.flush_webhooks().await;
+    assert_eq!(quiet.webhook_stats(), WebhookStats::default());
+
+    // Partoo: message_created per added message, then message_updated per changed one.
+    let partoo = receiver.received("/partoo");
+    let expected: Vec<(&str, i64)> = activity
+        .partoo_added
+        .iter()
+        .map(|&id| ("message_created", id))
+        .chain(
+            activity
+                .partoo_changed
+                .iter()
+                .map(|&id| ("message_updated", id)),
+        )
+        .collect();
+    let got: Vec<(String, i64)> = partoo
+        .iter()
+        .map(|hook| {
+            let body = hook.json();
+            (
+                body["type"].as_str().unwrap().to_owned(),
+                body["payload"]["message"]["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        expected
+            .iter()
+            .map(|(t, id)| (t.to_string(), *id))
+            .collect::<Vec<_>>()
+    );
+    let listing = api.partoo_listing().await;
+    for hook in &partoo {
+        assert!(
+            partoo_verifies(&keys, hook),
+            "{}",
+            String::from_utf8_lossy(&hook.body)
+        );
+        assert_eq!(hook.header("content-type"), "application/json");
+        let body = hook.json();
+        assert_eq!(body.as_object().unwrap().len(), 2);
+        let payload = &body["payload"];
+        assert_eq!(payload["org_id"], json!(org_id));
+        let conversation = &payload["conversation"];
+        let id = conversation["id"].as_i64().unwrap();
+        let listed = listing.iter().find(|c| c["id"] == json!(id)).unwrap();
+        assert_eq!(
+            conversation,
+            &json!({
+                "id": listed["id"],
+                "consumer_img": listed["consumer_img"],
+                "consumer_name": listed["consumer_name"],
+                "business": {"id": listed["business"]["id"]},
+                "messaging_partner": listed["messaging_partner"],
+                "custom_channel": listed["custom_channel"],
+            })
+        );
+        let (messages, _) = api.partoo_walk(id, Some(100)).await;
+        let served = messages
+            .iter()
+            .find(|m| m["id"] == payload["message"]["id"])
+            .unwrap();
+        assert_eq!(&payload["message"], served);
+    }
+
+    // Bird: per conversation touched, a channel event per added message, then
+    // conversation.updated with the conversation as listed.
+    let bird = receiver.received("/bird");
+    let bird_url = receiver.url("/bird");
+    assert_eq!(
+        bird.len(),
+        activity.bird_added.len() + activity.bird_conversations.len()
+    );
+    let bodies: Vec<Value> = bird.iter().map(Hook::json).collect();
+    let channel_ids: Vec<String> = bodies
+        .iter()
+        .filter(|b| b["service"] == "channels")
+        .map(|b| b["payload"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(channel_ids, activity.bird_added);
+    let updated: BTreeSet<String> = bodies
+        .iter()
+        .filter(|b| b["service"] == "conversations")
+        .map(|b| b["payload"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        updated,
+        activity
+            .bird_conversations
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    );
+    let listing = api.bird_listing().await;
+    let mut request_ids = HashSet::new();
+    let now = unix_now();
+    for (i, (hook, body)) in bird.iter().zip(&bodies).enumerate() {
+        assert!(bird_verifies(&keys, &bird_url, hook), "{body}");
+        assert_eq!(hook.header("content-type"), "application/json");
+        assert!((now - timestamp(hook)).abs() < 120, "{}", timestamp(hook));
+        assert!(request_ids.insert(hook.header("messagebird-request-id").to_owned()));
+        assert_eq!(body.as_object().unwrap().len(), 3);
+        if body["service"] == "conversations" {
+            assert_eq!(body["event"], "conversation.updated");
+            let listed = listing
+                .iter()
+                .find(|c| c["id"] == body["payload"]["id"])
+                .unwrap();
+            assert_eq!(&body["payload"], listed);
+            assert!(listed.get("lastMessage").is_some() && listed.get("updatedAt").is_some());
+            // Its channel events came before it.
+            let id = body["payload"]["id"].clone();
+            assert!(
+                bodies[i + 1..]
+                    .iter()
+                    .all(|b| b["service"] != "channels" || b["payload"]["conversationId"] != id)
+            );
+        } else {
+            let payload = &body["payload"];
+            let conversation = payload["conversationId"].as_str().unwrap();
+            let (messages, _) = api.bird_walk(conversation, "limit=100&reverse=true").await;
+            let served = messages.iter().find(|m| m["id"] == payload["id"]).unwrap();
+            assert_eq!(
+                payload,
+                &json!({
+                    "id": served["id"],
+                    "conversationId": served["conversationId"],
+                    "createdAt": served["createdAt"],
+                    "body": served["body"],
+                })
+            );
+            let direction = if served["sender"]["type"] == "contact" {
+                "whatsapp.inbound"
+            } else {
+                "whatsapp.outbound"
+            };
+            assert_eq!(body["event"], direction);
+        }
+    }
+
+    let total = partoo.len() + bird.len();
+    assert_eq!(
+        emulator.webhook_stats(),
+        WebhookStats {
+            events: total,
+            deliveries: total,
+            accepted: total,
+            ..WebhookStats::default()
+        }
+    );
+    emulator.shutdown().await;
+}
+
+/// Runs one round of activity (the same for every call) with `faults`; what each receiver
+/// path got, and the stats.
+async fn faulty_round(faults: &str) -> (Vec<Hook>, Vec<Hook>, WebhookStats, WebhookKeys, String) {
+    let receiver = Receiver::start(&[]).await;
+    let faults: WebhookFaults = faults.parse().unwrap();
+    let emulator = Emulator::start(hooked(&receiver, true, true, faults))
+        .await
+        .unwrap();
+    emulator.simulate_activity(5, 3);
+    flush(&emulator).await;
+    let stats = emulator.webhook_stats();
+    let keys = emulator.webhook_keys();
+    emulator.shutdown().await;
+    (
+        receiver.received("/partoo"),
+        receiver.received("/bird"),
+        stats,
+        keys,
+        receiver.url("/bird"),
+    )
+}
+
+fn bodies(hooks: &[Hook]) -> Vec<Vec<u8>> {
+    hooks.iter().map(|h| h.body.clone()).collect()
+}
+
+fn request_ids(hooks: &[Hook]) -> Vec<String> {
+    hooks
+        .iter()
+        .map(|h| h.header("messagebird-request-id").to_owned())
+        .collect()
+}
+
+/// Pairs swapped: what reordering every event gives (an odd last one comes at the flush).
+fn swapped<T: Clone>(items: &[T]) -> Vec<T> {
+    items
+        .chunks(2)
+        .flat_map(|pair| pair.iter().rev().cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn webhook_faults_at_full_rate_do_what_they_say() {
+    let (partoo, bird, stats, keys, url) = faulty_round("none").await;
+    let (np, nb) = (partoo.len(), bird.len());
+    // Odd counts: with every event reordered, the last one waits for the flush.
+    assert!(np % 2 == 1 && nb % 2 == 1, "{np} {nb}");
+    assert_eq!(stats.events, np + nb);
+    assert!(partoo.iter().all(|h| partoo_verifies(&keys, h)));
+    assert!(bird.iter().all(|h| bird_verifies(&keys, &url, h)));
+
+    // Dropped: nothing arrives.
+    let (p, b, s, _, _) = faulty_round("drop=1").await;
+    assert!(p.is_empty() && b.is_empty());
+    assert_eq!(
+        s,
+        WebhookStats {
+            events: np + nb,
+            dropped: np + nb,
+            ..WebhookStats::default()
+        }
+    );
+
+    // Duplicated: each event twice in a row, the same bytes, request id and signature.
+    let (p, b, s, k, u) = faulty_round("duplicate=1").await;
+    let twice = |items: Vec<Vec<u8>>| -> Vec<Vec<u8>> {
+        items.into_iter().flat_map(|x| [x.clone(), x]).collect()
+    };
+    assert_eq!(bodies(&p), twice(bodies(&partoo)));
+    assert_eq!(bodies(&b), twice(bodies(&bird)));
+    for pair in p.chunks(2) {
+        assert_eq!(pair[0].headers, pair[1].headers);
+        assert!(partoo_verifies(&k, &pair[0]));
+    }
+    for pair in b.chunks(2) {
+        assert_eq!(pair[0].headers, pair[1].headers);
+        assert!(bird_verifies(&k, &u, &pair[0]));
+    }
+    assert_eq!(
+        s,
+        WebhookStats {
+            events: np + nb,
+            deliveries: 2 * (np + nb),
+            accepted: 2 * (np + nb),
+            duplicated: np + nb,
+            ..WebhookStats::default()
+        }
+    );
+
+    // Reordered: every event held back until after the next, the last one until the flush.
+    let (p, b, s, _, _) = faulty_round("reorder=1").await;
+    assert_eq!(bodies(&p), swapped(&bodies(&partoo)));
+    assert_eq!(bodies(&b), swapped(&bodies(&bird)));
+    assert_eq!(request_ids(&b), swapped(&request_ids(&bird)));
+    assert_eq!(s.reordered, np.div_ceil(2) + nb.div_ceil(2));
+    assert_eq!((s.accepted, s.deliveries), (np + nb, np + nb));
+
+    // Bad signatures: still base64 of the right length, never valid.
+    let (p, b, s, k, u) = faulty_round("bad-signature=1").await;
+    assert_eq!(bodies(&p), bodies(&partoo));
+    assert_eq!(bodies(&b), bodies(&bird));
+    assert!(p.iter().all(|h| !partoo_verifies(&k, h)));
+    for hook in &b {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(hook.header("messagebird-signature"))
+            .unwrap();
+        assert_eq!(raw.len(), 32);
+        assert!(!bird_verifies(&k, &u, hook));
+    }
+    assert_eq!(s.bad_signatures, np + nb);
+    assert_eq!(s.accepted, np + nb);
+
+    // Stale: Bird timestamps 10 minutes back, signed for them; Partoo has none.
+    let (p, b, s, k, u) = faulty_round("stale=1").await;
+    let now = unix_now();
+    for hook in &b {
+        assert!(now - timestamp(hook) >= 9 * 60, "{}", timestamp(hook));
+        assert!(bird_verifies(&k, &u, hook));
+    }
+    assert!(p.iter().all(|h| partoo_verifies(&k, h)));
+    assert_eq!(s.stale, nb);
+    assert_eq!(s.accepted, np + nb);
+}
+
+#[tokio::test]
+async fn webhook_deliveries_retry_5xx_and_connection_errors_but_not_4xx() {
+    async fn round(script: &[u16], partoo: bool) -> (Vec<Hook>, WebhookStats) {
+        let receiver = Receiver::start(script).await;
+        let emulator =
+            Emulator::start(hooked(&receiver, partoo, !partoo, WebhookFaults::default()))
+                .await
+                .unwrap();
+        emulator.simulate_activity(5, 2);
+        flush(&emulator).await;
+        let stats = emulator.webhook_stats();
+        emulator.shutdown().await;
+        let path = if partoo { "/partoo" } else { "/bird" };
+        (receiver.received(path), stats)
+    }
+
+    // 503, then 200: the first event is sent again, the same bytes and signature.
+    let (hooks, stats) = round(&[503], true).await;
+    let n = stats.events;
+    assert!(n >= 2);
+    assert_eq!(hooks.len(), n + 1);
+    assert_eq!(hooks[0].body, hooks[1].body);
+    assert_eq!(hooks[0].headers, hooks[1].headers);
+    assert_eq!(
+        stats,
+        WebhookStats {
+            events: n,
+            deliveries: n + 1,
+            accepted: n,
+            retried: 1,
+            ..WebhookStats::default()
+        }
+    );
+
+    // A connection closed without an answer is retried too.
+    let (hooks, stats) = round(&[0], true).await;
+    assert_eq!(hooks.len(), stats.events + 1);
+    assert_eq!(hooks[0].body, hooks[1].body);
+    assert_eq!((stats.retried, stats.accepted), (1, stats.events));
+
+    // Bird retries as well, with the same request id.
+    let (hooks, stats) = round(&[500, 502], false).await;
+    assert_eq!(hooks.len(), stats.events + 2);
+    assert_eq!(
+        request_ids(&hooks[..3]),
+        vec![request_ids(&hooks[..1])[0].clone(); 3]
+    );
+    assert_eq!((stats.retried, stats.accepted), (2, stats.events));
+
+    // A 4xx is not retried.
+    let (hooks, stats) = round(&[400; 32], true).await;
+    assert_eq!(hooks.len(), stats.events);
+    assert_eq!(
+        (
+            stats.deliveries,
+            stats.refused,
+            stats.retried,
+            stats.accepted
+        ),
+        (stats.events, stats.events, 0, 0)
+    );
+
+    // Partoo gives up after 5 retries (6 attempts): the last failure counts as refused.
+    let (hooks, stats) = round(&[503; 6], true).await;
+    assert_eq!(hooks.len(), stats.events + 5);
+    assert!(hooks[..6].iter().all(|h| h.body == hooks[0].body));
+    assert_ne!(hooks[6].body, hooks[0].body);
+    assert_eq!(
+        (stats.retried, stats.refused, stats.accepted),
+        (5, 1, stats.events - 1)
+    );
+    assert_eq!(
+        stats.deliveries,
+        stats.accepted + stats.refused + stats.retried
+    );
 }
