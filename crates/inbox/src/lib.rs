@@ -43,5 +43,12 @@ pub mod store {
     pub use inbox_store::*;
 }
 
+/// Webhooks: verification on the raw bytes and decoding into the unified model (the
+/// `inbox-webhook` crate).
+#[cfg(feature = "webhook")]
+pub mod webhook {
+    pub use inbox_webhook::*;
+}
+
 #[cfg(feature = "store")]
 pub use inbox_store::{MessageQuery, Store, StoreError, SyncOptions, SyncReport};
