@@ -229,3 +229,13 @@ pub struct Account {
     /// The provider's own id of the account (a Bird workspace id, a Partoo organisation id).
     pub identity: String,
 }
+
+impl Account {
+    /// The account `identity` of `provider` (e.g. the organisation of a Partoo webhook).
+    pub fn new(provider: Provider, identity: impl Into<String>) -> Self {
+        Self {
+            provider,
+            identity: identity.into(),
+        }
+    }
+}

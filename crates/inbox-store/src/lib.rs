@@ -52,12 +52,14 @@
 //! ```
 
 mod error;
+mod ingest;
 mod open;
 mod read;
 mod sync;
 mod write;
 
 pub use error::StoreError;
+pub use ingest::{Delivery, StoredWebhookRejected, WebhookRejection};
 pub use open::{OpenOptions, Store};
 pub use read::{
     MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, StoredRejected,

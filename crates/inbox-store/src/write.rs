@@ -199,10 +199,58 @@ pub(crate) async fn message(
     message: &Message,
     at: i64,
 ) -> Result<Upserted, sqlx::Error> {
+    message_as(conn, account, message, at, false).await
+}
+
+/// How a message is written: an upsert ([`message`]), or, with `only_new`, an insert that
+/// leaves a known message as it is (a "created" event is the first state of a message, so
+/// one arriving late must not overwrite a later state).
+pub(crate) async fn message_as(
+    conn: &mut AnyConnection,
+    account: i64,
+    message: &Message,
+    at: i64,
+    only_new: bool,
+) -> Result<Upserted, sqlx::Error> {
     let unified = serde_json::to_string(&message.without_origin()).unwrap_or_default();
     let origin = serde_json::to_string(&message.origin).unwrap_or_default();
-    let row = sqlx::query(
-        "INSERT INTO messages (account_id, id, provider, conversation_id, ts, updated_at, \
+    let sql = if only_new {
+        INSERT_NEW_MESSAGE
+    } else {
+        UPSERT_MESSAGE
+    };
+    let row = sqlx::query(sql)
+        .bind(account)
+        .bind(message.id.to_string())
+        .bind(message.provider.to_string())
+        .bind(message.conversation_id.to_string())
+        .bind(nanos(&message.timestamp))
+        .bind(message.updated_at.as_ref().map(nanos))
+        .bind(message.direction.as_str())
+        .bind(message.sender.role.as_str())
+        .bind(message.status.as_str())
+        .bind(message.content.kind())
+        .bind(message.text.as_str())
+        .bind(i64::from(message.is_deleted))
+        .bind(i64::from(message.is_automated))
+        .bind(i64::from(message.is_draft))
+        .bind(lifecycle(message))
+        .bind(unified)
+        .bind(origin)
+        .bind(at)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        None => Upserted::Unchanged,
+        Some(row) => match row.try_get::<i64, _>(0)? {
+            1 => Upserted::New,
+            _ => Upserted::Updated,
+        },
+    })
+}
+
+/// A message upserted by the rule of [`message`].
+const UPSERT_MESSAGE: &str = "INSERT INTO messages (account_id, id, provider, conversation_id, ts, updated_at, \
          direction, role, status, kind, preview, is_deleted, is_automated, is_draft, lifecycle, \
          revision, unified, origin, stored_at, changed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17, \
@@ -220,36 +268,15 @@ pub(crate) async fn message(
            WHEN excluded.lifecycle IS NOT NULL AND messages.lifecycle IS NOT NULL \
              THEN excluded.lifecycle >= messages.lifecycle \
            ELSE 1 = 1 END) \
-         RETURNING revision",
-    )
-    .bind(account)
-    .bind(message.id.to_string())
-    .bind(message.provider.to_string())
-    .bind(message.conversation_id.to_string())
-    .bind(nanos(&message.timestamp))
-    .bind(message.updated_at.as_ref().map(nanos))
-    .bind(message.direction.as_str())
-    .bind(message.sender.role.as_str())
-    .bind(message.status.as_str())
-    .bind(message.content.kind())
-    .bind(message.text.as_str())
-    .bind(i64::from(message.is_deleted))
-    .bind(i64::from(message.is_automated))
-    .bind(i64::from(message.is_draft))
-    .bind(lifecycle(message))
-    .bind(unified)
-    .bind(origin)
-    .bind(at)
-    .fetch_optional(conn)
-    .await?;
-    Ok(match row {
-        None => Upserted::Unchanged,
-        Some(row) => match row.try_get::<i64, _>(0)? {
-            1 => Upserted::New,
-            _ => Upserted::Updated,
-        },
-    })
-}
+         RETURNING revision";
+
+/// A message inserted unless known.
+const INSERT_NEW_MESSAGE: &str = "INSERT INTO messages (account_id, id, provider, conversation_id, ts, updated_at, \
+         direction, role, status, kind, preview, is_deleted, is_automated, is_draft, lifecycle, \
+         revision, unified, origin, stored_at, changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17, \
+         $18, $18) \
+         ON CONFLICT (account_id, id) DO NOTHING RETURNING revision";
 
 /// Where a rejected item came from.
 pub(crate) struct Origin<'a> {

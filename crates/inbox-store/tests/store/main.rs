@@ -5,6 +5,7 @@
 
 mod support;
 
+mod ingest;
 mod open;
 mod scenarios;
 mod sync;
