@@ -43,6 +43,10 @@ pub(crate) enum Command {
     /// Offline: turn a list-messages page, one provider message, or JSON Lines of provider
     /// messages into JSON Lines of unified messages, one per input message, in input order.
     Normalize(NormalizeArgs),
+    /// Receive webhooks: verify each on its raw bytes, normalize it, and commit it to the
+    /// mirror before answering 2xx. Bird's conversation events trigger a read of that
+    /// conversation from its checkpoint; `--sync-every` also syncs on a schedule.
+    Serve(ServeArgs),
     /// Serve both APIs on loopback, as the demo and the tests do, until interrupted: prints
     /// both base URLs and the keys to use, so every example with --partoo-url/--bird-url
     /// runs offline.
@@ -208,6 +212,47 @@ pub(crate) struct SyncArgs {
     pub(crate) quiet: bool,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// The address to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::serve::listen)]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Partoo's webhook public key (PEM, or base64 of the raw key), or @FILE. Without it,
+    /// POST /webhooks/partoo answers 404.
+    #[arg(long, value_name = "KEY|@FILE", env = "PARTOO_WEBHOOK_PUBLIC_KEY")]
+    pub(crate) partoo_public_key: Option<String>,
+    /// Bird's webhook signing key, or @FILE. Without it, POST /webhooks/bird answers 404.
+    #[arg(
+        long,
+        value_name = "KEY|@FILE",
+        env = "BIRD_WEBHOOK_SIGNING_KEY",
+        hide_env_values = true
+    )]
+    pub(crate) bird_signing_key: Option<String>,
+    /// The public URL Bird calls (its signature covers it; behind a proxy it is not the
+    /// listening address).
+    #[arg(long, value_name = "URL")]
+    pub(crate) bird_public_url: Option<String>,
+    /// Also run the incremental sync on this schedule (the first at start), so a missed
+    /// webhook is caught.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub(crate) sync_every: Option<std::time::Duration>,
+    /// Events for one Bird conversation within this window are one read.
+    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = duration)]
+    pub(crate) debounce: std::time::Duration,
+    /// How far before a conversation's checkpoint a read starts again.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
+    pub(crate) overlap: std::time::Duration,
+    /// The largest body accepted, in bytes; a larger one is answered 413 before it is read
+    /// whole.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub(crate) max_body: usize,
+}
+
 /// How `export` writes messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ExportFormat {
@@ -283,6 +328,21 @@ pub(crate) struct EmulatorArgs {
     /// `5xx=0.1,429=0.05,cut=0.02,drop=0.02,slow=0.01,hang=0.01,trickle=0.01,retry-after=2`.
     #[arg(long, value_name = "SPEC", value_parser = faults)]
     pub(crate) faults: Option<inbox_emulator::Faults>,
+    /// Post signed webhooks for the activity it simulates to URL/webhooks/partoo and
+    /// URL/webhooks/bird (an `inbox serve`); the keys to verify them are printed at start.
+    #[arg(long, value_name = "URL")]
+    pub(crate) webhook_url: Option<String>,
+    /// Webhook faults, as fractions of events, e.g.
+    /// `drop=0.3,duplicate=0.1,reorder=0.1,bad-signature=0.05,stale=0.05`.
+    #[arg(long, value_name = "SPEC", value_parser = webhook_faults)]
+    pub(crate) webhook_faults: Option<inbox_emulator::WebhookFaults>,
+    /// Add messages and move statuses in a few conversations this often (`0s`: never).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = duration)]
+    pub(crate) activity_every: std::time::Duration,
+}
+
+fn webhook_faults(text: &str) -> Result<inbox_emulator::WebhookFaults, String> {
+    text.parse().map_err(|e| format!("{e}"))
 }
 
 fn faults(text: &str) -> Result<inbox_emulator::Faults, String> {

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use inbox_emulator::{Config, Dataset, Emulator};
+use inbox_emulator::{Config, Dataset, Emulator, WebhookConfig};
 
 use crate::Outcome;
 use crate::args::EmulatorArgs;
@@ -21,6 +21,17 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Outcome {
         faults: args.faults.clone().unwrap_or_default(),
         partoo_port: args.port,
         bird_port: args.port.map(|p| p.saturating_add(1)),
+        webhooks: match &args.webhook_url {
+            Some(url) => {
+                let base = url.trim_end_matches('/');
+                WebhookConfig {
+                    partoo_url: Some(format!("{base}/webhooks/partoo")),
+                    bird_url: Some(format!("{base}/webhooks/bird")),
+                    faults: args.webhook_faults.unwrap_or_default(),
+                }
+            }
+            None => WebhookConfig::default(),
+        },
         ..Config::default()
     };
     let emulator = match Emulator::start(config).await {
@@ -57,12 +68,43 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Outcome {
         emulator.partoo_base_url(),
         emulator.bird_base_url(),
     );
+    let mut banner = banner;
+    if let Some(bird_url) = &c.webhooks.bird_url {
+        let keys = emulator.webhook_keys();
+        banner.push_str(&format!(
+            "\nWebhooks to {} and {bird_url}, verified by:\n\
+             \x20 inbox serve --partoo-public-key {} --bird-signing-key {} --bird-public-url {bird_url}\n",
+            c.webhooks.partoo_url.as_deref().unwrap_or("-"),
+            keys.partoo_public_key_base64,
+            keys.bird_signing_key,
+        ));
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
         return Outcome::of_write(Err(e), Outcome::Done);
     }
     drop(out);
-    let stopped = tokio::signal::ctrl_c().await;
+    let stopped = if args.activity_every.is_zero() {
+        tokio::signal::ctrl_c().await
+    } else {
+        let mut round = 0u64;
+        let mut tick = tokio::time::interval(args.activity_every);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                stopped = tokio::signal::ctrl_c() => break stopped,
+                _ = tick.tick() => {
+                    round += 1;
+                    let activity = emulator.simulate_activity(args.seed.wrapping_add(round), 3);
+                    eprintln!(
+                        "activity: {} messages added, {} changed",
+                        activity.partoo_added.len() + activity.bird_added.len(),
+                        activity.partoo_changed.len() + activity.bird_changed.len()
+                    );
+                }
+            }
+        }
+    };
     emulator.shutdown().await;
     match stopped {
         Ok(()) => Outcome::Done,

@@ -11,6 +11,7 @@ mod mirror;
 mod normalize;
 mod output;
 mod progress;
+mod serve;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -103,6 +104,7 @@ async fn run(command: &Command) -> Outcome {
         Command::Fetch(args) => fetch(args).await,
         Command::Conversations(args) => conversations(args).await,
         Command::Emulator(args) => emulator::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Normalize(_) => Outcome::Failed("normalize runs without a runtime".into()),
     }
 }

@@ -11,6 +11,7 @@ use inbox_emulator::{Config, Dataset, Emulator, Faults};
 use serde_json::Value;
 
 mod mirror;
+mod serve;
 
 /// Runs `inbox args…` with `env` (and nothing of the caller's provider variables).
 pub(crate) async fn inbox(args: &[&str], env: &[(&str, String)], stdin: Option<Vec<u8>>) -> Output {
