@@ -22,7 +22,8 @@ commands:
                        --accept writes changed insta snapshots instead of failing on them.
   fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
                        nothing and fail naming each stale, missing or unexpected file.
-  bench                build in release and run the benchmarks (decode, fetch, sync); each prints
+  bench                build in release and run the benchmarks (decode, fetch, sync,
+                       webhook); each prints
                        `<name>: ratio=<X> (target <T>)` and the figures behind it.
   fuzz [--cases N]     the hostile-input property tests (decoders, normalizer, the CLI's
                        normalize path) in release with N cases each (default 100000).
@@ -184,12 +185,20 @@ fn package() -> Result<(), String> {
 /// Builds the benchmarks in release and runs them; fails when a target is missed.
 fn bench() -> Result<(), String> {
     let mut build = cargo();
-    build.args(["build", "--release", "--locked", "-p", "inbox-bench"]);
+    build.args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "inbox-bench",
+        "-p",
+        "inbox-cli",
+    ]);
     step("bench: build (release)", build)?;
     let exe = root().join("target/release/inbox-bench");
     let target_dir = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
     let exe = target_dir.map_or(exe, |dir| dir.join("release/inbox-bench"));
-    step("bench: decode, fetch and sync", Command::new(exe))
+    step("bench: decode, fetch, sync and webhook", Command::new(exe))
 }
 
 /// The property tests that feed hostile input to every decoding path, with many cases.

@@ -8,6 +8,8 @@
 //! - `inbox-bench fetch`: the aggregator against the emulator with a fixed latency.
 //! - `inbox-bench sync`: the mirror's ingest against its bare-insert floor, a resync with
 //!   nothing changed, the memory of a syncing process.
+//! - `inbox-bench webhook`: `inbox serve` (the release binary beside this one) taking signed
+//!   Partoo events over loopback: events per second, p50 and p99 latency.
 //! - `inbox-bench fetch-probe K LATENCY_MS`: one fetch with its figures, to see where time
 //!   goes at other sizes; `plain-probe K LATENCY_MS`: the same round trips by plain loops.
 
@@ -17,6 +19,7 @@ mod alloc;
 mod decode;
 mod fetch;
 mod sync;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -56,17 +59,19 @@ fn main() -> ExitCode {
             _ => false,
         },
         ["sync"] => runtime().is_ok_and(|rt| rt.block_on(sync::run())),
+        ["webhook"] => runtime().is_ok_and(|rt| rt.block_on(webhook::run())),
         ["sync-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(sync::child(rest))),
         ["fetch-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(fetch::child(rest))),
         [] => {
             let decode = decode::run();
             let fetch = runtime().is_ok_and(|rt| rt.block_on(fetch::run()));
             let sync = runtime().is_ok_and(|rt| rt.block_on(sync::run()));
-            decode && fetch && sync
+            let webhook = runtime().is_ok_and(|rt| rt.block_on(webhook::run()));
+            decode && fetch && sync && webhook
         }
         _ => {
             eprintln!(
-                "usage: inbox-bench [decode|fetch|sync|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
+                "usage: inbox-bench [decode|fetch|sync|webhook|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
             );
             return ExitCode::from(2);
         }

@@ -15,13 +15,13 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use inbox::model::{ConversationId, Provider};
-use inbox::store::{Delivery, OpenOptions, Store, StoreError, WebhookRejection};
+use inbox::store::{Delivery, Ingest, Ingested, OpenOptions, Store, WebhookRejection};
 use inbox::webhook::{
     BirdEvent, BirdHeaders, BirdVerifier, ConversationEventKind, MessageEventKind, PartooEvent,
     PartooVerifier, Undecodable,
 };
 use inbox::{Account, Inbox, SyncOptions, Target};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::Outcome;
@@ -67,14 +67,67 @@ struct BirdSide {
     trigger: mpsc::UnboundedSender<ConversationId>,
 }
 
+/// One write and who waits for it.
+struct Job {
+    write: Ingest,
+    reply: oneshot::Sender<Result<Ingested, String>>,
+}
+
+/// The most writes one transaction takes.
+const BATCH: usize = 256;
+
+/// Commits what the handlers hand it: whatever is queued when it gets to it, up to
+/// [`BATCH`], in one transaction (one commit for many events: group commit), then answers
+/// each handler.
+async fn committer(store: Store, mut jobs: mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (writes, replies): (Vec<Ingest>, Vec<_>) =
+            batch.into_iter().map(|j| (j.write, j.reply)).unzip();
+        match store.ingest(&writes).await {
+            Ok(done) => {
+                for (reply, done) in replies.into_iter().zip(done) {
+                    let _ = reply.send(Ok(done));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
+
 struct App {
     store: Store,
+    writer: mpsc::Sender<Job>,
     partoo: Option<PartooVerifier>,
     bird: Option<BirdSide>,
     counters: Counters,
 }
 
 type Shared = Arc<App>;
+
+impl App {
+    /// Commits `write` (batched with whatever else is being written) and says what it did.
+    async fn write(&self, write: Ingest) -> Result<Ingested, String> {
+        let (reply, done) = oneshot::channel();
+        self.writer
+            .send(Job { write, reply })
+            .await
+            .map_err(|_| "the store's writer stopped".to_owned())?;
+        done.await
+            .map_err(|_| "the store's writer stopped".to_owned())?
+    }
+}
 
 /// A key given as itself or as `@FILE`.
 fn key_text(value: &str, flag: &str) -> Result<String, String> {
@@ -153,8 +206,12 @@ pub(crate) async fn run(args: &ServeArgs) -> Outcome {
         }
         _ => None,
     };
+    let (writer, jobs) = mpsc::channel(4 * BATCH);
+    let mut background = tokio::task::JoinSet::new();
+    background.spawn(committer(store.clone(), jobs));
     let app = Arc::new(App {
         store,
+        writer,
         partoo,
         bird,
         counters: Counters::default(),
@@ -174,7 +231,6 @@ pub(crate) async fn run(args: &ServeArgs) -> Outcome {
     let router = router
         .layer(DefaultBodyLimit::max(args.max_body))
         .with_state(app.clone());
-    let mut background = tokio::task::JoinSet::new();
     if let Some(inbox) = &inbox
         && app.bird.is_some()
     {
@@ -202,7 +258,14 @@ pub(crate) async fn run(args: &ServeArgs) -> Outcome {
             args.overlap,
         ));
     }
-    println!("listening on http://{local}");
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let written = writeln!(out, "listening on http://{local}").and_then(|()| out.flush());
+        if let Err(e) = written {
+            return Outcome::Failed(format!("cannot write to standard output: {e}"));
+        }
+    }
     let routes: Vec<&str> = [
         app.partoo.is_some().then_some("POST /webhooks/partoo"),
         app.bird.is_some().then_some("POST /webhooks/bird"),
@@ -318,7 +381,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A store failure: the provider should retry (Partoo retries 5xx up to 5 times, Bird for
 /// hours).
-fn unavailable(app: &App, e: &StoreError, event: Option<String>) -> Answer {
+fn unavailable(app: &App, e: &str, event: Option<String>) -> Answer {
     Counters::add(&app.counters.unavailable);
     tracing::warn!(error = %e, "the store refused a webhook's write");
     Answer::new(StatusCode::SERVICE_UNAVAILABLE, "store unavailable", event)
@@ -327,16 +390,15 @@ fn unavailable(app: &App, e: &StoreError, event: Option<String>) -> Answer {
 /// Keeps an authentic body that did not decode, and acknowledges it: the provider must not
 /// retry it forever.
 async fn keep_raw(app: &App, provider: &str, body: &[u8], e: Undecodable) -> Answer {
-    let raw = String::from_utf8_lossy(body);
     let rejection = WebhookRejection {
-        provider,
-        event_type: e.event_type.as_deref(),
-        path: &e.path,
-        message: &e.message,
-        raw: &raw,
+        provider: provider.to_owned(),
+        event_type: e.event_type.clone(),
+        path: e.path,
+        message: e.message,
+        raw: String::from_utf8_lossy(body).into_owned(),
     };
-    match app.store.reject_webhook(rejection).await {
-        Ok(()) => {
+    match app.write(Ingest::Rejected(rejection)).await {
+        Ok(_) => {
             Counters::add(&app.counters.rejected);
             Answer::new(StatusCode::OK, "kept raw", e.event_type)
         }
@@ -362,15 +424,14 @@ async fn partoo_webhook(State(app): State<Shared>, headers: HeaderMap, body: Byt
             }) => {
                 let account = Account::new(Provider::Partoo, org_id);
                 let event = Some(kind.as_str().to_owned());
-                let messages = std::slice::from_ref(&*message);
-                let written = match kind {
-                    MessageEventKind::Created => {
-                        app.store
-                            .insert_new_messages(&account, messages, None)
-                            .await
-                    }
-                    _ => app.store.upsert_messages(&account, messages, None).await,
-                };
+                let written = app
+                    .write(Ingest::Messages {
+                        account,
+                        messages: vec![*message],
+                        only_new: matches!(kind, MessageEventKind::Created),
+                        delivery: None,
+                    })
+                    .await;
                 match written {
                     Ok(_) => {
                         Counters::add(&app.counters.accepted);
@@ -416,24 +477,28 @@ async fn bird_webhook(State(app): State<Shared>, headers: HeaderMap, body: Bytes
                 let event = Some(kind.as_str().to_owned());
                 let id = conversation.id.clone();
                 let seen = Delivery {
-                    provider: "bird",
-                    id: &delivery.request_id,
-                    event_type: event.as_deref(),
+                    provider: "bird".into(),
+                    id: delivery.request_id,
+                    event_type: event.clone(),
                 };
                 let deleted = matches!(kind, ConversationEventKind::Deleted);
-                match app
-                    .store
-                    .upsert_conversation(&bird.account, &conversation, deleted, Some(seen))
-                    .await
-                {
-                    Ok(true) => {
+                let written = app
+                    .write(Ingest::Conversation {
+                        account: bird.account.clone(),
+                        summary: conversation,
+                        vanished: deleted,
+                        delivery: Some(seen),
+                    })
+                    .await;
+                match written {
+                    Ok(Ingested::Applied(_)) => {
                         Counters::add(&app.counters.accepted);
                         if !deleted {
                             let _ = bird.trigger.send(id);
                         }
                         Answer::new(StatusCode::OK, "stored", event)
                     }
-                    Ok(false) => {
+                    Ok(_) => {
                         Counters::add(&app.counters.duplicates);
                         Answer::new(StatusCode::OK, "duplicate", event)
                     }

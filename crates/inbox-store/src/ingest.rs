@@ -34,186 +34,173 @@ pub struct StoredWebhookRejected {
 /// A webhook delivery, recorded in the transaction of its effect: a delivery seen before (a
 /// retry, a replay, a duplicate) is acknowledged without being applied again, and one whose
 /// effect did not commit is not recorded, so the provider's retry is applied.
-#[derive(Debug, Clone, Copy)]
-pub struct Delivery<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
     /// `partoo` or `bird`.
-    pub provider: &'a str,
+    pub provider: String,
     /// Bird's `messagebird-request-id`, or a digest of the body.
-    pub id: &'a str,
+    pub id: String,
     /// The event type.
-    pub event_type: Option<&'a str>,
+    pub event_type: Option<String>,
 }
 
-/// Records `delivery` in `tx`; `false` when it was recorded before.
-async fn record(
-    store: &Store,
-    tx: &mut sqlx::AnyConnection,
-    delivery: Option<Delivery<'_>>,
-) -> Result<bool, StoreError> {
-    let Some(delivery) = delivery else {
-        return Ok(true);
-    };
-    let done = sqlx::query(
-        "INSERT INTO webhook_deliveries (provider, delivery_id, event_type, received_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (provider, delivery_id) DO NOTHING",
-    )
-    .bind(delivery.provider)
-    .bind(delivery.id)
-    .bind(delivery.event_type)
-    .bind(write::now())
-    .execute(tx)
-    .await
-    .map_err(|e| store.err("recording a delivery", e))?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// What a rejected webhook body was.
-#[derive(Debug, Clone, Copy)]
-pub struct WebhookRejection<'a> {
+/// An authentic webhook body that did not decode, to keep raw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRejection {
     /// `partoo` or `bird`.
-    pub provider: &'a str,
+    pub provider: String,
     /// The event type, when it could be read.
-    pub event_type: Option<&'a str>,
+    pub event_type: Option<String>,
     /// The JSON path of the problem.
-    pub path: &'a str,
+    pub path: String,
     /// What was wrong there.
-    pub message: &'a str,
+    pub message: String,
     /// The body as received (lossily UTF-8).
-    pub raw: &'a str,
+    pub raw: String,
+}
+
+/// One write from outside a sync (a webhook's effect). [`Store::ingest`] commits many in one
+/// transaction.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Ingest {
+    /// Messages of an account: upserted by the rule of a sync (each (account, id) once, a
+    /// change updated in place, an older state never over a newer one) or, with `only_new`,
+    /// inserted only when not stored yet (a "created" event is a message's first state, so
+    /// one arriving after an "updated" event never takes it back).
+    Messages {
+        /// Whose.
+        account: Account,
+        /// The messages.
+        messages: Vec<Message>,
+        /// Insert only.
+        only_new: bool,
+        /// The delivery, applied once.
+        delivery: Option<Delivery>,
+    },
+    /// A conversation summary of an account; with `vanished` (deleted at the provider) kept
+    /// and marked, as a sync marks one a listing no longer holds.
+    Conversation {
+        /// Whose.
+        account: Account,
+        /// The summary.
+        summary: Box<ConversationSummary>,
+        /// Deleted at the provider.
+        vanished: bool,
+        /// The delivery, applied once.
+        delivery: Option<Delivery>,
+    },
+    /// An authentic body that did not decode, kept once per body.
+    Rejected(WebhookRejection),
+}
+
+/// What one [`Ingest`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ingested {
+    /// Applied: what happened to the messages (all zero for a conversation or a rejection).
+    Applied(Counts),
+    /// Its delivery was seen before: nothing written.
+    Duplicate,
 }
 
 impl Store {
-    /// Upserts messages of `account` that arrived outside a sync (a webhook), in one
-    /// transaction, by the same rule as a sync: each (account, id) once, a change updates
-    /// it in place, an older state never overwrites a newer one. A sync writing the same
-    /// row at the same time cannot lose either update: each upsert is one statement that
-    /// compares with the stored row, and the database serializes writers.
-    ///
-    /// With a `delivery`, returns `None` (and writes nothing) when it was seen before.
-    pub async fn upsert_messages(
-        &self,
-        account: &Account,
-        messages: &[Message],
-        delivery: Option<Delivery<'_>>,
-    ) -> Result<Option<Counts>, StoreError> {
-        self.ingest(account, messages, delivery, false).await
-    }
-
-    /// Inserts messages of `account` that are not stored yet and leaves known ones as they
-    /// are: for "created" events, which carry a message's first state, so one that arrives
-    /// after an "updated" event never takes the message back. Otherwise as
-    /// [`Store::upsert_messages`].
-    pub async fn insert_new_messages(
-        &self,
-        account: &Account,
-        messages: &[Message],
-        delivery: Option<Delivery<'_>>,
-    ) -> Result<Option<Counts>, StoreError> {
-        self.ingest(account, messages, delivery, true).await
-    }
-
-    async fn ingest(
-        &self,
-        account: &Account,
-        messages: &[Message],
-        delivery: Option<Delivery<'_>>,
-        only_new: bool,
-    ) -> Result<Option<Counts>, StoreError> {
+    /// Commits `writes` in one transaction, in order, and says what each did. Many events
+    /// in one transaction cost one commit: a webhook server batches what arrives at once.
+    /// A sync writing the same rows at the same time cannot lose either update: each upsert
+    /// is one statement that compares with the stored row, and the database serializes
+    /// writers. On an error nothing of the batch is written.
+    pub async fn ingest(&self, writes: &[Ingest]) -> Result<Vec<Ingested>, StoreError> {
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(|e| self.err("storing messages", e))?;
-        if !record(self, &mut tx, delivery).await? {
-            return Ok(None);
-        }
-        let account_id = write::account(&mut tx, &account.provider.to_string(), &account.identity)
-            .await
-            .map_err(|e| self.err("storing the account", e))?;
+            .map_err(|e| self.err("storing webhook events", e))?;
+        let mut accounts: Vec<(Account, i64)> = Vec::new();
+        let mut done = Vec::with_capacity(writes.len());
         let at = write::now();
-        let mut counts = Counts::default();
-        for message in messages {
-            match write::message_as(&mut tx, account_id, message, at, only_new)
-                .await
-                .map_err(|e| self.err("storing a message", e))?
-            {
-                Upserted::New => counts.new += 1,
-                Upserted::Updated => counts.updated += 1,
-                Upserted::Unchanged => counts.unchanged += 1,
-            }
+        for item in writes {
+            let outcome = match item {
+                Ingest::Messages {
+                    account,
+                    messages,
+                    only_new,
+                    delivery,
+                } => {
+                    if !record(self, &mut tx, delivery.as_ref()).await? {
+                        done.push(Ingested::Duplicate);
+                        continue;
+                    }
+                    let id = self.account_id(&mut tx, &mut accounts, account).await?;
+                    let mut counts = Counts::default();
+                    for message in messages {
+                        match write::message_as(&mut tx, id, message, at, *only_new)
+                            .await
+                            .map_err(|e| self.err("storing a message", e))?
+                        {
+                            Upserted::New => counts.new += 1,
+                            Upserted::Updated => counts.updated += 1,
+                            Upserted::Unchanged => counts.unchanged += 1,
+                        }
+                    }
+                    Ingested::Applied(counts)
+                }
+                Ingest::Conversation {
+                    account,
+                    summary,
+                    vanished,
+                    delivery,
+                } => {
+                    if !record(self, &mut tx, delivery.as_ref()).await? {
+                        done.push(Ingested::Duplicate);
+                        continue;
+                    }
+                    let id = self.account_id(&mut tx, &mut accounts, account).await?;
+                    write::conversation(&mut tx, id, summary, at)
+                        .await
+                        .map_err(|e| self.err("storing a conversation", e))?;
+                    if *vanished {
+                        sqlx::query(
+                            "UPDATE conversations SET vanished_at = $3 \
+                             WHERE account_id = $1 AND id = $2",
+                        )
+                        .bind(id)
+                        .bind(summary.id.to_string())
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| self.err("marking a conversation", e))?;
+                    }
+                    Ingested::Applied(Counts::default())
+                }
+                Ingest::Rejected(rejection) => {
+                    reject(self, &mut tx, rejection, at).await?;
+                    Ingested::Applied(Counts::default())
+                }
+            };
+            done.push(outcome);
         }
         tx.commit()
             .await
-            .map_err(|e| self.err("storing messages", e))?;
-        Ok(Some(counts))
+            .map_err(|e| self.err("storing webhook events", e))?;
+        Ok(done)
     }
 
-    /// Upserts a conversation summary of `account` that arrived outside a sync. With
-    /// `vanished` (the provider said it was deleted) it is kept and marked, as a sync marks
-    /// one a listing no longer holds. With a `delivery`, returns `false` (and writes
-    /// nothing) when it was seen before.
-    pub async fn upsert_conversation(
+    /// The id of `account`, stored if new, cached for the batch.
+    async fn account_id(
         &self,
+        tx: &mut sqlx::AnyConnection,
+        cache: &mut Vec<(Account, i64)>,
         account: &Account,
-        summary: &ConversationSummary,
-        vanished: bool,
-        delivery: Option<Delivery<'_>>,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| self.err("storing a conversation", e))?;
-        if !record(self, &mut tx, delivery).await? {
-            return Ok(false);
+    ) -> Result<i64, StoreError> {
+        if let Some((_, id)) = cache.iter().find(|(a, _)| a == account) {
+            return Ok(*id);
         }
-        let account_id = write::account(&mut tx, &account.provider.to_string(), &account.identity)
+        let id = write::account(tx, &account.provider.to_string(), &account.identity)
             .await
             .map_err(|e| self.err("storing the account", e))?;
-        let at = write::now();
-        write::conversation(&mut tx, account_id, summary, at)
-            .await
-            .map_err(|e| self.err("storing a conversation", e))?;
-        if vanished {
-            sqlx::query(
-                "UPDATE conversations SET vanished_at = $3 WHERE account_id = $1 AND id = $2",
-            )
-            .bind(account_id)
-            .bind(summary.id.to_string())
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.err("marking a conversation", e))?;
-        }
-        tx.commit()
-            .await
-            .map_err(|e| self.err("storing a conversation", e))?;
-        Ok(true)
-    }
-
-    /// Keeps an authentic webhook body that did not decode, once per body.
-    pub async fn reject_webhook(&self, rejection: WebhookRejection<'_>) -> Result<(), StoreError> {
-        let digest: String = Sha256::digest(rejection.raw.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let at = write::now();
-        sqlx::query(
-            "INSERT INTO webhook_rejected (provider, event_type, digest, path, message, raw, \
-             first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-             ON CONFLICT (provider, digest) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-        )
-        .bind(rejection.provider)
-        .bind(rejection.event_type)
-        .bind(digest)
-        .bind(rejection.path)
-        .bind(rejection.message)
-        .bind(rejection.raw)
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| self.err("keeping a rejected webhook", e))?;
-        Ok(())
+        cache.push((account.clone(), id));
+        Ok(id)
     }
 
     /// The last `limit` rejected webhook bodies, the most recently seen first.
@@ -247,4 +234,56 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Records `delivery` in `tx`; `false` when it was recorded before.
+async fn record(
+    store: &Store,
+    tx: &mut sqlx::AnyConnection,
+    delivery: Option<&Delivery>,
+) -> Result<bool, StoreError> {
+    let Some(delivery) = delivery else {
+        return Ok(true);
+    };
+    let done = sqlx::query(
+        "INSERT INTO webhook_deliveries (provider, delivery_id, event_type, received_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (provider, delivery_id) DO NOTHING",
+    )
+    .bind(&delivery.provider)
+    .bind(&delivery.id)
+    .bind(delivery.event_type.as_deref())
+    .bind(write::now())
+    .execute(tx)
+    .await
+    .map_err(|e| store.err("recording a delivery", e))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Keeps `rejection` in `tx`, once per body.
+async fn reject(
+    store: &Store,
+    tx: &mut sqlx::AnyConnection,
+    rejection: &WebhookRejection,
+    at: i64,
+) -> Result<(), StoreError> {
+    let digest: String = Sha256::digest(rejection.raw.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    sqlx::query(
+        "INSERT INTO webhook_rejected (provider, event_type, digest, path, message, raw, \
+         first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         ON CONFLICT (provider, digest) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+    )
+    .bind(&rejection.provider)
+    .bind(rejection.event_type.as_deref())
+    .bind(digest)
+    .bind(&rejection.path)
+    .bind(&rejection.message)
+    .bind(&rejection.raw)
+    .bind(at)
+    .execute(tx)
+    .await
+    .map_err(|e| store.err("keeping a rejected webhook", e))?;
+    Ok(())
 }

@@ -59,7 +59,7 @@ mod sync;
 mod write;
 
 pub use error::StoreError;
-pub use ingest::{Delivery, StoredWebhookRejected, WebhookRejection};
+pub use ingest::{Delivery, Ingest, Ingested, StoredWebhookRejected, WebhookRejection};
 pub use open::{OpenOptions, Store};
 pub use read::{
     MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, StoredRejected,

@@ -1,10 +1,10 @@
 //! Writes from outside a sync (webhooks): idempotent, never regressing, deliveries applied
-//! once, rejected bodies kept once.
+//! once, rejected bodies kept once, many in one transaction.
 
 use inbox_aggregator::Account;
 use inbox_aggregator::model::{Message, Provider};
 use inbox_aggregator::partoo::Message as PartooMessage;
-use inbox_store::{Delivery, MessageQuery, Store, WebhookRejection};
+use inbox_store::{Counts, Delivery, Ingest, Ingested, MessageQuery, Store, WebhookRejection};
 use serde_json::json;
 
 use crate::support::TempDir;
@@ -32,6 +32,26 @@ fn account() -> Account {
     Account::new(Provider::Partoo, "4242")
 }
 
+fn messages(messages: Vec<Message>, only_new: bool, delivery: Option<Delivery>) -> Ingest {
+    Ingest::Messages {
+        account: account(),
+        messages,
+        only_new,
+        delivery,
+    }
+}
+
+async fn one(store: &Store, write: Ingest) -> Ingested {
+    store.ingest(&[write]).await.unwrap()[0]
+}
+
+fn counts(done: Ingested) -> Counts {
+    match done {
+        Ingested::Applied(counts) => counts,
+        other => panic!("not applied: {other:?}"),
+    }
+}
+
 async fn rows(store: &Store) -> Vec<(String, String, i64)> {
     use futures_util::TryStreamExt;
     store
@@ -49,83 +69,83 @@ async fn a_late_created_event_never_takes_a_message_back_and_replays_change_noth
     let sending = partoo(1, "Sending", false);
     let success = partoo(1, "Success", false);
     // message_updated (Success) arrives before message_created (Sending).
-    let updated = store
-        .upsert_messages(&account(), std::slice::from_ref(&success), None)
-        .await
-        .unwrap()
-        .unwrap();
+    let updated = counts(one(&store, messages(vec![success.clone()], false, None)).await);
     assert_eq!(updated.new, 1);
-    let created = store
-        .insert_new_messages(&account(), std::slice::from_ref(&sending), None)
-        .await
-        .unwrap()
-        .unwrap();
+    let created = counts(one(&store, messages(vec![sending.clone()], true, None)).await);
     assert_eq!((created.new, created.unchanged), (0, 1));
     // An upsert of the older state is refused by the lifecycle too.
-    let again = store
-        .upsert_messages(&account(), std::slice::from_ref(&sending), None)
-        .await
-        .unwrap()
-        .unwrap();
+    let again = counts(one(&store, messages(vec![sending], false, None)).await);
     assert_eq!(again.unchanged, 1);
-    let success_status = rows(&store).await[0].1.clone();
+    let status = rows(&store).await[0].1.clone();
     // The same delivery twice (Partoo's retries): one row, one revision.
-    store
-        .upsert_messages(&account(), std::slice::from_ref(&success), None)
-        .await
-        .unwrap();
-    assert_eq!(
-        rows(&store).await,
-        [("1".into(), success_status.clone(), 1)]
-    );
+    one(&store, messages(vec![success], false, None)).await;
+    assert_eq!(rows(&store).await, [("1".into(), status, 1)]);
     // A deletion is newer than anything.
-    let deleted = partoo(1, "Success", true);
-    let counts = store
-        .upsert_messages(&account(), &[deleted], None)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(counts.updated, 1);
+    let deleted = counts(
+        one(
+            &store,
+            messages(vec![partoo(1, "Success", true)], false, None),
+        )
+        .await,
+    );
+    assert_eq!(deleted.updated, 1);
     assert_eq!(rows(&store).await[0].2, 2);
 }
 
 #[tokio::test]
-async fn a_delivery_is_applied_once_and_a_rejected_body_kept_once() {
-    let dir = TempDir::new("ingest-delivery");
+async fn a_batch_commits_together_deliveries_apply_once_and_rejected_bodies_are_kept_once() {
+    let dir = TempDir::new("ingest-batch");
     let store = Store::open(&dir.db("inbox.db")).await.unwrap();
     let delivery = Delivery {
-        provider: "bird",
-        id: "evt-1",
-        event_type: Some("conversation.updated"),
+        provider: "bird".into(),
+        id: "evt-1".into(),
+        event_type: Some("conversation.updated".into()),
     };
-    let message = partoo(2, "Success", false);
-    assert!(
-        store
-            .upsert_messages(&account(), std::slice::from_ref(&message), Some(delivery))
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        store
-            .upsert_messages(&account(), &[message], Some(delivery))
-            .await
-            .unwrap()
-            .is_none(),
-        "seen before: acknowledged, not applied"
-    );
     let rejection = WebhookRejection {
-        provider: "partoo",
-        event_type: Some("message_created"),
-        path: "payload.message.date",
-        message: "not a timestamp",
-        raw: r#"{"type":"message_created","payload":{"message":{"date":"soon"}}}"#,
+        provider: "partoo".into(),
+        event_type: Some("message_created".into()),
+        path: "payload.message.date".into(),
+        message: "not a timestamp".into(),
+        raw: r#"{"type":"message_created","payload":{"message":{"date":"soon"}}}"#.into(),
     };
-    store.reject_webhook(rejection).await.unwrap();
-    store.reject_webhook(rejection).await.unwrap();
+    let batch = vec![
+        messages(
+            vec![partoo(2, "Success", false)],
+            false,
+            Some(delivery.clone()),
+        ),
+        messages(
+            vec![partoo(3, "Success", false)],
+            false,
+            Some(delivery.clone()),
+        ),
+        Ingest::Rejected(rejection.clone()),
+        Ingest::Rejected(rejection.clone()),
+        messages(vec![partoo(4, "Success", false)], true, None),
+    ];
+    let done = store.ingest(&batch).await.unwrap();
+    assert_eq!(done.len(), 5);
+    assert_eq!(counts(done[0]).new, 1);
+    assert_eq!(
+        done[1],
+        Ingested::Duplicate,
+        "the same delivery in one batch"
+    );
+    assert_eq!(counts(done[4]).new, 1);
+    let ids: Vec<String> = rows(&store).await.into_iter().map(|(id, ..)| id).collect();
+    assert_eq!(ids, ["2", "4"]);
+    // Seen again in a later batch: acknowledged, not applied.
+    assert_eq!(
+        one(
+            &store,
+            messages(vec![partoo(5, "Success", false)], false, Some(delivery))
+        )
+        .await,
+        Ingested::Duplicate
+    );
     let kept = store.webhook_rejected(10).await.unwrap();
     assert_eq!(kept.len(), 1);
-    assert_eq!(kept[0].path, "payload.message.date");
+    assert_eq!(kept[0].path, rejection.path);
     assert_eq!(kept[0].raw, rejection.raw);
-    assert_eq!(kept[0].event_type.as_deref(), Some("message_created"));
+    assert_eq!(kept[0].event_type, rejection.event_type);
 }
