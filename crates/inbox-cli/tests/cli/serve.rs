@@ -536,3 +536,69 @@ async fn wait_for_runs(store: &Store, after: i64, n: usize) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_store_that_refuses_the_write_answers_503_and_the_retry_is_stored() {
+    let dir = std::env::temp_dir().join(format!("inbox-serve-503-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("inbox.db").display().to_string();
+    let args: Vec<String> = vec![
+        "--db".into(),
+        db.clone(),
+        "--lock-timeout".into(),
+        "200ms".into(),
+        "--partoo-public-key".into(),
+        STANDARD.encode(partoo_key().verifying_key().to_bytes()),
+    ];
+    let served = Served::start(&args, &[]);
+    // Another process holds the database's write lock for a while (python3's sqlite3: the
+    // machine has it for the schema validator).
+    let mut holder = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys, time\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN IMMEDIATE')\n\
+             print('locked', flush=True)\n\
+             time.sleep(2)\n\
+             c.execute('ROLLBACK')",
+            &db,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let body = serde_json::to_vec(&json!({
+        "type": "message_created",
+        "payload": {
+            "message": {
+                "id": 77, "conversation_id": 7, "content": "Bonjour", "content_type": "Text",
+                "custom_channel": null, "date": "2024-05-01 10:00:00.000000+00:00",
+                "is_automated": false, "is_deleted": false, "sender_label": "Camille",
+                "sender_type": "Consumer", "status": "Success", "user_id": null,
+            },
+            "conversation": {"id": 7},
+            "org_id": 4242,
+        },
+    }))
+    .unwrap();
+    let signed = [("x-partoo-signature-v1", partoo_signature(&body))];
+    let client = reqwest::Client::new();
+    let url = format!("{}/webhooks/partoo", served.base);
+    assert_eq!(
+        post(&client, &url, &body, &signed).await,
+        503,
+        "the provider retries"
+    );
+    assert!(holder.wait().unwrap().success());
+    assert_eq!(post(&client, &url, &body, &signed).await, 200, "the retry");
+    let (ok, stderr) = served.stop();
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("1 answered 503"), "{stderr}");
+    assert_eq!(stored(&db).await.len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
