@@ -96,7 +96,7 @@ async fn measure() -> Result<bool, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
-    let _server = Server(child);
+    let server = Server(child);
     let base = format!("http://127.0.0.1:{port}");
     let http = inbox::partoo::reqwest::Client::new();
     let started = Instant::now();
@@ -152,8 +152,8 @@ async fn measure() -> Result<bool, String> {
         failed += f;
     }
     let wall = started.elapsed();
-    let server_cpu = cpu_seconds(_server.0.id());
-    drop(_server);
+    let server_cpu = cpu_seconds(server.0.id());
+    drop(server);
     let stored = stored_count(&dir).await?;
     let _ = std::fs::remove_dir_all(&dir);
     latencies.sort_unstable();

@@ -325,7 +325,8 @@ fn init_tracing() {
 }
 
 async fn healthz(State(app): State<Shared>) -> (StatusCode, &'static str) {
-    match app.store.messages_count().await {
+    // A statement the database answers without reading a table.
+    match app.store.journal_mode().await {
         Ok(_) => (StatusCode::OK, "ok\n"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
     }

@@ -109,6 +109,58 @@ pub(crate) fn error(message: String) -> ParseFaultsError {
     ParseFaultsError { message }
 }
 
+/// The items of a compact spec (comma-separated `name=value`, each of `names` at most once,
+/// spaces around items and around `=` ignored; empty or `none`: no item), as (index in
+/// `names`, value, the item as written). `what` and `example` word the errors.
+pub(crate) fn spec_items<'a>(
+    spec: &'a str,
+    names: &[&str],
+    what: &str,
+    example: &str,
+) -> Result<Vec<(usize, &'a str, &'a str)>, ParseFaultsError> {
+    let spec = spec.trim();
+    if spec.is_empty() || spec.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut seen = vec![false; names.len()];
+    let mut items = Vec::new();
+    for item in spec.split(',').map(str::trim) {
+        if item.is_empty() {
+            return Err(error(format!("empty item in {what}s \"{spec}\"")));
+        }
+        let Some((name, value)) = item.split_once('=') else {
+            return Err(error(format!(
+                "missing \"=\" in \"{item}\"; expected name=value, e.g. {example}"
+            )));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        let Some(slot) = names.iter().position(|n| n.eq_ignore_ascii_case(name)) else {
+            return Err(error(format!(
+                "unknown {what} \"{name}\"; expected one of {}",
+                names.join(", ")
+            )));
+        };
+        if std::mem::replace(&mut seen[slot], true) {
+            return Err(error(format!("\"{}\" given twice", names[slot])));
+        }
+        items.push((slot, value, item));
+    }
+    Ok(items)
+}
+
+/// A spec value that is a number from 0 to 1 (`kind` names it in the error).
+pub(crate) fn spec_fraction(value: &str, item: &str, kind: &str) -> Result<f64, ParseFaultsError> {
+    let f: f64 = value
+        .parse()
+        .map_err(|_| error(format!("not a number in \"{item}\"")))?;
+    if !(0.0..=1.0).contains(&f) {
+        return Err(error(format!(
+            "{kind} out of range in \"{item}\": expected 0 to 1"
+        )));
+    }
+    Ok(f)
+}
+
 impl FromStr for Faults {
     type Err = ParseFaultsError;
 
@@ -145,41 +197,8 @@ impl FromStr for Faults {
     /// ```
     fn from_str(spec: &str) -> Result<Faults, ParseFaultsError> {
         let mut faults = Faults::default();
-        let spec = spec.trim();
-        if spec.is_empty() || spec.eq_ignore_ascii_case("none") {
-            return Ok(faults);
-        }
-        let mut seen = [false; NAMES.len()];
-        for item in spec.split(',').map(str::trim) {
-            if item.is_empty() {
-                return Err(error(format!("empty item in faults \"{spec}\"")));
-            }
-            let Some((name, value)) = item.split_once('=') else {
-                return Err(error(format!(
-                    "missing \"=\" in \"{item}\"; expected name=value, e.g. 5xx=0.1"
-                )));
-            };
-            let (name, value) = (name.trim(), value.trim());
-            let Some(slot) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name)) else {
-                return Err(error(format!(
-                    "unknown fault \"{name}\"; expected one of {}",
-                    NAMES.join(", ")
-                )));
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return Err(error(format!("\"{}\" given twice", NAMES[slot])));
-            }
-            let share = || -> Result<f64, ParseFaultsError> {
-                let f: f64 = value
-                    .parse()
-                    .map_err(|_| error(format!("not a number in \"{item}\"")))?;
-                if !(0.0..=1.0).contains(&f) {
-                    return Err(error(format!(
-                        "fraction out of range in \"{item}\": expected 0 to 1"
-                    )));
-                }
-                Ok(f)
-            };
+        for (slot, value, item) in spec_items(spec, &NAMES, "fault", "5xx=0.1")? {
+            let share = || spec_fraction(value, item, "fraction");
             let whole = || -> Result<u64, ParseFaultsError> {
                 value
                     .parse()

@@ -32,7 +32,7 @@ use tokio::task::JoinHandle;
 use crate::Config;
 use crate::activity::Touch;
 use crate::dataset::{Data, Provider};
-use crate::fault::{ParseFaultsError, error};
+use crate::fault::{ParseFaultsError, spec_fraction, spec_items};
 use crate::rng::Rng;
 
 const SALT_WEBHOOK: u64 = 0x0057_4542_484f_4f4b;
@@ -181,38 +181,8 @@ impl FromStr for WebhookFaults {
     /// ```
     fn from_str(spec: &str) -> Result<WebhookFaults, ParseFaultsError> {
         let mut faults = WebhookFaults::default();
-        let spec = spec.trim();
-        if spec.is_empty() || spec.eq_ignore_ascii_case("none") {
-            return Ok(faults);
-        }
-        let mut seen = [false; NAMES.len()];
-        for item in spec.split(',').map(str::trim) {
-            if item.is_empty() {
-                return Err(error(format!("empty item in webhook faults \"{spec}\"")));
-            }
-            let Some((name, value)) = item.split_once('=') else {
-                return Err(error(format!(
-                    "missing \"=\" in \"{item}\"; expected name=value, e.g. drop=0.1"
-                )));
-            };
-            let (name, value) = (name.trim(), value.trim());
-            let Some(slot) = NAMES.iter().position(|n| n.eq_ignore_ascii_case(name)) else {
-                return Err(error(format!(
-                    "unknown webhook fault \"{name}\"; expected one of {}",
-                    NAMES.join(", ")
-                )));
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return Err(error(format!("\"{}\" given twice", NAMES[slot])));
-            }
-            let share: f64 = value
-                .parse()
-                .map_err(|_| error(format!("not a number in \"{item}\"")))?;
-            if !(0.0..=1.0).contains(&share) {
-                return Err(error(format!(
-                    "probability out of range in \"{item}\": expected 0 to 1"
-                )));
-            }
+        for (slot, value, item) in spec_items(spec, &NAMES, "webhook fault", "drop=0.1")? {
+            let share = spec_fraction(value, item, "probability")?;
             match slot {
                 0 => faults.drop = share,
                 1 => faults.duplicate = share,

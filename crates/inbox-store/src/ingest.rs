@@ -9,7 +9,7 @@ use sqlx::Row;
 use crate::error::StoreError;
 use crate::open::Store;
 use crate::sync::Counts;
-use crate::write::{self, Upserted};
+use crate::write;
 
 /// An authentic webhook body that did not decode, kept raw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,42 +120,40 @@ impl Store {
         let mut done = Vec::with_capacity(writes.len());
         let at = write::now();
         for item in writes {
+            let (account, delivery) = match item {
+                Ingest::Messages {
+                    account, delivery, ..
+                }
+                | Ingest::Conversation {
+                    account, delivery, ..
+                } => (account, delivery.as_ref()),
+                Ingest::Rejected(rejection) => {
+                    reject(self, &mut tx, rejection, at).await?;
+                    done.push(Ingested::Applied(Counts::default()));
+                    continue;
+                }
+            };
+            if !record(self, &mut tx, delivery).await? {
+                done.push(Ingested::Duplicate);
+                continue;
+            }
+            let id = self.account_id(&mut tx, &mut accounts, account).await?;
             let outcome = match item {
                 Ingest::Messages {
-                    account,
-                    messages,
-                    only_new,
-                    delivery,
+                    messages, only_new, ..
                 } => {
-                    if !record(self, &mut tx, delivery.as_ref()).await? {
-                        done.push(Ingested::Duplicate);
-                        continue;
-                    }
-                    let id = self.account_id(&mut tx, &mut accounts, account).await?;
                     let mut counts = Counts::default();
                     for message in messages {
-                        match write::message_as(&mut tx, id, message, at, *only_new)
+                        let upserted = write::message_as(&mut tx, id, message, at, *only_new)
                             .await
-                            .map_err(|e| self.err("storing a message", e))?
-                        {
-                            Upserted::New => counts.new += 1,
-                            Upserted::Updated => counts.updated += 1,
-                            Upserted::Unchanged => counts.unchanged += 1,
-                        }
+                            .map_err(|e| self.err("storing a message", e))?;
+                        counts.count(upserted);
                     }
                     Ingested::Applied(counts)
                 }
                 Ingest::Conversation {
-                    account,
-                    summary,
-                    vanished,
-                    delivery,
+                    summary, vanished, ..
                 } => {
-                    if !record(self, &mut tx, delivery.as_ref()).await? {
-                        done.push(Ingested::Duplicate);
-                        continue;
-                    }
-                    let id = self.account_id(&mut tx, &mut accounts, account).await?;
                     write::conversation(&mut tx, id, summary, at)
                         .await
                         .map_err(|e| self.err("storing a conversation", e))?;
@@ -173,10 +171,8 @@ impl Store {
                     }
                     Ingested::Applied(Counts::default())
                 }
-                Ingest::Rejected(rejection) => {
-                    reject(self, &mut tx, rejection, at).await?;
-                    Ingested::Applied(Counts::default())
-                }
+                // Kept above.
+                Ingest::Rejected(_) => Ingested::Applied(Counts::default()),
             };
             done.push(outcome);
         }

@@ -167,44 +167,35 @@ impl Store {
         }
     }
 
-    /// Applies the migrations this version has and the database lacks. Two processes
-    /// opening a new file at once both try: the one that loses the race finds the schema
-    /// applied when it looks again.
+    /// Applies the migrations this version has and the database lacks, all in one
+    /// `BEGIN IMMEDIATE` transaction: two processes opening a new file at once are
+    /// serialized by SQLite's write lock (the second waits, up to the lock timeout, then
+    /// finds the schema applied), and a crash half way leaves the schema as it was.
     async fn migrate(&self) -> Result<(), StoreError> {
-        let first = SQLITE.run(&self.pool).await;
-        let Err(error) = first else { return Ok(()) };
-        if self.schema_is_current().await {
-            return Ok(());
-        }
-        // Waited out another process's migration: try once more.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        match SQLITE.run(&self.pool).await {
-            Ok(()) => Ok(()),
-            Err(_) if self.schema_is_current().await => Ok(()),
-            Err(_) => Err(match error {
-                sqlx::migrate::MigrateError::Execute(e) => match self.err("migrating", e) {
-                    StoreError::Database { source, .. } => StoreError::Migrate {
-                        location: self.location.clone(),
-                        reason: source.to_string(),
-                    },
-                    classified => classified,
-                },
-                other => StoreError::Migrate {
-                    location: self.location.clone(),
-                    reason: other.to_string(),
-                },
-            }),
-        }
-    }
-
-    async fn schema_is_current(&self) -> bool {
-        let supported = SQLITE.iter().map(|m| m.version).max().unwrap_or(0);
-        let found = sqlx::query("SELECT max(version) FROM _sqlx_migrations WHERE success = 1")
-            .fetch_one(&self.pool)
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
             .await
-            .ok()
-            .and_then(|row| row.try_get::<i64, _>(0).ok());
-        found == Some(supported)
+            .map_err(|e| self.err("migrating", e))?;
+        let conn: &mut AnyConnection = &mut tx;
+        // `run_direct` is what `Migrator::run` calls once it has a connection; sqlx keeps
+        // it public for callers whose future must be `Send` across `Acquire`'s lifetimes
+        // (`run(&mut *tx)` is not, inside `tokio::spawn`).
+        let ran = SQLITE.run_direct(None, conn, false).await;
+        ran.map_err(|error| match error {
+            sqlx::migrate::MigrateError::Execute(e) => match self.err("migrating", e) {
+                StoreError::Database { source, .. } => StoreError::Migrate {
+                    location: self.location.clone(),
+                    reason: source.to_string(),
+                },
+                classified => classified,
+            },
+            other => StoreError::Migrate {
+                location: self.location.clone(),
+                reason: other.to_string(),
+            },
+        })?;
+        tx.commit().await.map_err(|e| self.err("migrating", e))
     }
 }
 

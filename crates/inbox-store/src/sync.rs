@@ -76,6 +76,15 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Counts what one message upsert did.
+    pub(crate) fn count(&mut self, upserted: Upserted) {
+        match upserted {
+            Upserted::New => self.new += 1,
+            Upserted::Updated => self.updated += 1,
+            Upserted::Unchanged => self.unchanged += 1,
+        }
+    }
+
     fn add(&mut self, other: &Counts) {
         self.requests += other.requests;
         self.listed += other.listed;
@@ -489,14 +498,10 @@ impl Store {
             .await
             .map_err(|e| self.err("storing a page", e))?;
         for message in &page.messages {
-            match write::message(&mut tx, part.account_id, message, at)
+            let upserted = write::message(&mut tx, part.account_id, message, at)
                 .await
-                .map_err(|e| self.err("storing a message", e))?
-            {
-                Upserted::New => counts.new += 1,
-                Upserted::Updated => counts.updated += 1,
-                Upserted::Unchanged => counts.unchanged += 1,
-            }
+                .map_err(|e| self.err("storing a message", e))?;
+            counts.count(upserted);
         }
         let from = write::Origin {
             item: "message",

@@ -24,6 +24,24 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+impl DecodeError {
+    /// The same error seen from the document that holds what failed under `key`: its path
+    /// gains the prefix (`date` under `payload` becomes `payload.date`; the document itself,
+    /// `.`, becomes `payload`).
+    ///
+    /// ```
+    /// let e = inbox_wire::DecodeError { path: "message.date".into(), message: "bad".into() };
+    /// assert_eq!(e.within("payload").path, "payload.message.date");
+    /// ```
+    pub fn within(self, key: &str) -> Self {
+        let path = match self.path.as_str() {
+            "." => key.to_owned(),
+            path => format!("{key}.{path}"),
+        };
+        Self { path, ..self }
+    }
+}
+
 /// Decodes `bytes` as `T`.
 ///
 /// A first pass decodes everything directly, which is as fast as `serde_json` gets. If it

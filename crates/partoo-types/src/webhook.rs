@@ -206,13 +206,7 @@ fn locate_payload_error(bytes: &[u8], error: DecodeError) -> DecodeError {
         return error;
     }
     match inbox_wire::from_str::<MessageEvent>(probe.payload.get()) {
-        Err(inner) => DecodeError {
-            path: match inner.path.as_str() {
-                "." => "payload".to_owned(),
-                path => format!("payload.{path}"),
-            },
-            message: inner.message,
-        },
+        Err(inner) => inner.within("payload"),
         Ok(_) => error,
     }
 }
