@@ -109,10 +109,7 @@ impl Store {
         store.check_schema().await?;
         // Persistent: set once in the file, after the checks, so a refused file is left as
         // it was.
-        sqlx::query("PRAGMA journal_mode = WAL")
-            .fetch_optional(&store.pool)
-            .await
-            .map_err(|e| store.err("switching to WAL", e))?;
+        store.switch_to_wal().await?;
         store.migrate().await?;
         Ok(store)
     }
@@ -164,6 +161,28 @@ impl Store {
                 supported,
             }),
             _ => Ok(()),
+        }
+    }
+
+    /// Switches the file to WAL. Leaving the rollback journal needs the exclusive lock, and
+    /// when two connections both hold a shared lock and ask for it, SQLite answers one of
+    /// them "busy" at once instead of calling its busy handler (that wait could deadlock).
+    /// So the wait is here: retried every few milliseconds up to the lock timeout.
+    async fn switch_to_wal(&self) -> Result<(), StoreError> {
+        let deadline = tokio::time::Instant::now() + self.lock_timeout;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let switched = sqlx::query("PRAGMA journal_mode = WAL")
+                .fetch_optional(&self.pool)
+                .await;
+            match switched.map_err(|e| self.err("switching to WAL", e)) {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Locked { .. }) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                Err(other) => return Err(other),
+            }
         }
     }
 
