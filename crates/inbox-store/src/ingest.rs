@@ -118,8 +118,11 @@ impl Store {
             .map_err(|e| self.err("storing webhook events", e))?;
         let mut accounts: Vec<(Account, i64)> = Vec::new();
         let mut done = Vec::with_capacity(writes.len());
+        // The messages of consecutive message writes of one kind, written together in one
+        // round trip (their order kept), and which write each belongs to.
+        let mut pending = Pending::default();
         let at = write::now();
-        for item in writes {
+        for (index, item) in writes.iter().enumerate() {
             let (account, delivery) = match item {
                 Ingest::Messages {
                     account, delivery, ..
@@ -142,14 +145,14 @@ impl Store {
                 Ingest::Messages {
                     messages, only_new, ..
                 } => {
-                    let mut counts = Counts::default();
-                    for message in messages {
-                        let upserted = write::message_as(&mut tx, id, message, at, *only_new)
-                            .await
-                            .map_err(|e| self.err("storing a message", e))?;
-                        counts.count(upserted);
+                    if pending.only_new != *only_new {
+                        pending.flush(self, &mut tx, at, &mut done).await?;
+                        pending.only_new = *only_new;
                     }
-                    Ingested::Applied(counts)
+                    pending
+                        .rows
+                        .extend(messages.iter().map(|m| (index, (id, m))));
+                    Ingested::Applied(Counts::default())
                 }
                 Ingest::Conversation {
                     summary, vanished, ..
@@ -176,13 +179,20 @@ impl Store {
             };
             done.push(outcome);
         }
+        pending.flush(self, &mut tx, at, &mut done).await?;
         tx.commit()
             .await
             .map_err(|e| self.err("storing webhook events", e))?;
+        if let Ok(mut known) = self.accounts.lock() {
+            for (account, id) in accounts {
+                known.insert((account.provider.to_string(), account.identity), id);
+            }
+        }
         Ok(done)
     }
 
-    /// The id of `account`, stored if new, cached for the batch.
+    /// The id of `account`: known to the store, or stored if new and kept in `cache` for
+    /// the batch (and for the store once the batch commits).
     async fn account_id(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -192,7 +202,16 @@ impl Store {
         if let Some((_, id)) = cache.iter().find(|(a, _)| a == account) {
             return Ok(*id);
         }
-        let id = write::account(tx, &account.provider.to_string(), &account.identity)
+        let key = (account.provider.to_string(), account.identity.clone());
+        let known = self
+            .accounts
+            .lock()
+            .ok()
+            .and_then(|accounts| accounts.get(&key).copied());
+        if let Some(id) = known {
+            return Ok(id);
+        }
+        let id = write::account(tx, &key.0, &key.1)
             .await
             .map_err(|e| self.err("storing the account", e))?;
         cache.push((account.clone(), id));
@@ -229,6 +248,38 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// Messages waiting to be written together: each with the index of its write.
+#[derive(Default)]
+struct Pending<'a> {
+    only_new: bool,
+    rows: Vec<(usize, (i64, &'a Message))>,
+}
+
+impl Pending<'_> {
+    /// Writes what waits, counting each message into its write's outcome.
+    async fn flush(
+        &mut self,
+        store: &Store,
+        tx: &mut sqlx::AnyConnection,
+        at: i64,
+        done: &mut [Ingested],
+    ) -> Result<(), StoreError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(i64, &Message)> = self.rows.iter().map(|(_, row)| *row).collect();
+        let upserted = write::messages(tx, &rows, at, self.only_new)
+            .await
+            .map_err(|e| store.err("storing a message", e))?;
+        for ((index, _), upserted) in self.rows.drain(..).zip(upserted) {
+            if let Some(Ingested::Applied(counts)) = done.get_mut(index) {
+                counts.count(upserted);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,8 @@
 //! Opening a store: where it is, its connections, its schema.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -19,6 +21,12 @@ pub struct OpenOptions {
     pub lock_timeout: Duration,
     /// Connections kept open (default 4).
     pub max_connections: u32,
+    /// How often the write-ahead log is copied back into the database file by a background
+    /// task (default every 250 ms), so that no commit pays for it: with `None`, SQLite does
+    /// it inside the commit that fills the log past 1000 pages, which makes that commit
+    /// slow (the slowest webhook answers). With a background task, a commit still does it
+    /// when the log passes 10 000 pages (40 MB), should the task fall behind.
+    pub checkpoint_every: Option<Duration>,
 }
 
 impl Default for OpenOptions {
@@ -26,6 +34,7 @@ impl Default for OpenOptions {
         Self {
             lock_timeout: Duration::from_secs(30),
             max_connections: 4,
+            checkpoint_every: Some(Duration::from_millis(250)),
         }
     }
 }
@@ -36,6 +45,40 @@ impl OpenOptions {
         self.lock_timeout = timeout;
         self
     }
+
+    /// Checkpoints the write-ahead log in the background every `every`, or inside commits
+    /// (SQLite's default) with `None`; see [`OpenOptions::checkpoint_every`].
+    pub fn checkpoint_every(mut self, every: Option<Duration>) -> Self {
+        self.checkpoint_every = every;
+        self
+    }
+}
+
+/// The background checkpoint task, stopped with the last clone of its store.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Every `every`, copies what the write-ahead log holds back into the database file
+/// without waiting for anyone (`PASSIVE`: readers and the writer go on). A busy database
+/// or a closed pool only skips a round.
+async fn checkpoints(pool: AnyPool, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_optional(&pool)
+            .await;
+    }
 }
 
 /// A durable mirror of conversations and messages. Cheap to clone: clones share one pool of
@@ -45,6 +88,9 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) location: String,
     pub(crate) lock_timeout: Duration,
+    /// Account ids by (provider, identity), as committed: accounts are never deleted.
+    pub(crate) accounts: Arc<Mutex<HashMap<(String, String), i64>>>,
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Store {
@@ -63,6 +109,11 @@ impl Store {
         install_default_drivers();
         let (url, shown) = sqlite_url(location)?;
         let busy_ms = u64::try_from(options.lock_timeout.as_millis()).unwrap_or(u64::MAX);
+        let autocheckpoint = if options.checkpoint_every.is_some() {
+            10_000
+        } else {
+            1_000
+        };
         // One connection first, outside any pool: a pool retries a failing connection until
         // its own timeout and then says only that it timed out; this says why.
         let mut probe = AnyConnection::connect(&url)
@@ -95,22 +146,35 @@ impl Store {
                     // WAL is durable at each commit with `synchronous = NORMAL` for the
                     // application (a power loss may roll back the last commits, never corrupt).
                     conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute(sqlx::AssertSqlSafe(format!(
+                        "PRAGMA wal_autocheckpoint = {autocheckpoint}"
+                    )))
+                    .await?;
                     Ok(())
                 })
             })
             .connect(&url)
             .await
             .map_err(|e| open_error(&shown, e, options.lock_timeout))?;
-        let store = Store {
+        let mut store = Store {
             pool,
             location: shown,
             lock_timeout: options.lock_timeout,
+            accounts: Arc::default(),
+            _checkpointer: None,
         };
         store.check_schema().await?;
         // Persistent: set once in the file, after the checks, so a refused file is left as
         // it was.
         store.switch_to_wal().await?;
         store.migrate().await?;
+        if let Some(every) = options.checkpoint_every {
+            let task = tokio::spawn(checkpoints(
+                store.pool.clone(),
+                every.max(Duration::from_millis(10)),
+            ));
+            store._checkpointer = Some(Arc::new(Checkpointer(task)));
+        }
         Ok(store)
     }
 

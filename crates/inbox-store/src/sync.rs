@@ -497,10 +497,12 @@ impl Store {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|e| self.err("storing a page", e))?;
-        for message in &page.messages {
-            let upserted = write::message(&mut tx, part.account_id, message, at)
-                .await
-                .map_err(|e| self.err("storing a message", e))?;
+        let rows: Vec<(i64, &inbox_aggregator::model::Message)> =
+            page.messages.iter().map(|m| (part.account_id, m)).collect();
+        let upserted = write::messages(&mut tx, &rows, at, false)
+            .await
+            .map_err(|e| self.err("storing a page's messages", e))?;
+        for upserted in upserted {
             counts.count(upserted);
         }
         let from = write::Origin {

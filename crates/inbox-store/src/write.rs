@@ -189,73 +189,116 @@ pub(crate) async fn mark_vanished(
     Ok(done.rows_affected())
 }
 
-/// Stores a message, once per (account, id): a new one is inserted; a known one is updated
-/// in place (its revision bumped) only when it differs and is not older than the stored
-/// state: by `updated_at` when both have one, else by the lifecycle; when neither tells,
-/// the state seen last wins.
-pub(crate) async fn message(
+/// Stores messages, each once per (account, id): a new one is inserted; a known one is
+/// updated in place (its revision bumped) only when it differs and is not older than the
+/// stored state: by `updated_at` when both have one, else by the lifecycle; when neither
+/// tells, the state seen last wins. With `only_new`, an insert that leaves a known message
+/// as it is (a "created" event is the first state of a message, so one arriving late must
+/// not overwrite a later state).
+///
+/// Written as few multi-row statements: one round trip to the database for up to
+/// [`ROWS_PER_STATEMENT`] messages, not one each. Says what happened to each, in order.
+pub(crate) async fn messages(
     conn: &mut AnyConnection,
-    account: i64,
-    message: &Message,
-    at: i64,
-) -> Result<Upserted, sqlx::Error> {
-    message_as(conn, account, message, at, false).await
-}
-
-/// How a message is written: an upsert ([`message`]), or, with `only_new`, an insert that
-/// leaves a known message as it is (a "created" event is the first state of a message, so
-/// one arriving late must not overwrite a later state).
-pub(crate) async fn message_as(
-    conn: &mut AnyConnection,
-    account: i64,
-    message: &Message,
+    rows: &[(i64, &Message)],
     at: i64,
     only_new: bool,
-) -> Result<Upserted, sqlx::Error> {
-    let unified = serde_json::to_string(&message.without_origin()).unwrap_or_default();
-    let origin = serde_json::to_string(&message.origin).unwrap_or_default();
-    let sql = if only_new {
-        INSERT_NEW_MESSAGE
-    } else {
-        UPSERT_MESSAGE
-    };
-    let row = sqlx::query(sql)
-        .bind(account)
-        .bind(message.id.to_string())
-        .bind(message.provider.to_string())
-        .bind(message.conversation_id.to_string())
-        .bind(nanos(&message.timestamp))
-        .bind(message.updated_at.as_ref().map(nanos))
-        .bind(message.direction.as_str())
-        .bind(message.sender.role.as_str())
-        .bind(message.status.as_str())
-        .bind(message.content.kind())
-        .bind(message.text.as_str())
-        .bind(i64::from(message.is_deleted))
-        .bind(i64::from(message.is_automated))
-        .bind(i64::from(message.is_draft))
-        .bind(lifecycle(message))
-        .bind(unified)
-        .bind(origin)
-        .bind(at)
-        .fetch_optional(conn)
-        .await?;
-    Ok(match row {
-        None => Upserted::Unchanged,
-        Some(row) => match row.try_get::<i64, _>(0)? {
-            1 => Upserted::New,
-            _ => Upserted::Updated,
-        },
-    })
+) -> Result<Vec<Upserted>, sqlx::Error> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut rest = rows;
+    while !rest.is_empty() {
+        // A statement's rows have distinct keys: the outcome of each is then told apart by
+        // its key, and one statement never touches a row twice.
+        let mut seen = std::collections::HashSet::with_capacity(rest.len().min(ROWS_PER_STATEMENT));
+        let len = rest
+            .iter()
+            .take(ROWS_PER_STATEMENT)
+            .take_while(|(account, m)| seen.insert((*account, &m.id)))
+            .count();
+        let (chunk, after) = rest.split_at(len);
+        statement(conn, chunk, at, only_new, &mut out).await?;
+        rest = after;
+    }
+    Ok(out)
 }
 
-/// A message upserted by the rule of [`message`].
-const UPSERT_MESSAGE: &str = "INSERT INTO messages (account_id, id, provider, conversation_id, ts, updated_at, \
-         direction, role, status, kind, preview, is_deleted, is_automated, is_draft, lifecycle, \
-         revision, unified, origin, stored_at, changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17, \
-         $18, $18) \
-         ON CONFLICT (account_id, id) DO UPDATE SET conversation_id = excluded.conversation_id, \
+/// Rows of one multi-row statement at most: 18 parameters each, far below the limits of
+/// SQLite (32 766) and PostgreSQL (65 535).
+pub(crate) const ROWS_PER_STATEMENT: usize = 128;
+
+const COLUMNS: usize = 17;
+
+async fn statement(
+    conn: &mut AnyConnection,
+    chunk: &[(i64, &Message)],
+    at: i64,
+    only_new: bool,
+    out: &mut Vec<Upserted>,
+) -> Result<(), sqlx::Error> {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(MESSAGE_INSERT.len() + chunk.len() * 110 + 900);
+    sql.push_str(MESSAGE_INSERT);
+    for k in 0..chunk.len() {
+        let base = 1 + k * COLUMNS;
+        sql.push_str(if k == 0 { " (" } else { ", (" });
+        for c in 0..COLUMNS {
+            // `$1` is the time stored, shared by every row; columns 15 (revision) is a
+            // constant.
+            let _ = write!(sql, "${},", base + c + 1);
+            if c == 14 {
+                sql.push_str("1,");
+            }
+        }
+        sql.push_str("$1, $1)");
+    }
+    sql.push_str(if only_new {
+        MESSAGE_IF_NEW
+    } else {
+        MESSAGE_UPSERT
+    });
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at);
+    for (account, message) in chunk {
+        query = query
+            .bind(*account)
+            .bind(message.id.to_string())
+            .bind(message.provider.to_string())
+            .bind(message.conversation_id.to_string())
+            .bind(nanos(&message.timestamp))
+            .bind(message.updated_at.as_ref().map(nanos))
+            .bind(message.direction.as_str())
+            .bind(message.sender.role.as_str())
+            .bind(message.status.as_str())
+            .bind(message.content.kind())
+            .bind(message.text.as_str())
+            .bind(i64::from(message.is_deleted))
+            .bind(i64::from(message.is_automated))
+            .bind(i64::from(message.is_draft))
+            .bind(lifecycle(message))
+            .bind(serde_json::to_string(&message.without_origin()).unwrap_or_default())
+            .bind(serde_json::to_string(&message.origin).unwrap_or_default());
+    }
+    let returned = query.fetch_all(conn).await?;
+    let mut changed: HashMap<(i64, String), i64> = HashMap::with_capacity(returned.len());
+    for row in returned {
+        changed.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+    }
+    for (account, message) in chunk {
+        out.push(match changed.get(&(*account, message.id.to_string())) {
+            None => Upserted::Unchanged,
+            Some(1) => Upserted::New,
+            Some(_) => Upserted::Updated,
+        });
+    }
+    Ok(())
+}
+
+/// The insert's head; the rows follow.
+const MESSAGE_INSERT: &str = "INSERT INTO messages (account_id, id, provider, conversation_id, ts, \
+         updated_at, direction, role, status, kind, preview, is_deleted, is_automated, is_draft, \
+         lifecycle, revision, unified, origin, stored_at, changed_at) VALUES";
+
+/// The upsert's tail, by the rule of [`messages`].
+const MESSAGE_UPSERT: &str = " ON CONFLICT (account_id, id) DO UPDATE SET conversation_id = excluded.conversation_id, \
          ts = excluded.ts, updated_at = excluded.updated_at, direction = excluded.direction, \
          role = excluded.role, status = excluded.status, kind = excluded.kind, \
          preview = excluded.preview, is_deleted = excluded.is_deleted, \
@@ -268,15 +311,11 @@ const UPSERT_MESSAGE: &str = "INSERT INTO messages (account_id, id, provider, co
            WHEN excluded.lifecycle IS NOT NULL AND messages.lifecycle IS NOT NULL \
              THEN excluded.lifecycle >= messages.lifecycle \
            ELSE 1 = 1 END) \
-         RETURNING revision";
+         RETURNING account_id, id, revision";
 
-/// A message inserted unless known.
-const INSERT_NEW_MESSAGE: &str = "INSERT INTO messages (account_id, id, provider, conversation_id, ts, updated_at, \
-         direction, role, status, kind, preview, is_deleted, is_automated, is_draft, lifecycle, \
-         revision, unified, origin, stored_at, changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17, \
-         $18, $18) \
-         ON CONFLICT (account_id, id) DO NOTHING RETURNING revision";
+/// The insert-unless-known's tail.
+const MESSAGE_IF_NEW: &str =
+    " ON CONFLICT (account_id, id) DO NOTHING RETURNING account_id, id, revision";
 
 /// Where a rejected item came from.
 pub(crate) struct Origin<'a> {

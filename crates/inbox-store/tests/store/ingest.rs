@@ -149,3 +149,42 @@ async fn a_batch_commits_together_deliveries_apply_once_and_rejected_bodies_are_
     assert_eq!(kept[0].raw, rejection.raw);
     assert_eq!(kept[0].event_type, rejection.event_type);
 }
+
+#[tokio::test]
+async fn one_batch_holding_a_message_in_several_states_and_many_messages_applies_each_in_order() {
+    let dir = TempDir::new("ingest-states");
+    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    // Messages 1..=300 in one write: more than one multi-row statement holds.
+    let many: Vec<Message> = (1..=300).map(|id| partoo(id, "Success", false)).collect();
+    let batch = vec![
+        messages(vec![partoo(1000, "Sending", false)], false, None),
+        messages(
+            vec![
+                partoo(1000, "Success", false),
+                // Older than what precedes it in the same write: refused.
+                partoo(1000, "Sending", false),
+                partoo(1000, "Success", true),
+            ],
+            false,
+            None,
+        ),
+        // A late "created" in the same batch leaves the message as it is.
+        messages(vec![partoo(1000, "Sending", false)], true, None),
+        messages(many, false, None),
+        messages(vec![partoo(7, "Success", true)], false, None),
+    ];
+    let done = store.ingest(&batch).await.unwrap();
+    let c: Vec<Counts> = done.into_iter().map(counts).collect();
+    assert_eq!((c[0].new, c[0].updated, c[0].unchanged), (1, 0, 0));
+    assert_eq!((c[1].new, c[1].updated, c[1].unchanged), (0, 2, 1));
+    assert_eq!((c[2].new, c[2].unchanged), (0, 1));
+    assert_eq!(c[3].new, 300);
+    assert_eq!(c[4].updated, 1);
+    let stored = rows(&store).await;
+    assert_eq!(stored.len(), 301);
+    let of = |id: &str| stored.iter().find(|(i, ..)| i == id).cloned().unwrap();
+    // Sending → Success → deleted: revision 3.
+    assert_eq!(of("1000").2, 3);
+    assert_eq!(of("7").2, 2);
+    assert_eq!(of("300").2, 1);
+}
