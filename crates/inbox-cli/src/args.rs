@@ -177,7 +177,8 @@ pub(crate) struct Selection {
 /// Where the mirror is.
 #[derive(Debug, Args)]
 pub(crate) struct DbArgs {
-    /// The database: a file path or a sqlite: URL; created when missing.
+    /// The database: a file path or a sqlite: URL (created when missing), or a
+    /// postgres://user@host:port/db URL (the database must exist).
     #[arg(
         long,
         value_name = "PATH|URL",

@@ -81,7 +81,15 @@ pub enum StoreError {
 impl StoreError {
     /// A driver error met while doing `what`, classified where the database says why
     /// (locked, read-only, not a database).
-    pub(crate) fn db(what: &'static str, location: &str, source: sqlx::Error) -> Self {
+    pub(crate) fn db(
+        what: &'static str,
+        location: &str,
+        source: sqlx::Error,
+        backend: crate::Backend,
+    ) -> Self {
+        if backend != crate::Backend::Sqlite {
+            return StoreError::Database { what, source };
+        }
         match Code::of(&source) {
             Some(Code::NotADatabase) => StoreError::NotADatabase {
                 location: location.to_owned(),

@@ -113,7 +113,7 @@ impl Store {
     pub async fn ingest(&self, writes: &[Ingest]) -> Result<Vec<Ingested>, StoreError> {
         let mut tx = self
             .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .begin_with(self.backend.begin_write())
             .await
             .map_err(|e| self.err("storing webhook events", e))?;
         let mut accounts: Vec<(Account, i64)> = Vec::new();

@@ -1,10 +1,11 @@
-//! A durable mirror of Partoo and Bird conversations, on SQLite: one sync fills it, the
-//! next ones keep it current by fetching only what changed, and no message is ever lost or
-//! doubled, even when the process is killed.
+//! A durable mirror of Partoo and Bird conversations, on SQLite (embedded) or PostgreSQL
+//! (at scale): one sync fills it, the next ones keep it current by fetching only what
+//! changed, and no message is ever lost or doubled, even when the process is killed.
 //!
 //! - [`Store::open`] opens (or creates) a database at a path or a `sqlite:` URL, in WAL
-//!   mode, with its schema brought up to date by embedded migrations; a database written by
-//!   a newer version is refused.
+//!   mode, or a PostgreSQL database at a `postgres://` URL, with its schema brought up to
+//!   date by embedded migrations (one folder per dialect, the same tables); a database
+//!   written by a newer version is refused. The same API and the same SQL serve both.
 //! - [`Store::sync`] reads through an [`inbox_aggregator::Inbox`]: it lists each account's
 //!   conversations, skips those whose last activity is what the store has, reads the others
 //!   from their checkpoint (less an overlap), and commits each page of messages with the
@@ -13,7 +14,8 @@
 //!   (a status moving on, a deletion) updates it in place and bumps its revision, and an
 //!   older state never overwrites a newer one.
 //! - [`Store::messages`] streams the mirror back in the unified JSON shape, oldest first;
-//!   [`Store::search`] is a full-text search (SQLite FTS5, kept in step by triggers);
+//!   [`Store::search`] is a full-text search (SQLite FTS5 kept in step by triggers;
+//!   PostgreSQL a generated `tsvector` column with a GIN index; accents ignored on both);
 //!   [`Store::conversations`] and [`Store::runs`] say what is there and what each sync did.
 //!
 //! # Example
@@ -60,7 +62,7 @@ mod write;
 
 pub use error::StoreError;
 pub use ingest::{Delivery, Ingest, Ingested, StoredWebhookRejected, WebhookRejection};
-pub use open::{OpenOptions, Store};
+pub use open::{Backend, OpenOptions, Store};
 pub use read::{
     MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, StoredRejected,
     SyncRun,

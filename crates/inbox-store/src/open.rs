@@ -12,6 +12,37 @@ use crate::error::StoreError;
 
 /// The embedded migrations of the SQLite schema (`migrations/sqlite`).
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The embedded migrations of the PostgreSQL schema (`migrations/postgres`).
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The database behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// An SQLite file, embedded.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// How a transaction that writes begins: SQLite takes its write lock at once
+    /// (`IMMEDIATE`), so two writers wait for each other instead of one failing at its
+    /// first write; PostgreSQL locks rows as they are written.
+    pub(crate) fn begin_write(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
+    fn migrator(self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+        }
+    }
+}
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -88,6 +119,7 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) location: String,
     pub(crate) lock_timeout: Duration,
+    pub(crate) backend: Backend,
     /// Account ids by (provider, identity), as committed: accounts are never deleted.
     pub(crate) accounts: Arc<Mutex<HashMap<(String, String), i64>>>,
     _checkpointer: Option<Arc<Checkpointer>>,
@@ -105,8 +137,16 @@ impl Store {
     /// another process holds is waited for (up to the lock timeout); one whose schema is
     /// newer than this version knows is refused, and so is a file that is not a database.
     /// Nothing is written to a database that is refused.
+    ///
+    /// A `postgres://` (or `postgresql://`) URL opens a PostgreSQL database instead, which
+    /// must exist: its schema is brought up to date the same way (two processes migrating
+    /// at once are serialized by an advisory lock), and a newer one is refused.
     pub async fn open_with(location: &str, options: OpenOptions) -> Result<Store, StoreError> {
         install_default_drivers();
+        let trimmed = location.trim();
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return Self::open_postgres(trimmed, options).await;
+        }
         let (url, shown) = sqlite_url(location)?;
         let busy_ms = u64::try_from(options.lock_timeout.as_millis()).unwrap_or(u64::MAX);
         let autocheckpoint = if options.checkpoint_every.is_some() {
@@ -160,6 +200,7 @@ impl Store {
             pool,
             location: shown,
             lock_timeout: options.lock_timeout,
+            backend: Backend::Sqlite,
             accounts: Arc::default(),
             _checkpointer: None,
         };
@@ -178,6 +219,58 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a PostgreSQL store (see [`Store::open_with`]).
+    async fn open_postgres(url: &str, options: OpenOptions) -> Result<Store, StoreError> {
+        let shown = redacted(url);
+        // One connection first, outside any pool, for the same reason as SQLite's: a pool
+        // would say only that it timed out, this says why.
+        let probe = tokio::time::timeout(options.lock_timeout, AnyConnection::connect(url))
+            .await
+            .map_err(|_| StoreError::Open {
+                location: shown.clone(),
+                reason: format!("no answer in {} s", options.lock_timeout.as_secs()),
+            })?
+            .map_err(|e| StoreError::Open {
+                location: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        let _ = probe.close().await;
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.lock_timeout)
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Open {
+                location: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        let store = Store {
+            pool,
+            location: shown,
+            lock_timeout: options.lock_timeout,
+            backend: Backend::Postgres,
+            accounts: Arc::default(),
+            _checkpointer: None,
+        };
+        store.check_schema().await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The database behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers when the database does: what a health check asks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .fetch_one(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err("checking the database", e))
+    }
+
     /// Where the store is, as given.
     pub fn location(&self) -> &str {
         &self.location
@@ -190,7 +283,7 @@ impl Store {
 
     /// An error met while doing `what`.
     pub(crate) fn err(&self, what: &'static str, e: sqlx::Error) -> StoreError {
-        match StoreError::db(what, &self.location, e) {
+        match StoreError::db(what, &self.location, e, self.backend) {
             StoreError::Locked { location, .. } => StoreError::Locked {
                 location,
                 waited_secs: self.lock_timeout.as_secs(),
@@ -202,10 +295,22 @@ impl Store {
     /// Refuses a database whose schema is ahead of this version (before touching it), and
     /// one that is not a database at all.
     async fn check_schema(&self) -> Result<(), StoreError> {
-        let supported = SQLITE.iter().map(|m| m.version).max().unwrap_or(0);
-        let tables = sqlx::query(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-        )
+        let supported = self
+            .backend
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let tables = sqlx::query(match self.backend {
+            Backend::Sqlite => {
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT count(*) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        })
         .fetch_one(&self.pool)
         .await
         .map_err(|e| self.err("reading the schema", e))?;
@@ -213,7 +318,7 @@ impl Store {
         if has_migrations == 0 {
             return Ok(());
         }
-        let row = sqlx::query("SELECT max(version) FROM _sqlx_migrations WHERE success = 1")
+        let row = sqlx::query("SELECT max(version) FROM _sqlx_migrations WHERE success")
             .fetch_one(&self.pool)
             .await
             .map_err(|e| self.err("reading the schema version", e))?;
@@ -251,20 +356,28 @@ impl Store {
     }
 
     /// Applies the migrations this version has and the database lacks, all in one
-    /// `BEGIN IMMEDIATE` transaction: two processes opening a new file at once are
-    /// serialized by SQLite's write lock (the second waits, up to the lock timeout, then
-    /// finds the schema applied), and a crash half way leaves the schema as it was.
+    /// transaction: two processes opening a new database at once are serialized (SQLite:
+    /// by its write lock, taken at `BEGIN IMMEDIATE`; PostgreSQL: by an advisory lock held
+    /// to the end of the transaction), the second waits, up to the lock timeout, then finds
+    /// the schema applied; a crash half way leaves the schema as it was.
     async fn migrate(&self) -> Result<(), StoreError> {
         let mut tx = self
             .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .begin_with(self.backend.begin_write())
             .await
             .map_err(|e| self.err("migrating", e))?;
+        if self.backend == Backend::Postgres {
+            // The key is this crate's own: the bytes of "inbox-st" read as an integer.
+            sqlx::query("SELECT pg_advisory_xact_lock(7597117852317741940)")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.err("waiting for another migration", e))?;
+        }
         let conn: &mut AnyConnection = &mut tx;
         // `run_direct` is what `Migrator::run` calls once it has a connection; sqlx keeps
         // it public for callers whose future must be `Send` across `Acquire`'s lifetimes
         // (`run(&mut *tx)` is not, inside `tokio::spawn`).
-        let ran = SQLITE.run_direct(None, conn, false).await;
+        let ran = self.backend.migrator().run_direct(None, conn, false).await;
         ran.map_err(|error| match error {
             sqlx::migrate::MigrateError::Execute(e) => match self.err("migrating", e) {
                 StoreError::Database { source, .. } => StoreError::Migrate {
@@ -319,9 +432,24 @@ fn sqlite_url(location: &str) -> Result<(String, String), StoreError> {
     Ok((format!("sqlite://{location}?mode=rwc"), shown))
 }
 
+/// `url` without its password, to be shown.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(name, _)| name);
+            format!("{scheme}://{user}@{host}/{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// An error from connecting, classified.
 fn open_error(location: &str, e: sqlx::Error, waited: Duration) -> StoreError {
-    match StoreError::db("opening", location, e) {
+    match StoreError::db("opening", location, e, Backend::Sqlite) {
         StoreError::Locked { location, .. } => StoreError::Locked {
             location,
             waited_secs: waited.as_secs(),
@@ -337,6 +465,18 @@ fn open_error(location: &str, e: sqlx::Error, waited: Duration) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_is_never_shown() {
+        assert_eq!(
+            redacted("postgres://inbox:s3cret@db.example:5432/mirror"),
+            "postgres://inbox@db.example:5432/mirror"
+        );
+        assert_eq!(
+            redacted("postgresql://db.example/mirror"),
+            "postgresql://db.example/mirror"
+        );
+    }
 
     #[test]
     fn paths_and_urls_become_sqlite_urls() {

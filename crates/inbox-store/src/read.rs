@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::StoreError;
-use crate::open::Store;
+use crate::open::{Backend, Store};
 use crate::write::nanos;
 
 /// Which stored messages to read. Every filter is optional; the default is every message.
@@ -277,7 +277,8 @@ impl Store {
         if query.is_empty() {
             return Ok(Vec::new());
         }
-        const SQL: &str = concat!(
+        // Lower is better on both: SQLite's bm25, and PostgreSQL's rank negated.
+        const SQLITE: &str = concat!(
             "SELECT ",
             message_columns!(),
             ", bm25(messages_fts) AS rank FROM messages_fts \
@@ -285,7 +286,20 @@ impl Store {
              JOIN accounts a ON a.id = m.account_id \
              WHERE messages_fts MATCH $1 ORDER BY rank, m.ts LIMIT $2"
         );
-        let rows = sqlx::query(SQL)
+        const POSTGRES: &str = concat!(
+            "SELECT ",
+            message_columns!(),
+            ", CAST(-ts_rank(m.search, q) AS DOUBLE PRECISION) AS rank \
+             FROM messages m JOIN accounts a ON a.id = m.account_id, \
+             plainto_tsquery('inbox_search'::regconfig, $1) q \
+             WHERE m.search @@ q ORDER BY rank, m.ts LIMIT $2"
+        );
+        let (sql, query) = match self.backend {
+            Backend::Sqlite => (SQLITE, query),
+            // Its own parser: every word, punctuation not syntax.
+            Backend::Postgres => (POSTGRES, text.to_owned()),
+        };
+        let rows = sqlx::query(sql)
             .bind(query)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
@@ -313,8 +327,12 @@ impl Store {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The journal mode of the database (`wal` once opened).
+    /// The journal mode of the database (`wal` once opened; PostgreSQL has none and
+    /// answers `server`).
     pub async fn journal_mode(&self) -> Result<String, StoreError> {
+        if self.backend == Backend::Postgres {
+            return Ok("server".to_owned());
+        }
         let row = sqlx::query("PRAGMA journal_mode")
             .fetch_one(&self.pool)
             .await
@@ -330,7 +348,7 @@ impl Store {
              c.last_message_at, \
              (SELECT count(*) FROM messages m WHERE m.account_id = c.account_id \
               AND m.conversation_id = c.id), \
-             c.vanished_at IS NOT NULL \
+             CAST(CASE WHEN c.vanished_at IS NULL THEN 0 ELSE 1 END AS BIGINT) \
              FROM conversations c JOIN accounts a ON a.id = c.account_id \
              ORDER BY c.last_message_at DESC, a.provider, c.id",
         )
@@ -363,7 +381,7 @@ impl Store {
     pub async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.provider, a.identity, k.conversation_id, k.at, k.message_id, \
-             k.marker IS NOT NULL FROM checkpoints k JOIN accounts a ON a.id = k.account_id \
+             CAST(CASE WHEN k.marker IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM checkpoints k JOIN accounts a ON a.id = k.account_id \
              ORDER BY a.provider, a.identity, k.conversation_id",
         )
         .fetch_all(&self.pool)

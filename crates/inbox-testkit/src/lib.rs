@@ -12,6 +12,8 @@
 
 use std::path::PathBuf;
 
+pub mod postgres;
+
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 

@@ -43,11 +43,24 @@ async fn sync(emulator: &Emulator, db: &str, extra: &[&str]) -> std::process::Ou
     inbox(&args, &env, None).await
 }
 
+/// A new PostgreSQL database of the tests' own server.
+fn postgres(name: &str) -> String {
+    inbox_testkit::postgres::Postgres::shared().database(name)
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn sync_then_export_and_search_the_mirror() {
-    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
+async fn sync_then_export_and_search_the_mirror_on_sqlite() {
     let dir = TempDir::new("roundtrip");
-    let db = dir.db();
+    sync_then_export_and_search_the_mirror(dir.db()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_then_export_and_search_the_mirror_on_postgres() {
+    sync_then_export_and_search_the_mirror(postgres("roundtrip")).await;
+}
+
+async fn sync_then_export_and_search_the_mirror(db: String) {
+    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
     let out = sync(&emulator, &db, &[]).await;
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -281,7 +294,24 @@ async fn checkpoints_are_behind_their_messages(db: &str, reference: &BTreeMap<St
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exactly_once() {
+async fn a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exactly_once_on_sqlite()
+{
+    let dir = TempDir::new("kill");
+    a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exactly_once(dir.db()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exactly_once_on_postgres()
+ {
+    a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exactly_once(postgres(
+        "kill",
+    ))
+    .await;
+}
+
+async fn a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exactly_once(
+    db: String,
+) {
     let emulator = Emulator::start(Config {
         seed: 21,
         dataset: Dataset::Synthetic {
@@ -295,8 +325,6 @@ async fn a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exact
     .await
     .unwrap();
     let reference = reference(&emulator).await;
-    let dir = TempDir::new("kill");
-    let db = dir.db();
     let (env, flags) = connection(&emulator);
     let mut killed = 0;
     for after_ms in [150u64, 350, 600, 900, 1300] {

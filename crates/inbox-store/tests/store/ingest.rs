@@ -7,13 +7,17 @@ use inbox_aggregator::partoo::Message as PartooMessage;
 use inbox_store::{Counts, Delivery, Ingest, Ingested, MessageQuery, Store, WebhookRejection};
 use serde_json::json;
 
-use crate::support::TempDir;
+use crate::support::on_both;
 
 fn partoo(id: i64, status: &str, deleted: bool) -> Message {
+    partoo_saying(id, status, deleted, "Bonjour")
+}
+
+fn partoo_saying(id: i64, status: &str, deleted: bool, text: &str) -> Message {
     let wire = json!({
         "id": id,
         "conversation_id": 7,
-        "content": "Bonjour",
+        "content": text,
         "content_type": "Text",
         "date": "2023-01-31 16:22:17.327878+00:00",
         "is_automated": false,
@@ -62,10 +66,9 @@ async fn rows(store: &Store) -> Vec<(String, String, i64)> {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_late_created_event_never_takes_a_message_back_and_replays_change_nothing() {
-    let dir = TempDir::new("ingest-order");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+on_both! {
+async fn a_late_created_event_never_takes_a_message_back_and_replays_change_nothing(db: Db) {
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let sending = partoo(1, "Sending", false);
     let success = partoo(1, "Success", false);
     // message_updated (Success) arrives before message_created (Sending).
@@ -91,11 +94,11 @@ async fn a_late_created_event_never_takes_a_message_back_and_replays_change_noth
     assert_eq!(deleted.updated, 1);
     assert_eq!(rows(&store).await[0].2, 2);
 }
+}
 
-#[tokio::test]
-async fn a_batch_commits_together_deliveries_apply_once_and_rejected_bodies_are_kept_once() {
-    let dir = TempDir::new("ingest-batch");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+on_both! {
+async fn a_batch_commits_together_deliveries_apply_once_and_rejected_bodies_are_kept_once(db: Db) {
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let delivery = Delivery {
         provider: "bird".into(),
         id: "evt-1".into(),
@@ -149,11 +152,11 @@ async fn a_batch_commits_together_deliveries_apply_once_and_rejected_bodies_are_
     assert_eq!(kept[0].raw, rejection.raw);
     assert_eq!(kept[0].event_type, rejection.event_type);
 }
+}
 
-#[tokio::test]
-async fn one_batch_holding_a_message_in_several_states_and_many_messages_applies_each_in_order() {
-    let dir = TempDir::new("ingest-states");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+on_both! {
+async fn one_batch_holding_a_message_in_several_states_and_many_messages_applies_each_in_order(db: Db) {
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     // Messages 1..=300 in one write: more than one multi-row statement holds.
     let many: Vec<Message> = (1..=300).map(|id| partoo(id, "Success", false)).collect();
     let batch = vec![
@@ -187,4 +190,36 @@ async fn one_batch_holding_a_message_in_several_states_and_many_messages_applies
     assert_eq!(of("1000").2, 3);
     assert_eq!(of("7").2, 2);
     assert_eq!(of("300").2, 1);
+}
+}
+
+on_both! {
+async fn a_search_finds_every_word_in_any_order_without_accents_and_syntax_is_text(db: Db) {
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
+    let said = [
+        (1, "Bonjour, ma commande n°12 est-elle prête ?"),
+        (2, "La commande est partie hier"),
+        (3, "Merci beaucoup !"),
+    ];
+    let written = messages(
+        said.iter()
+            .map(|(id, text)| partoo_saying(*id, "Success", false, text))
+            .collect(),
+        false,
+        None,
+    );
+    store.ingest(&[written]).await.unwrap();
+    let ids = |hits: Vec<inbox_store::SearchHit>| {
+        let mut ids: Vec<String> = hits.into_iter().map(|h| h.message.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(store.search("commande", 10).await.unwrap()), ["1", "2"]);
+    assert_eq!(ids(store.search("PRETE commande", 10).await.unwrap()), ["1"]);
+    assert_eq!(ids(store.search("merci", 10).await.unwrap()), ["3"]);
+    // Words a query language would read as operators are words here.
+    assert!(store.search("commande OR merci", 10).await.unwrap().is_empty());
+    assert!(store.search("\"(*", 10).await.unwrap().is_empty());
+    assert_eq!(store.search("commande", 1).await.unwrap().len(), 1);
+}
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use inbox_store::{OpenOptions, Store, StoreError};
 use sqlx::Connection;
 
-use crate::support::TempDir;
+use crate::support::{TempDir, on_both};
 
 #[tokio::test]
 async fn a_new_file_is_created_in_wal_mode_and_opens_again() {
@@ -150,19 +150,71 @@ async fn a_database_another_process_holds_is_waited_for_then_refused_in_one_line
     assert_eq!(store.messages_count().await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn two_opening_a_new_file_at_once_both_end_with_the_schema() {
-    let dir = TempDir::new("race");
-    let path = dir.db("inbox.db");
-    let (a, b) = tokio::join!(Store::open(&path), Store::open(&path));
+on_both! {
+async fn two_opening_a_new_database_at_once_both_end_with_the_schema(db: Db) {
+    let location = db.location("inbox.db");
+    let (a, b) = tokio::join!(Store::open(&location), Store::open(&location));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.messages_count().await.unwrap(), 0);
     assert_eq!(b.messages_count().await.unwrap(), 0);
 }
+}
+
+#[tokio::test]
+async fn a_postgres_database_of_a_newer_schema_is_refused_untouched() {
+    let url = inbox_testkit::postgres::Postgres::shared().database("newer");
+    Store::open(&url).await.unwrap().close().await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (29991231000000, 'from the future', true, '\\x00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'";
+    let before: i64 = sqlx::query_scalar(tables)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let err = Store::open(&url).await.unwrap_err();
+    match &err {
+        StoreError::NewerSchema { found, .. } => assert_eq!(*found, 29_991_231_000_000),
+        other => panic!("{other:?}"),
+    }
+    let after: i64 = sqlx::query_scalar(tables)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(before, after, "nothing created");
+}
+
+#[tokio::test]
+async fn a_postgres_server_that_does_not_answer_is_named_without_its_password() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://inbox:hunter2@127.0.0.1:{port}/mirror");
+    let options = OpenOptions::default().lock_timeout(Duration::from_secs(5));
+    let err = Store::open_with(&url, options).await.unwrap_err();
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with(&format!(
+            "cannot open postgres://inbox@127.0.0.1:{port}/mirror: "
+        )),
+        "{shown}"
+    );
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
+}
 
 #[tokio::test]
 async fn a_location_that_is_no_database_url_is_refused() {
-    for bad in ["", "postgres://nowhere/db", "sqlite:"] {
+    for bad in ["", "mysql://nowhere/db", "sqlite:"] {
         let err = Store::open(bad).await.unwrap_err();
         assert!(matches!(err, StoreError::Location { .. }), "{bad}: {err:?}");
     }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::support::TempDir;
+use crate::support::on_both;
 
 const WS: &str = "ws-1";
 const CONV: &str = "c0a80001-6b1e-4d3f-8e2a-5f9c00000001";
@@ -124,8 +124,8 @@ fn ts(s: &str) -> Timestamp {
     Timestamp::parse(s).unwrap()
 }
 
-#[tokio::test]
-async fn pages_that_repeat_or_shift_store_each_message_once() {
+on_both! {
+async fn pages_that_repeat_or_shift_store_each_message_once(db: Db) {
     let server = bird_server().await;
     list_bird(
         &server,
@@ -153,8 +153,7 @@ async fn pages_that_repeat_or_shift_store_each_message_once() {
         .respond_with(page(vec![m(3), m(4), m(5)], None))
         .mount(&server)
         .await;
-    let dir = TempDir::new("shifted");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let report = sync(
         &store,
         &bird_inbox(&server, RetryPolicy::none()),
@@ -175,9 +174,10 @@ async fn pages_that_repeat_or_shift_store_each_message_once() {
     assert_eq!(runs[0].counts.new, 5);
     assert_eq!(runs[0].counts.unchanged, total.unchanged);
 }
+}
 
-#[tokio::test]
-async fn messages_sharing_a_timestamp_across_a_page_boundary_are_never_skipped() {
+on_both! {
+async fn messages_sharing_a_timestamp_across_a_page_boundary_are_never_skipped(db: Db) {
     let server = bird_server().await;
     let t = at(2, 0);
     list_bird(&server, vec![bird_conversation(CONV, ("m3", &t), &t)]).await;
@@ -201,8 +201,7 @@ async fn messages_sharing_a_timestamp_across_a_page_boundary_are_never_skipped()
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    let dir = TempDir::new("same-time");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let inbox = bird_inbox(&server, RetryPolicy::none());
     let exact = SyncOptions::default().overlap(Duration::ZERO);
     let report = sync(&store, &inbox, &exact).await;
@@ -260,12 +259,12 @@ async fn messages_sharing_a_timestamp_across_a_page_boundary_are_never_skipped()
         .collect();
     assert_eq!(ids, ["m1", "m0", "m2", "m3"]);
 }
+}
 
-#[tokio::test]
-async fn a_message_changed_after_it_was_stored_is_updated_and_an_older_state_never_wins() {
+on_both! {
+async fn a_message_changed_after_it_was_stored_is_updated_and_an_older_state_never_wins(db: Db) {
     let server = bird_server().await;
-    let dir = TempDir::new("updated");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let inbox = bird_inbox(&server, RetryPolicy::none());
     let states = [
         // (what the message says, the conversation's updatedAt)
@@ -318,9 +317,10 @@ async fn a_message_changed_after_it_was_stored_is_updated_and_an_older_state_nev
         ]
     );
 }
+}
 
-#[tokio::test]
-async fn a_conversation_that_vanished_is_kept_and_marked_but_not_after_an_incomplete_listing() {
+on_both! {
+async fn a_conversation_that_vanished_is_kept_and_marked_but_not_after_an_incomplete_listing(db: Db) {
     let server = bird_server().await;
     let other = "c0a80002-6b1e-4d3f-8e2a-5f9c00000002";
     let both = vec![
@@ -343,8 +343,7 @@ async fn a_conversation_that_vanished_is_kept_and_marked_but_not_after_an_incomp
         .respond_with(page(vec![n1], None))
         .mount(&server)
         .await;
-    let dir = TempDir::new("vanished");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let inbox = bird_inbox(&server, RetryPolicy::none());
     sync(&store, &inbox, &SyncOptions::default()).await;
 
@@ -400,9 +399,10 @@ async fn a_conversation_that_vanished_is_kept_and_marked_but_not_after_an_incomp
     );
     assert_eq!(store.messages_count().await.unwrap(), 2);
 }
+}
 
-#[tokio::test]
-async fn a_failed_page_holds_the_checkpoint_back_and_the_next_sync_reads_it_again() {
+on_both! {
+async fn a_failed_page_holds_the_checkpoint_back_and_the_next_sync_reads_it_again(db: Db) {
     let server = bird_server().await;
     list_bird(
         &server,
@@ -422,8 +422,7 @@ async fn a_failed_page_holds_the_checkpoint_back_and_the_next_sync_reads_it_agai
         .respond_with(ResponseTemplate::new(503).set_body_string("down"))
         .mount(&server)
         .await;
-    let dir = TempDir::new("failed-page");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let inbox = bird_inbox(&server, RetryPolicy::none());
     let options = SyncOptions::default().overlap(Duration::from_secs(30));
     let report = sync(&store, &inbox, &options).await;
@@ -476,9 +475,10 @@ async fn a_failed_page_holds_the_checkpoint_back_and_the_next_sync_reads_it_agai
     );
     assert_eq!(store.messages_count().await.unwrap(), 4);
 }
+}
 
-#[tokio::test]
-async fn an_item_that_does_not_decode_is_kept_once_with_its_path_and_its_page_is_not_lost() {
+on_both! {
+async fn an_item_that_does_not_decode_is_kept_once_with_its_path_and_its_page_is_not_lost(db: Db) {
     let server = bird_server().await;
     list_bird(
         &server,
@@ -502,8 +502,7 @@ async fn an_item_that_does_not_decode_is_kept_once_with_its_path_and_its_page_is
         ))
         .mount(&server)
         .await;
-    let dir = TempDir::new("rejected");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let inbox = bird_inbox(&server, RetryPolicy::none());
     let first = sync(&store, &inbox, &SyncOptions::default()).await;
     assert_eq!(first.total().new, 2);
@@ -523,6 +522,7 @@ async fn an_item_that_does_not_decode_is_kept_once_with_its_path_and_its_page_is
     assert!(conversation.raw.contains("c-bad"));
     assert!(message.last_seen_at >= message.first_seen_at);
     assert_eq!(store.messages_count().await.unwrap(), 2);
+}
 }
 
 fn partoo_message(id: i64, minute: u32) -> Value {
@@ -563,8 +563,8 @@ fn partoo_page(ids: &[(i64, u32)], next: Option<&str>) -> ResponseTemplate {
     }))
 }
 
-#[tokio::test]
-async fn a_partoo_walk_newest_first_stops_once_it_passes_the_checkpoint() {
+on_both! {
+async fn a_partoo_walk_newest_first_stops_once_it_passes_the_checkpoint(db: Db) {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/users/me"))
@@ -611,8 +611,7 @@ async fn a_partoo_walk_newest_first_stops_once_it_passes_the_checkpoint() {
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
-    let dir = TempDir::new("partoo-walk");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     // An overlap of a minute and a half: the next walk reads back to 16:03:30, then stops.
     let options = SyncOptions::default().overlap(Duration::from_secs(90));
     let first = store
@@ -649,4 +648,5 @@ async fn a_partoo_walk_newest_first_stops_once_it_passes_the_checkpoint() {
     // GET /users/me once for this inbox, the listing, two pages of messages.
     assert_eq!(second.total().requests, 3);
     assert_eq!(store.messages_count().await.unwrap(), 6);
+}
 }

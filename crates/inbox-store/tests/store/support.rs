@@ -70,3 +70,67 @@ pub(crate) async fn messages(store: &Store) -> Vec<String> {
         .await
         .unwrap()
 }
+
+/// The databases one test body runs on: an SQLite file, then a PostgreSQL database of the
+/// test process's own server.
+pub(crate) enum Db {
+    Sqlite(TempDir),
+    Postgres {
+        test: String,
+        made: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    },
+}
+
+impl Db {
+    pub(crate) fn sqlite(test: &str) -> Db {
+        Db::Sqlite(TempDir::new(test))
+    }
+
+    pub(crate) fn postgres(test: &str) -> Db {
+        Db::Postgres {
+            test: test.to_owned(),
+            made: Default::default(),
+        }
+    }
+
+    /// Where the store called `name` of this test is: the same name, the same database.
+    pub(crate) fn location(&self, name: &str) -> String {
+        match self {
+            Db::Sqlite(dir) => dir.db(name),
+            Db::Postgres { test, made } => {
+                let mut made = made.lock().unwrap();
+                made.entry(name.to_owned())
+                    .or_insert_with(|| {
+                        inbox_testkit::postgres::Postgres::shared()
+                            .database(&format!("{test}_{name}"))
+                    })
+                    .clone()
+            }
+        }
+    }
+}
+
+/// A test written once, run on SQLite and on PostgreSQL: `async fn name(db: Db) { … }`
+/// becomes the tests `name::sqlite` and `name::postgres`.
+macro_rules! on_both {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident: Db) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            async fn body($db: $crate::support::Db) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                body($crate::support::Db::sqlite(stringify!($name))).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                body($crate::support::Db::postgres(stringify!($name))).await
+            }
+        }
+    };
+}
+pub(crate) use on_both;

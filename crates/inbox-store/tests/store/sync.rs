@@ -3,7 +3,7 @@
 use inbox_emulator::{Config, Dataset, Emulator};
 use inbox_store::{Store, SyncOptions};
 
-use crate::support::{TempDir, everything, inbox, messages};
+use crate::support::{everything, inbox, messages, on_both};
 
 fn small() -> Config {
     Config {
@@ -16,11 +16,10 @@ fn small() -> Config {
     }
 }
 
-#[tokio::test]
-async fn a_first_sync_stores_everything_once_and_a_second_skips_everything() {
+on_both! {
+async fn a_first_sync_stores_everything_once_and_a_second_skips_everything(db: Db) {
     let emulator = Emulator::start(small()).await.unwrap();
-    let dir = TempDir::new("first");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let inbox = inbox(&emulator);
     let first = store
         .sync(&inbox, everything(), &SyncOptions::default())
@@ -51,12 +50,12 @@ async fn a_first_sync_stores_everything_once_and_a_second_skips_everything() {
     );
     assert_eq!(second.total().requests, 2);
 }
+}
 
-#[tokio::test]
-async fn after_activity_only_the_changed_conversations_are_read_and_the_store_equals_a_full_sync() {
+on_both! {
+async fn after_activity_only_the_changed_conversations_are_read_and_the_store_equals_a_full_sync(db: Db) {
     let emulator = Emulator::start(small()).await.unwrap();
-    let dir = TempDir::new("incremental");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let inbox = inbox(&emulator);
     store
         .sync(&inbox, everything(), &SyncOptions::default())
@@ -90,16 +89,17 @@ async fn after_activity_only_the_changed_conversations_are_read_and_the_store_eq
     let moved = (activity.partoo_changed.len() + activity.bird_changed.len()) as u64;
     assert_eq!((total.new, total.updated), (added, moved));
 
-    let fresh = Store::open(&dir.db("full.db")).await.unwrap();
+    let fresh = Store::open(&db.location("full.db")).await.unwrap();
     fresh
         .sync(&inbox, everything(), &SyncOptions::default())
         .await
         .unwrap();
     assert_eq!(messages(&store).await, messages(&fresh).await);
 }
+}
 
-#[tokio::test]
-async fn under_injected_faults_the_store_ends_as_a_fault_free_sync() {
+on_both! {
+async fn under_injected_faults_the_store_ends_as_a_fault_free_sync(db: Db) {
     use inbox_emulator::Faults;
     let faults = Faults {
         server_error: 0.10,
@@ -111,8 +111,7 @@ async fn under_injected_faults_the_store_ends_as_a_fault_free_sync() {
     };
     let faulty = Emulator::start(Config { faults, ..small() }).await.unwrap();
     let clean = Emulator::start(small()).await.unwrap();
-    let dir = TempDir::new("faults");
-    let store = Store::open(&dir.db("faulty.db")).await.unwrap();
+    let store = Store::open(&db.location("faulty.db")).await.unwrap();
     let patient = crate::support::builder(&faulty)
         .retry(inbox_aggregator::RetryPolicy {
             max_attempts: 12,
@@ -126,16 +125,17 @@ async fn under_injected_faults_the_store_ends_as_a_fault_free_sync() {
         .unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert!(faulty.stats().faults > 0, "{:?}", faulty.stats());
-    let reference = Store::open(&dir.db("clean.db")).await.unwrap();
+    let reference = Store::open(&db.location("clean.db")).await.unwrap();
     reference
         .sync(&inbox(&clean), everything(), &SyncOptions::default())
         .await
         .unwrap();
     assert_eq!(messages(&store).await, messages(&reference).await);
 }
+}
 
-#[tokio::test]
-async fn a_sync_stopped_by_an_outage_is_reported_and_the_next_one_completes() {
+on_both! {
+async fn a_sync_stopped_by_an_outage_is_reported_and_the_next_one_completes(db: Db) {
     use inbox_emulator::Faults;
     let emulator = Emulator::start(small()).await.unwrap();
     let down = Emulator::start(Config {
@@ -147,8 +147,7 @@ async fn a_sync_stopped_by_an_outage_is_reported_and_the_next_one_completes() {
     })
     .await
     .unwrap();
-    let dir = TempDir::new("outage");
-    let store = Store::open(&dir.db("inbox.db")).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let impatient = crate::support::builder(&down)
         .retry(inbox_aggregator::RetryPolicy::none())
         .build()
@@ -170,4 +169,5 @@ async fn a_sync_stopped_by_an_outage_is_reported_and_the_next_one_completes() {
     );
     let runs = store.runs(10).await.unwrap();
     assert!(runs.iter().all(|r| r.finished_at.is_some()));
+}
 }
