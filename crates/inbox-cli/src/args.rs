@@ -199,6 +199,14 @@ pub(crate) struct SyncArgs {
     pub(crate) db: DbArgs,
     #[command(flatten)]
     pub(crate) selection: Selection,
+    /// Sync every account of this TOML file (each its own key, by reference, and its own
+    /// rate limit) instead of the single account of the flags; see the README.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["partoo_conversation", "bird_conversation", "all", "provider"]
+    )]
+    pub(crate) accounts: Option<std::path::PathBuf>,
     /// Read every conversation whole, whatever the checkpoints say.
     #[arg(long)]
     pub(crate) full: bool,

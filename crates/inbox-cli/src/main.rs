@@ -5,6 +5,7 @@
 //! provider JSON offline; `inbox emulator` serves both APIs locally. `inbox help` and
 //! `--help` on every command tell the rest.
 
+mod accounts;
 mod args;
 mod emulator;
 mod mirror;

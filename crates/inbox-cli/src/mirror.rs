@@ -30,17 +30,23 @@ fn failed(e: StoreError) -> Outcome {
 }
 
 pub(crate) async fn sync(args: &SyncArgs) -> Outcome {
-    let (targets, wanted) = match selected(&args.connection, &args.selection, "sync") {
-        Ok(selected) => selected,
-        Err(message) => return Outcome::Usage(message),
+    let concurrency = usize::from(args.concurrency);
+    let chosen = match &args.accounts {
+        Some(path) => crate::accounts::load(path, concurrency, true).map(|accounts| {
+            let sources = Sources {
+                inbox: accounts.inbox,
+                urls: accounts.urls,
+            };
+            (accounts.targets, sources)
+        }),
+        None => {
+            selected(&args.connection, &args.selection, "sync").and_then(|(targets, wanted)| {
+                sources(&args.connection, wanted, concurrency, true).map(|s| (targets, s))
+            })
+        }
     };
-    let sources = match sources(
-        &args.connection,
-        wanted,
-        usize::from(args.concurrency),
-        true,
-    ) {
-        Ok(sources) => sources,
+    let (targets, sources) = match chosen {
+        Ok(chosen) => chosen,
         Err(message) => return Outcome::Usage(message),
     };
     let store = match open(&args.db).await {

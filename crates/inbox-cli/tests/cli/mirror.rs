@@ -374,3 +374,68 @@ async fn a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exact
         "the killed runs are recorded unfinished"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_accounts_file_syncs_every_account_with_keys_by_reference_that_never_enter_the_store() {
+    let emulator = Emulator::start(small(Faults::default())).await.unwrap();
+    let c = emulator.config().clone();
+    let dir = TempDir::new("accounts");
+    std::fs::write(dir.0.join("bird.key"), format!("{}\n", c.bird_key)).unwrap();
+    let file = dir.0.join("accounts.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[account]]\nname = \"acme-partoo\"\nprovider = \"partoo\"\nkey_env = \"ACME_PARTOO_KEY\"\nbase_url = \"{}\"\n\n\
+             [[account]]\nname = \"acme-bird\"\nprovider = \"bird\"\nworkspace = \"{}\"\nkey_file = \"bird.key\"\nbase_url = \"{}\"\nconcurrency = 4\n",
+            emulator.partoo_base_url(),
+            c.bird_workspace,
+            emulator.bird_base_url(),
+        ),
+    )
+    .unwrap();
+    let db = dir.db();
+    let file = file.display().to_string();
+    let env = [("ACME_PARTOO_KEY", c.partoo_key.clone())];
+    let out = inbox(&["sync", "--db", &db, "--accounts", &file], &env, None).await;
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "messages: {} new, 0 updated, 0 unchanged",
+            emulator.message_count()
+        )),
+        "{stderr}"
+    );
+    let again = inbox(&["sync", "--db", &db, "--accounts", &file], &env, None).await;
+    assert!(
+        text(&again.stderr).contains("conversations 10 listed, 0 read, 10 skipped (unchanged)"),
+        "{}",
+        text(&again.stderr)
+    );
+    // Nothing of either key in the database, its journal or its log.
+    for entry in std::fs::read_dir(&dir.0).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.display().to_string().contains("inbox.db") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for key in [&c.partoo_key, &c.bird_key] {
+            assert!(
+                !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+                "a key is in {}",
+                path.display()
+            );
+        }
+    }
+    // A key that cannot be found: a usage error naming the account and the variable.
+    let out = inbox(&["sync", "--db", &db, "--accounts", &file], &[], None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("account 1 (\"acme-partoo\")") && stderr.contains("ACME_PARTOO_KEY"),
+        "{stderr}"
+    );
+    // The single-account selection flags do not mix with an accounts file.
+    let out = inbox(&["sync", "--accounts", &file, "--all"], &env, None).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
