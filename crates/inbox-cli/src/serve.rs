@@ -186,7 +186,10 @@ pub(crate) async fn run(args: &ServeArgs) -> Outcome {
     } else {
         None
     };
-    let options = OpenOptions::default().lock_timeout(args.db.lock_timeout);
+    // A long-running writer: the log is checkpointed beside the commits, not inside one.
+    let options = OpenOptions::default()
+        .lock_timeout(args.db.lock_timeout)
+        .checkpoint_every(Some(Duration::from_millis(250)));
     let store = match Store::open_with(&args.db.db, options).await {
         Ok(store) => store,
         Err(e) => return Outcome::Usage(e.to_string()),

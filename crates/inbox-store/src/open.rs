@@ -53,10 +53,11 @@ pub struct OpenOptions {
     /// Connections kept open (default 4).
     pub max_connections: u32,
     /// How often the write-ahead log is copied back into the database file by a background
-    /// task (default every 250 ms), so that no commit pays for it: with `None`, SQLite does
-    /// it inside the commit that fills the log past 1000 pages, which makes that commit
-    /// slow (the slowest webhook answers). With a background task, a commit still does it
-    /// when the log passes 10 000 pages (40 MB), should the task fall behind.
+    /// task, so that no commit pays for it (a long-running writer such as a webhook server
+    /// wants it: `inbox serve` sets 250 ms). With `None`, the default, SQLite does it inside
+    /// the commit that fills the log past 1000 pages, which makes that commit slow. With a
+    /// background task, a commit still does it when the log passes 10 000 pages (40 MB),
+    /// should the task fall behind.
     pub checkpoint_every: Option<Duration>,
 }
 
@@ -65,7 +66,7 @@ impl Default for OpenOptions {
         Self {
             lock_timeout: Duration::from_secs(30),
             max_connections: 4,
-            checkpoint_every: Some(Duration::from_millis(250)),
+            checkpoint_every: None,
         }
     }
 }
@@ -106,8 +107,11 @@ async fn checkpoints(pool: AnyPool, every: Duration) {
         if pool.is_closed() {
             return;
         }
+        // `execute` steps the statement to its end: one left after its first row would keep
+        // a read snapshot open on its pooled connection, and the next read there would not
+        // see what other processes committed since.
         let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_optional(&pool)
+            .execute(&pool)
             .await;
     }
 }
@@ -342,7 +346,7 @@ impl Store {
         let mut pause = Duration::from_millis(2);
         loop {
             let switched = sqlx::query("PRAGMA journal_mode = WAL")
-                .fetch_optional(&self.pool)
+                .execute(&self.pool)
                 .await;
             match switched.map_err(|e| self.err("switching to WAL", e)) {
                 Ok(_) => return Ok(()),

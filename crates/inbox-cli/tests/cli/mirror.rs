@@ -16,8 +16,11 @@ use crate::{connection, inbox, jsonl, small, text};
 struct TempDir(PathBuf);
 
 impl TempDir {
+    /// Unique per call: tests running at once (a body run on two backends) never share one.
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("inbox-cli-{name}-{}", std::process::id()));
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("inbox-cli-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -325,6 +328,11 @@ async fn a_sync_killed_at_any_moment_loses_nothing_and_the_rerun_completes_exact
     .await
     .unwrap();
     let reference = reference(&emulator).await;
+    assert_eq!(
+        reference.values().map(Vec::len).sum::<usize>(),
+        emulator.message_count(),
+        "the reference sync holds every message"
+    );
     let (env, flags) = connection(&emulator);
     let mut killed = 0;
     for after_ms in [150u64, 350, 600, 900, 1300] {

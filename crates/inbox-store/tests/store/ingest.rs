@@ -7,7 +7,7 @@ use inbox_aggregator::partoo::Message as PartooMessage;
 use inbox_store::{Counts, Delivery, Ingest, Ingested, MessageQuery, Store, WebhookRejection};
 use serde_json::json;
 
-use crate::support::on_both;
+use crate::support::{TempDir, on_both};
 
 fn partoo(id: i64, status: &str, deleted: bool) -> Message {
     partoo_saying(id, status, deleted, "Bonjour")
@@ -222,4 +222,31 @@ async fn a_search_finds_every_word_in_any_order_without_accents_and_syntax_is_te
     assert!(store.search("\"(*", 10).await.unwrap().is_empty());
     assert_eq!(store.search("commande", 1).await.unwrap().len(), 1);
 }
+}
+
+#[tokio::test]
+async fn a_long_open_store_sees_what_another_one_commits_between_its_checkpoints() {
+    let dir = TempDir::new("snapshot");
+    let path = dir.db("inbox.db");
+    let reader = Store::open_with(
+        &path,
+        inbox_store::OpenOptions::default()
+            .checkpoint_every(Some(std::time::Duration::from_millis(5))),
+    )
+    .await
+    .unwrap();
+    let writer = Store::open(&path).await.unwrap();
+    for id in 1..=40 {
+        one(
+            &writer,
+            messages(vec![partoo(id, "Success", false)], false, None),
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(12)).await;
+        assert_eq!(
+            reader.messages_count().await.unwrap(),
+            u64::try_from(id).unwrap(),
+            "a read after the commit sees it"
+        );
+    }
 }
