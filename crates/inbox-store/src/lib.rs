@@ -17,6 +17,9 @@
 //!   [`Store::search`] is a full-text search (SQLite FTS5 kept in step by triggers;
 //!   PostgreSQL a generated `tsvector` column with a GIN index; accents ignored on both);
 //!   [`Store::conversations`] and [`Store::runs`] say what is there and what each sync did.
+//! - Workers (the `inbox-worker` crate) record here the accounts they keep synced, how each
+//!   job ended and when the next is due ([`Store::scheduled_accounts`]), and their own
+//!   heartbeats ([`Store::workers`]).
 //!
 //! # Example
 //!
@@ -57,6 +60,7 @@ mod error;
 mod ingest;
 mod open;
 mod read;
+mod schedule;
 mod sync;
 mod write;
 
@@ -67,4 +71,5 @@ pub use read::{
     MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, StoredRejected,
     SyncRun,
 };
+pub use schedule::{JobEnd, ScheduledAccount, WorkerInfo, WorkerRecord};
 pub use sync::{AccountSync, Counts, SyncOptions, SyncReport};

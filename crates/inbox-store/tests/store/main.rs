@@ -8,4 +8,5 @@ mod support;
 mod ingest;
 mod open;
 mod scenarios;
+mod schedule;
 mod sync;
