@@ -4,7 +4,8 @@
 //! [`model`]), and [`Inbox`], which fetches many conversations from many sources
 //! concurrently and merges them. With the `store` feature (on by default), [`store`] is the
 //! durable mirror: [`Store`] syncs through an `Inbox` into SQLite, incrementally, exactly
-//! once.
+//! once. With the `worker` feature, [`worker`] keeps many accounts synced from worker
+//! processes sharing a PostgreSQL job queue.
 //!
 //! # Example
 //!
@@ -48,6 +49,13 @@ pub mod store {
 #[cfg(feature = "webhook")]
 pub mod webhook {
     pub use inbox_webhook::*;
+}
+
+/// Workers that keep many accounts synced, on a PostgreSQL job queue or an in-process
+/// scheduler (the `inbox-worker` crate).
+#[cfg(feature = "worker")]
+pub mod worker {
+    pub use inbox_worker::*;
 }
 
 #[cfg(feature = "store")]
