@@ -67,6 +67,8 @@ pub(crate) struct Accounts {
     pub(crate) targets: Vec<Target>,
     /// Each account's name and base URL, for messages that name them.
     pub(crate) urls: std::collections::BTreeMap<String, String>,
+    /// Each account's name and provider, in the file's order.
+    pub(crate) providers: Vec<(String, inbox::Provider)>,
 }
 
 /// Reads `path`: every account, with its key resolved. An error names the file, and the
@@ -104,6 +106,7 @@ fn parse(
     let mut targets = Vec::new();
     let mut urls = std::collections::BTreeMap::new();
     let mut seen = std::collections::BTreeSet::new();
+    let mut providers = Vec::new();
     for (n, entry) in file.accounts.iter().enumerate() {
         let at = format!("{shown}: account {} ({:?})", n + 1, entry.name);
         if entry.name.trim().is_empty() {
@@ -162,11 +165,19 @@ fn parse(
             }
         }
         targets.push(Target::all(entry.name.clone()));
+        providers.push((
+            entry.name.clone(),
+            match entry.provider {
+                Provider::Partoo => inbox::Provider::Partoo,
+                Provider::Bird => inbox::Provider::Bird,
+            },
+        ));
     }
     Ok(Accounts {
         inbox,
         targets,
         urls,
+        providers,
     })
 }
 

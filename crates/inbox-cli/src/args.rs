@@ -47,6 +47,16 @@ pub(crate) enum Command {
     /// mirror before answering 2xx. Bird's conversation events trigger a read of that
     /// conversation from its checkpoint; `--sync-every` also syncs on a schedule.
     Serve(ServeArgs),
+    /// Keep every account of an accounts file synced, as a long-running worker: one sync job
+    /// per account, again `--every` after it finished. On PostgreSQL, any number of workers
+    /// on any number of machines share the jobs (a job queue in the database; an account is
+    /// synced by one worker at a time; a dead worker's jobs go to another after
+    /// `--heartbeat-timeout`); on SQLite, one worker per database, with an in-process
+    /// scheduler. SIGTERM: finish or hand back the running jobs, exit 0.
+    Worker(WorkerArgs),
+    /// What workers did: each account's last sync, next due time, failures, and every
+    /// worker with its last heartbeat.
+    Status(StatusArgs),
     /// Serve both APIs on loopback, as the demo and the tests do, until interrupted: prints
     /// both base URLs and the keys to use, so every example with --partoo-url/--bird-url
     /// runs offline.
@@ -219,6 +229,63 @@ pub(crate) struct SyncArgs {
     /// No progress bar, no summary.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// The accounts to keep synced: a TOML file (each account its own key, by reference,
+    /// and its own rate limit); see the README. Every worker sharing a database should be
+    /// given the same file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) accounts: std::path::PathBuf,
+    /// How long after an account's sync finished its next one is due.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
+    pub(crate) every: std::time::Duration,
+    /// How many accounts this worker syncs at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub(crate) concurrency: u16,
+    /// Requests in flight at once for one account (an account's own `concurrency` in the
+    /// file wins).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) requests: u16,
+    /// How long a worker may go without a heartbeat before its jobs are given to another
+    /// (PostgreSQL).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    pub(crate) heartbeat_timeout: std::time::Duration,
+    /// How long running syncs may go on after SIGTERM before they are handed back.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    pub(crate) grace_period: std::time::Duration,
+    /// How many times a failing sync is tried (after 3 s, 7 s, 20 s… up to 6 h) before the
+    /// account goes back to its regular schedule.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub(crate) max_attempts: u16,
+    /// How far before a conversation's checkpoint an incremental read starts again.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration)]
+    pub(crate) overlap: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// How the status is printed: `table` or `json`.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub(crate) format: StatusFormat,
+    /// A worker whose last heartbeat is older than this (and that did not stop) is shown
+    /// as silent: dead, or cut off.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    pub(crate) heartbeat_timeout: std::time::Duration,
+}
+
+/// How `inbox status` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StatusFormat {
+    /// Two readable tables.
+    Table,
+    /// One JSON object: `accounts` and `workers`.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ mod normalize;
 mod output;
 mod progress;
 mod serve;
+mod worker;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -106,6 +107,8 @@ async fn run(command: &Command) -> Outcome {
         Command::Conversations(args) => conversations(args).await,
         Command::Emulator(args) => emulator::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Worker(args) => worker::run(args).await,
+        Command::Status(args) => worker::status(args).await,
         Command::Normalize(_) => Outcome::Failed("normalize runs without a runtime".into()),
     }
 }

@@ -293,7 +293,7 @@ pub(crate) async fn run(args: &ServeArgs) -> Outcome {
 
 /// Resolves on ctrl-c or SIGTERM: the server then stops accepting and finishes what is in
 /// flight.
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -315,7 +315,7 @@ async fn shutdown() {
 }
 
 /// Logs to stderr at the level `INBOX_LOG` names (`info` by default; `off` for none).
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     let level = std::env::var("INBOX_LOG")
         .ok()
         .and_then(|v| v.parse::<tracing_subscriber::filter::LevelFilter>().ok())
