@@ -1,6 +1,6 @@
 //! The two APIs: routing, authentication, query checks, pagination, and each provider's
-//! error bodies. Knows nothing of HTTP connections: it turns a request's method, path,
-//! query and headers into a [`Reply`].
+//! error bodies. Knows nothing of HTTP connections: it turns a request's method, path and
+//! query, and the account its key opened (see [`key_of`]), into a [`Reply`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -10,8 +10,8 @@ use hyper::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::State;
-use crate::dataset::{Conv, Provider};
+use crate::Tenant;
+use crate::dataset::{Conv, Data, Provider};
 use crate::generate::write;
 use crate::time;
 use crate::token::{Order, Paging, Scope};
@@ -61,18 +61,24 @@ pub(crate) struct Request<'a> {
     pub(crate) path: &'a str,
     /// The query string, still encoded (empty when there is none).
     pub(crate) query: &'a str,
-    pub(crate) headers: &'a HeaderMap,
 }
 
-impl Request<'_> {
-    /// A header's value, when it is there and visible ASCII.
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+/// The key a request authenticates with, when it has one: Partoo's `x-APIKey`, Bird's
+/// `Authorization: AccessKey <key>`.
+pub(crate) fn key_of(provider: Provider, headers: &HeaderMap) -> Option<&str> {
+    let value = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    match provider {
+        Provider::Partoo => value("x-apikey"),
+        Provider::Bird => value("authorization").and_then(|value| {
+            let (scheme, key) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("AccessKey").then(|| key.trim())
+        }),
     }
 }
 
-/// Answers a request that got no fault.
-pub(crate) fn handle(state: &State, provider: Provider, request: &Request<'_>) -> Reply {
+/// Answers a request that got no fault, for the account its key belongs to (`None`: the
+/// key is missing or no account's, a 401).
+pub(crate) fn handle(tenant: Option<&Tenant>, provider: Provider, request: &Request<'_>) -> Reply {
     if request.method != Method::GET {
         return error(
             provider,
@@ -81,8 +87,8 @@ pub(crate) fn handle(state: &State, provider: Provider, request: &Request<'_>) -
         );
     }
     match provider {
-        Provider::Partoo => partoo(state, request),
-        Provider::Bird => bird(state, request),
+        Provider::Partoo => partoo(tenant, request),
+        Provider::Bird => bird(tenant, request),
     }
 }
 
@@ -247,21 +253,22 @@ fn partoo_not_found() -> Reply {
     )
 }
 
-fn partoo(state: &State, request: &Request<'_>) -> Reply {
-    if request.header("x-apikey") != Some(state.config.partoo_key.as_str()) {
+fn partoo(tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
+    let Some(tenant) = tenant else {
         return partoo_error(
             StatusCode::UNAUTHORIZED,
             PartooDetail::Authentication("User not authenticated"),
         );
-    }
+    };
+    let data = &tenant.data;
     let Some(segments) = segments(request.path) else {
         return partoo_not_found();
     };
     let query = Query::parse(request.query);
     let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     match segments.as_slice() {
-        ["v2", "messages"] => partoo_messages(state, &query),
-        ["v2", "conversations"] => partoo_conversations(state, &query),
+        ["v2", "messages"] => partoo_messages(data, &query),
+        ["v2", "conversations"] => partoo_conversations(data, &query),
         ["v2", "users", "me"] => Reply::json(
             StatusCode::OK,
             &PartooUser {
@@ -270,12 +277,12 @@ fn partoo(state: &State, request: &Request<'_>) -> Reply {
                 last_name: "Martin",
                 email: "camille@boulangerie-martin.example",
                 role: "ORG_ADMIN",
-                org_id: state.config.partoo_org_id,
+                org_id: tenant.account.partoo_org_id,
                 status: "active",
             },
         ),
-        ["v2", "conversations", id] => match state.data.find(Provider::Partoo, id) {
-            Some(i) => one_conversation(&state.data.conversations(Provider::Partoo)[i]),
+        ["v2", "conversations", id] => match data.find(Provider::Partoo, id) {
+            Some(i) => one_conversation(&data.conversations(Provider::Partoo)[i]),
             None => partoo_not_found(),
         },
         _ => partoo_not_found(),
@@ -303,7 +310,7 @@ fn partoo_per_page(query: &Query<'_>, errors: &mut Vec<(&'static str, &'static s
     }
 }
 
-fn partoo_messages(state: &State, query: &Query<'_>) -> Reply {
+fn partoo_messages(data: &Data, query: &Query<'_>) -> Reply {
     let mut errors = Vec::new();
     let conversation = match query
         .get("conversation_id")
@@ -324,17 +331,17 @@ fn partoo_messages(state: &State, query: &Query<'_>) -> Reply {
         return partoo_bad_request(&errors);
     };
     let key = conversation.to_string();
-    let Some(index) = state.data.find(Provider::Partoo, &key) else {
+    let Some(index) = data.find(Provider::Partoo, &key) else {
         return partoo_not_found();
     };
-    let conv = &state.data.conversations(Provider::Partoo)[index];
+    let conv = &data.conversations(Provider::Partoo)[index];
     let paging = Paging {
         scope: Scope::Messages(&key),
         order: Order::Ascending,
         size: per_page,
         looping: conv.looping,
     };
-    let reply = state.data.with_messages(Provider::Partoo, index, |view| {
+    let reply = data.with_messages(Provider::Partoo, index, |view| {
         let page = paging.page(query.non_empty("cursor"), 0..view.len())?;
         let messages = items(&page.positions, |p| view.get(p));
         Some(page_body(
@@ -355,7 +362,7 @@ fn partoo_messages(state: &State, query: &Query<'_>) -> Reply {
     }
 }
 
-fn partoo_conversations(state: &State, query: &Query<'_>) -> Reply {
+fn partoo_conversations(data: &Data, query: &Query<'_>) -> Reply {
     let mut errors = Vec::new();
     let per_page = partoo_per_page(query, &mut errors);
     let businesses: Option<Vec<&str>> = query
@@ -371,15 +378,14 @@ fn partoo_conversations(state: &State, query: &Query<'_>) -> Reply {
         return partoo_bad_request(&errors);
     }
     if let Some(ids) = &businesses
-        && !ids.iter().all(|id| state.data.business_visible(id))
+        && !ids.iter().all(|id| data.business_visible(id))
     {
         return partoo_error(
             StatusCode::FORBIDDEN,
             PartooDetail::Authorization("Operation not allowed"),
         );
     }
-    let listed: Vec<&Conv> = state
-        .data
+    let listed: Vec<&Conv> = data
         .conversations(Provider::Partoo)
         .iter()
         .filter(|c| match &businesses {
@@ -420,18 +426,15 @@ fn bird_not_found(message: &str) -> Reply {
     bird_error(StatusCode::NOT_FOUND, "NotFound", message)
 }
 
-fn bird(state: &State, request: &Request<'_>) -> Reply {
-    let key = request.header("authorization").and_then(|value| {
-        let (scheme, key) = value.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("AccessKey").then(|| key.trim())
-    });
-    if key != Some(state.config.bird_key.as_str()) {
+fn bird(tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
+    let Some(tenant) = tenant else {
         return bird_error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "The access key is missing or not valid",
         );
-    }
+    };
+    let data = &tenant.data;
     let Some(segments) = segments(request.path) else {
         return bird_not_found("Resource not found");
     };
@@ -440,7 +443,7 @@ fn bird(state: &State, request: &Request<'_>) -> Reply {
         ["workspaces", workspace, rest @ ..] => (*workspace, rest),
         _ => return bird_not_found("Resource not found"),
     };
-    if workspace != state.config.bird_workspace {
+    if workspace != tenant.account.bird_workspace {
         return bird_error(
             StatusCode::FORBIDDEN,
             "Forbidden",
@@ -449,12 +452,12 @@ fn bird(state: &State, request: &Request<'_>) -> Reply {
     }
     let query = Query::parse(request.query);
     match rest {
-        ["conversations"] => bird_conversations(state, &query),
-        ["conversations", id] => match state.data.find(Provider::Bird, id) {
-            Some(i) => one_conversation(&state.data.conversations(Provider::Bird)[i]),
+        ["conversations"] => bird_conversations(data, &query),
+        ["conversations", id] => match data.find(Provider::Bird, id) {
+            Some(i) => one_conversation(&data.conversations(Provider::Bird)[i]),
             None => bird_not_found("Conversation not found"),
         },
-        ["conversations", id, "messages"] => bird_messages(state, &query, id),
+        ["conversations", id, "messages"] => bird_messages(data, &query, id),
         _ => bird_not_found("Resource not found"),
     }
 }
@@ -477,7 +480,7 @@ fn bird_paging(query: &Query<'_>) -> Result<(usize, bool), Reply> {
     Ok((limit, reverse))
 }
 
-fn bird_messages(state: &State, query: &Query<'_>, id: &str) -> Reply {
+fn bird_messages(data: &Data, query: &Query<'_>, id: &str) -> Reply {
     let (limit, reverse) = match bird_paging(query) {
         Ok(paging) => paging,
         Err(reply) => return reply,
@@ -489,10 +492,10 @@ fn bird_messages(state: &State, query: &Query<'_>, id: &str) -> Reply {
             None => return bird_bad_request("dateFrom must be an RFC 3339 date-time"),
         },
     };
-    let Some(index) = state.data.find(Provider::Bird, id) else {
+    let Some(index) = data.find(Provider::Bird, id) else {
         return bird_not_found("Conversation not found");
     };
-    let conv = &state.data.conversations(Provider::Bird)[index];
+    let conv = &data.conversations(Provider::Bird)[index];
     // Newest first unless reversed: walked down from the newest position.
     let paging = Paging {
         scope: Scope::Messages(id),
@@ -504,7 +507,7 @@ fn bird_messages(state: &State, query: &Query<'_>, id: &str) -> Reply {
         size: limit,
         looping: conv.looping,
     };
-    let reply = state.data.with_messages(Provider::Bird, index, |view| {
+    let reply = data.with_messages(Provider::Bird, index, |view| {
         let first = date_from.map_or(0, |at| view.first_after(at));
         let page = paging.page(query.non_empty("pageToken"), first..view.len())?;
         let results = items(&page.positions, |p| view.get(p));
@@ -527,12 +530,12 @@ fn bird_messages(state: &State, query: &Query<'_>, id: &str) -> Reply {
     }
 }
 
-fn bird_conversations(state: &State, query: &Query<'_>) -> Reply {
+fn bird_conversations(data: &Data, query: &Query<'_>) -> Reply {
     let (limit, reverse) = match bird_paging(query) {
         Ok(paging) => paging,
         Err(reply) => return reply,
     };
-    let convs: Vec<&Conv> = state.data.conversations(Provider::Bird).iter().collect();
+    let convs: Vec<&Conv> = data.conversations(Provider::Bird).iter().collect();
     let paging = Paging {
         scope: Scope::Conversations,
         order: if reverse {

@@ -46,6 +46,17 @@
 //! per provider; [`Emulator::message_requests`] counts message-list requests per
 //! conversation.
 //!
+//! # Many accounts
+//!
+//! [`Config::accounts`] serves several accounts at once, on the same two listeners: a
+//! Partoo organisation and a Bird workspace each, with their own keys and their own dataset
+//! (see [`Account`] for how they are named). The key a request carries picks the account;
+//! a key of nobody's is a 401, another account's workspace a 403. [`Emulator::account_stats`]
+//! counts each account's requests and how many were answered at once, and
+//! [`Emulator::message_ids`] tells what each serves. Activity, webhooks and the
+//! single-account methods ([`Emulator::partoo_conversation_ids`],
+//! [`Emulator::message_count`], ...) are account 0's.
+//!
 //! # Faults and latency
 //!
 //! Faults ([`Faults`]) are decided per request by a seeded hash of the request's sequence
@@ -176,7 +187,7 @@ mod token;
 mod webhook;
 mod wire;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -229,6 +240,9 @@ pub struct Config {
     /// Where and how [`Emulator::simulate_activity`] delivers webhook events; default: no
     /// URLs, nothing sent. See the crate docs.
     pub webhooks: WebhookConfig,
+    /// How many accounts (a Partoo organisation and a Bird workspace each) are served, each
+    /// with its own keys and dataset; default 1, and 0 counts as 1. See [`Account`].
+    pub accounts: usize,
 }
 
 impl Default for Config {
@@ -246,6 +260,7 @@ impl Default for Config {
             partoo_port: None,
             bird_port: None,
             webhooks: WebhookConfig::default(),
+            accounts: 1,
         }
     }
 }
@@ -444,15 +459,214 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// One account the emulator serves: a Partoo organisation and a Bird workspace, each with
+/// its own key. Account 0 is the one [`Config`] describes (its keys, workspace, organisation
+/// and seed); account `i` ≥ 1 has the keys `{partoo_key}-{i}` and `{bird_key}-{i}`, the
+/// workspace `{bird_workspace}-{i}`, the organisation `partoo_org_id + i`, and a dataset
+/// drawn from the seed `seed + i` (wrapping): the same shape, other messages. A key opens
+/// its own account only: another account's workspace is a 403, like a real workspace the
+/// key has no access to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// Its Partoo API key.
+    pub partoo_key: String,
+    /// Its Bird access key.
+    pub bird_key: String,
+    /// Its Bird workspace id.
+    pub bird_workspace: String,
+    /// Its Partoo organisation (`org_id` of `GET /v2/users/me`).
+    pub partoo_org_id: i64,
+    /// The seed its synthetic dataset is drawn from.
+    pub seed: u64,
+}
+
+impl Account {
+    fn of(config: &Config, i: usize) -> Account {
+        if i == 0 {
+            return Account {
+                partoo_key: config.partoo_key.clone(),
+                bird_key: config.bird_key.clone(),
+                bird_workspace: config.bird_workspace.clone(),
+                partoo_org_id: config.partoo_org_id,
+                seed: config.seed,
+            };
+        }
+        Account {
+            partoo_key: format!("{}-{i}", config.partoo_key),
+            bird_key: format!("{}-{i}", config.bird_key),
+            bird_workspace: format!("{}-{i}", config.bird_workspace),
+            partoo_org_id: config.partoo_org_id.wrapping_add(i as i64),
+            seed: config.seed.wrapping_add(i as u64),
+        }
+    }
+}
+
+/// What one account has been asked (see [`Emulator::account_stats`]): the requests its
+/// keys authenticated, and how many of them were being answered at once. A test that an
+/// account is never served by two clients at once checks its peaks stay at 1.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountStats {
+    /// Requests with this account's Partoo key (faulty ones too).
+    pub partoo_requests: usize,
+    /// Requests with this account's Bird key.
+    pub bird_requests: usize,
+    /// The most requests with its Partoo key being answered at once (from arrival until the
+    /// head goes out, the latency included).
+    pub partoo_peak_in_flight: usize,
+    /// The most requests with its Bird key being answered at once.
+    pub bird_peak_in_flight: usize,
+}
+
+/// The message ids one account serves now (see [`Emulator::message_ids`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageIds {
+    /// Partoo message ids (integers, as decimal strings), by conversation id.
+    pub partoo: BTreeMap<i64, Vec<String>>,
+    /// Bird message ids, by conversation id.
+    pub bird: BTreeMap<String, Vec<String>>,
+}
+
+impl MessageIds {
+    /// How many ids, both providers.
+    pub fn len(&self) -> usize {
+        self.partoo
+            .values()
+            .chain(self.bird.values())
+            .map(Vec::len)
+            .sum()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Per-provider request counters of one account.
+#[derive(Default)]
+struct TenantCounters {
+    requests: AtomicUsize,
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+}
+
+/// An account as served: who it is, its dataset, its counters.
+pub(crate) struct Tenant {
+    pub(crate) account: Account,
+    pub(crate) data: Data,
+    partoo: TenantCounters,
+    bird: TenantCounters,
+}
+
+impl Tenant {
+    fn counters(&self, provider: Provider) -> &TenantCounters {
+        match provider {
+            Provider::Partoo => &self.partoo,
+            Provider::Bird => &self.bird,
+        }
+    }
+
+    /// Counts a request of this account, in flight until the guard is dropped.
+    fn begin(&self, provider: Provider) -> TenantInFlight<'_> {
+        let c = self.counters(provider);
+        c.requests.fetch_add(1, Ordering::Relaxed);
+        let now = c.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        c.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        TenantInFlight(c)
+    }
+
+    fn stats(&self) -> AccountStats {
+        let get = |a: &AtomicUsize| a.load(Ordering::Relaxed);
+        AccountStats {
+            partoo_requests: get(&self.partoo.requests),
+            bird_requests: get(&self.bird.requests),
+            partoo_peak_in_flight: get(&self.partoo.peak_in_flight),
+            bird_peak_in_flight: get(&self.bird.peak_in_flight),
+        }
+    }
+}
+
+/// A request of one account being answered.
+pub(crate) struct TenantInFlight<'a>(&'a TenantCounters);
+
+impl Drop for TenantInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// What every connection task shares.
 pub(crate) struct State {
     pub(crate) config: Config,
-    pub(crate) data: Data,
+    /// Never empty: account 0 is the one the configuration describes.
+    tenants: Vec<Tenant>,
+    partoo_keys: HashMap<String, usize>,
+    bird_keys: HashMap<String, usize>,
     counters: Counters,
     sequence: AtomicU64,
 }
 
 impl State {
+    /// Builds every account's dataset.
+    fn build(config: Config) -> std::io::Result<State> {
+        let mut tenants = Vec::with_capacity(config.accounts.max(1));
+        for i in 0..config.accounts.max(1) {
+            let account = Account::of(&config, i);
+            let data = if i == 0 {
+                Data::build(&config)?
+            } else {
+                Data::build(&Config {
+                    seed: account.seed,
+                    ..config.clone()
+                })?
+            };
+            tenants.push(Tenant {
+                account,
+                data,
+                partoo: TenantCounters::default(),
+                bird: TenantCounters::default(),
+            });
+        }
+        let keys = |key: fn(&Account) -> &String| {
+            let mut map = HashMap::with_capacity(tenants.len());
+            for (i, t) in tenants.iter().enumerate() {
+                map.entry(key(&t.account).clone()).or_insert(i);
+            }
+            map
+        };
+        let partoo_keys = keys(|a| &a.partoo_key);
+        let bird_keys = keys(|a| &a.bird_key);
+        Ok(State {
+            config,
+            tenants,
+            partoo_keys,
+            bird_keys,
+            counters: Counters::default(),
+            sequence: AtomicU64::new(0),
+        })
+    }
+
+    /// Account 0's dataset: the one activity, webhooks and the single-account methods use.
+    pub(crate) fn data(&self) -> &Data {
+        &self.tenants[0].data
+    }
+
+    /// The account a request's key opens, counted as one of its requests in flight until
+    /// the guard is dropped; `None` when the key is missing or nobody's.
+    pub(crate) fn tenant_for(
+        &self,
+        provider: Provider,
+        headers: &hyper::HeaderMap,
+    ) -> Option<(&Tenant, TenantInFlight<'_>)> {
+        let key = api::key_of(provider, headers)?;
+        let keys = match provider {
+            Provider::Partoo => &self.partoo_keys,
+            Provider::Bird => &self.bird_keys,
+        };
+        let tenant = self.tenants.get(*keys.get(key)?)?;
+        Some((tenant, tenant.begin(provider)))
+    }
+
     pub(crate) fn count_request(&self, provider: Provider) {
         let counter = match provider {
             Provider::Partoo => &self.counters.partoo_requests,
@@ -558,16 +772,10 @@ impl Emulator {
     /// that is not JSON is an `InvalidData` error naming it). Must be called within a tokio
     /// runtime, which runs the server and the webhook deliveries.
     pub async fn start(config: Config) -> std::io::Result<Emulator> {
-        let data = Data::build(&config)?;
         let partoo = TcpListener::bind(("127.0.0.1", config.partoo_port.unwrap_or(0))).await?;
         let bird = TcpListener::bind(("127.0.0.1", config.bird_port.unwrap_or(0))).await?;
         let (webhooks, webhook_tasks) = webhook::Hub::start(&config)?;
-        let state = Arc::new(State {
-            config,
-            data,
-            counters: Counters::default(),
-            sequence: AtomicU64::new(0),
-        });
+        let state = Arc::new(State::build(config)?);
         let partoo_addr = partoo.local_addr()?;
         let bird_addr = bird.local_addr()?;
         let mut tasks = vec![
@@ -614,6 +822,59 @@ impl Emulator {
         self.state.stats()
     }
 
+    /// How many accounts are served ([`Config::accounts`], at least 1).
+    pub fn account_count(&self) -> usize {
+        self.state.tenants.len()
+    }
+
+    /// Account `i` (0 is the one [`Config`] describes): its keys, workspace, organisation
+    /// and seed; `None` past the last.
+    pub fn account(&self, i: usize) -> Option<&Account> {
+        self.state.tenants.get(i).map(|t| &t.account)
+    }
+
+    /// What account `i`'s keys have been asked so far; `None` past the last account.
+    /// Requests without a key, or with nobody's, are counted in [`Emulator::stats`] only.
+    pub fn account_stats(&self, i: usize) -> Option<AccountStats> {
+        self.state.tenants.get(i).map(Tenant::stats)
+    }
+
+    /// The ids of every message account `i` serves now, by conversation, in each
+    /// conversation's order (oldest first); `None` past the last account.
+    pub fn message_ids(&self, i: usize) -> Option<MessageIds> {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: serde_json::Value,
+        }
+        let data = &self.state.tenants.get(i)?.data;
+        let ids = |provider: Provider| {
+            let convs = data.conversations(provider);
+            convs.iter().enumerate().map(move |(index, conv)| {
+                let ids = data
+                    .with_messages(provider, index, |view| {
+                        (0..view.len())
+                            .filter_map(|p| view.get(p))
+                            .filter_map(|raw| serde_json::from_str::<Id>(raw.get()).ok())
+                            .map(|Id { id }| match id {
+                                serde_json::Value::String(s) => s,
+                                other => other.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                (conv.key.as_str(), ids)
+            })
+        };
+        Some(MessageIds {
+            partoo: ids(Provider::Partoo)
+                .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+                .collect(),
+            bird: ids(Provider::Bird)
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        })
+    }
+
     /// How many message-list requests each conversation received so far: the requests the
     /// API answered for it (pages, including those a fault then cut short, slowed or
     /// trickled), not those a fault answered instead (429, 5xx, dropped, hung) nor those
@@ -621,7 +882,7 @@ impl Emulator {
     /// before it and checks with [`MessageRequests::since`] that only the changed
     /// conversations were fetched.
     pub fn message_requests(&self) -> MessageRequests {
-        let data = &self.state.data;
+        let data = self.state.data();
         let counts = |provider| {
             data.conversations(provider)
                 .iter()
@@ -658,7 +919,7 @@ impl Emulator {
     /// state the round left) and queued before this returns; a background task delivers
     /// them (see the crate docs, and [`Emulator::flush_webhooks`] to wait for them).
     pub fn simulate_activity(&self, seed: u64, conversations: usize) -> Activity {
-        let data = &self.state.data;
+        let data = self.state.data();
         let org_id = self.state.config.partoo_org_id;
         activity::simulate_then(data, seed, conversations, |touches| {
             self.webhooks.enqueue(data, org_id, touches);
@@ -688,7 +949,7 @@ impl Emulator {
     /// The Partoo conversation ids, in listing order.
     pub fn partoo_conversation_ids(&self) -> Vec<i64> {
         self.state
-            .data
+            .data()
             .conversations(Provider::Partoo)
             .iter()
             .filter_map(|c| c.key.parse().ok())
@@ -698,7 +959,7 @@ impl Emulator {
     /// The Bird conversation ids, in listing order.
     pub fn bird_conversation_ids(&self) -> Vec<String> {
         self.state
-            .data
+            .data()
             .conversations(Provider::Bird)
             .iter()
             .map(|c| c.key.clone())
@@ -707,7 +968,7 @@ impl Emulator {
 
     /// How many messages the dataset holds now, both providers.
     pub fn message_count(&self) -> usize {
-        self.state.data.message_count()
+        self.state.data().message_count()
     }
 
     /// Stops accepting, closes every open connection (hanging requests too), stops webhook

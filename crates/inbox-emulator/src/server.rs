@@ -122,6 +122,8 @@ async fn respond(
     let (parts, body) = request.into_parts();
     state.count_request(provider);
     let _in_flight = state.in_flight(provider);
+    // The account the key opens is counted from arrival too, whatever answers it.
+    let tenant = state.tenant_for(provider, &parts.headers);
     if let Err(status) = read_past(body).await {
         let why = if status == StatusCode::PAYLOAD_TOO_LARGE {
             "the request body is too large"
@@ -151,9 +153,12 @@ async fn respond(
                 method: &parts.method,
                 path: parts.uri.path(),
                 query: parts.uri.query().unwrap_or(""),
-                headers: &parts.headers,
             };
-            Some(api::handle(&state, provider, &request))
+            Some(api::handle(
+                tenant.as_ref().map(|(t, _)| *t),
+                provider,
+                &request,
+            ))
         }
     };
     if !delay.is_zero() {

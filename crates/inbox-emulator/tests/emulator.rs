@@ -407,6 +407,118 @@ async fn the_provider_clients_fetch_the_whole_dataset() {
 }
 
 #[tokio::test]
+async fn many_accounts_each_open_their_own_data_and_are_counted_apart() {
+    let emulator = Emulator::start(Config {
+        accounts: 3,
+        latency: Duration::from_millis(40),
+        ..small(2, 2, 5..=5)
+    })
+    .await
+    .unwrap();
+    assert_eq!(emulator.account_count(), 3);
+    assert!(emulator.account(3).is_none() && emulator.account_stats(3).is_none());
+    let config = emulator.config().clone();
+    let first = emulator.account(0).unwrap().clone();
+    assert_eq!(
+        (first.partoo_key.as_str(), first.partoo_org_id, first.seed),
+        (
+            config.partoo_key.as_str(),
+            config.partoo_org_id,
+            config.seed
+        )
+    );
+    let second = emulator.account(2).unwrap().clone();
+    assert_eq!(
+        second.bird_workspace,
+        format!("{}-2", config.bird_workspace)
+    );
+    assert_eq!(second.partoo_org_id, config.partoo_org_id + 2);
+
+    // Each account's clients read its whole dataset, and exactly the ids it reports.
+    let mut bird_ids = Vec::new();
+    for i in 0..3 {
+        let account = emulator.account(i).unwrap();
+        let partoo = partoo_client::Client::builder(account.partoo_key.clone())
+            .base_url(&emulator.partoo_base_url())
+            .build()
+            .unwrap();
+        let bird =
+            bird_client::Client::builder(account.bird_key.clone(), account.bird_workspace.clone())
+                .base_url(&emulator.bird_base_url())
+                .build()
+                .unwrap();
+        let want = emulator.message_ids(i).unwrap();
+        assert_eq!(want.len(), 20, "2 conversations of 5 messages per provider");
+        for (conversation, ids) in &want.partoo {
+            let got: Vec<String> = partoo
+                .messages(*conversation)
+                .map_ok(|m| m.id.to_string())
+                .try_collect()
+                .await
+                .unwrap();
+            assert_eq!(&got, ids, "account {i}, Partoo conversation {conversation}");
+        }
+        for (conversation, ids) in &want.bird {
+            let mut got: Vec<String> = bird
+                .messages(conversation.clone())
+                .map_ok(|m| m.id.to_string())
+                .try_collect()
+                .await
+                .unwrap();
+            got.reverse(); // Bird lists newest first.
+            assert_eq!(&got, ids, "account {i}, Bird conversation {conversation}");
+        }
+        bird_ids.push(want.bird.into_values().flatten().collect::<BTreeSet<_>>());
+    }
+    assert!(
+        bird_ids[0].is_disjoint(&bird_ids[1]) && bird_ids[1].is_disjoint(&bird_ids[2]),
+        "each account has its own dataset"
+    );
+
+    let client = reqwest::Client::new();
+    let me = |key: String| {
+        let client = client.clone();
+        let url = format!("{}/users/me", emulator.partoo_base_url());
+        async move { get(&client, &url, &[("x-APIKey", &key)]).await }
+    };
+    let reply = me(second.partoo_key.clone()).await;
+    assert_eq!(reply.json()["org_id"], json!(config.partoo_org_id + 2));
+    let reply = me(format!("{}-3", config.partoo_key)).await;
+    assert_eq!(reply.status, 401, "no account 3");
+    // A key opens its own workspace only.
+    let other = emulator.account(1).unwrap().bird_workspace.clone();
+    let reply = get(
+        &client,
+        &format!(
+            "{}/workspaces/{other}/conversations",
+            emulator.bird_base_url()
+        ),
+        &[("Authorization", &format!("AccessKey {}", second.bird_key))],
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.json()["code"].clone()),
+        (403, json!("Forbidden"))
+    );
+
+    // Two requests of account 2 at once, while account 1's come one at a time.
+    let before = emulator.account_stats(1).unwrap();
+    let (a, b) = tokio::join!(me(second.partoo_key.clone()), me(second.partoo_key.clone()));
+    assert_eq!((a.status, b.status), (200, 200));
+    let one = emulator.account(1).unwrap().partoo_key.clone();
+    me(one.clone()).await;
+    me(one).await;
+    let stats = emulator.account_stats(2).unwrap();
+    assert_eq!(stats.partoo_peak_in_flight, 2);
+    let stats = emulator.account_stats(1).unwrap();
+    assert_eq!(stats.partoo_peak_in_flight, 1);
+    assert_eq!(stats.partoo_requests, before.partoo_requests + 2);
+    assert_eq!(stats.bird_peak_in_flight, 1);
+    assert!(stats.bird_requests > 0);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
 async fn synthetic_sizes_follow_the_range() {
     let emulator = Emulator::start(small(13, 7, 3..=40)).await.unwrap();
     let api = Api::new(&emulator);
