@@ -415,6 +415,15 @@ pub(crate) struct EmulatorArgs {
     /// Add messages and move statuses in a few conversations this often (`0s`: never).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = duration)]
     pub(crate) activity_every: std::time::Duration,
+    /// Serve this many accounts (a Partoo organisation and a Bird workspace each, with keys
+    /// of their own: the first account's keys, then `KEY-1`, `KEY-2`, ...).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) accounts: u32,
+    /// Write an accounts file for `inbox sync --accounts` and `inbox worker` that lists
+    /// every account served (two per account: its Partoo and its Bird side), with each key
+    /// in a file of its own in the folder `FILE.keys` beside it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_accounts: Option<PathBuf>,
 }
 
 fn webhook_faults(text: &str) -> Result<inbox_emulator::WebhookFaults, String> {

@@ -32,6 +32,7 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Outcome {
             }
             None => WebhookConfig::default(),
         },
+        accounts: args.accounts as usize,
         ..Config::default()
     };
     let emulator = match Emulator::start(config).await {
@@ -79,6 +80,25 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Outcome {
             keys.bird_signing_key,
         ));
     }
+    if emulator.account_count() > 1 {
+        banner.push_str(&format!(
+            "\n{} accounts: the keys above are account 0's; account i's are KEY-i, its workspace \
+             {}-i.\n",
+            emulator.account_count(),
+            c.bird_workspace,
+        ));
+    }
+    if let Some(path) = &args.write_accounts {
+        if let Err(e) = write_accounts(&emulator, path) {
+            return Outcome::Failed(format!("cannot write {}: {e}", path.display()));
+        }
+        banner.push_str(&format!(
+            "\nAccounts file {} (keys in {}.keys), for example:\n  inbox worker --db inbox.db --accounts {}\n",
+            path.display(),
+            path.display(),
+            path.display(),
+        ));
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
         return Outcome::of_write(Err(e), Outcome::Done);
@@ -110,4 +130,36 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Outcome {
         Ok(()) => Outcome::Done,
         Err(e) => Outcome::Failed(format!("cannot wait for Ctrl-C: {e}")),
     }
+}
+
+/// Writes an accounts file naming every account of `emulator` (`emulator-partoo-I` and
+/// `emulator-bird-I`), and each key in a file of its own in `PATH.keys/` (the file refers
+/// to them by path, relative to itself, as accounts files do).
+fn write_accounts(emulator: &Emulator, path: &std::path::Path) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "accounts.toml".to_owned());
+    let keys_dir = format!("{name}.keys");
+    let keys = path.with_file_name(&keys_dir);
+    std::fs::create_dir_all(&keys)?;
+    let mut file =
+        String::from("# Written by `inbox emulator --write-accounts`: every account it serves.\n");
+    for i in 0..emulator.account_count() {
+        let Some(account) = emulator.account(i) else {
+            break;
+        };
+        std::fs::write(keys.join(format!("partoo-{i}")), &account.partoo_key)?;
+        std::fs::write(keys.join(format!("bird-{i}")), &account.bird_key)?;
+        file.push_str(&format!(
+            "\n[[account]]\nname = \"emulator-partoo-{i}\"\nprovider = \"partoo\"\n\
+             key_file = \"{keys_dir}/partoo-{i}\"\nbase_url = \"{}\"\n\
+             \n[[account]]\nname = \"emulator-bird-{i}\"\nprovider = \"bird\"\n\
+             workspace = \"{}\"\nkey_file = \"{keys_dir}/bird-{i}\"\nbase_url = \"{}\"\n",
+            emulator.partoo_base_url(),
+            account.bird_workspace,
+            emulator.bird_base_url(),
+        ));
+    }
+    std::fs::write(path, file)
 }

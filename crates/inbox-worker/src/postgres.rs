@@ -52,48 +52,43 @@ fn spec(shared: &Shared, account: &str, after: Option<Duration>, mode: JobKeyMod
 impl TaskHandler for SyncAccount {
     const IDENTIFIER: &'static str = "inbox_sync_account";
 
-    fn run(
-        self,
-        ctx: WorkerContext,
-    ) -> impl Future<Output = impl IntoTaskHandlerResult> + Send + 'static {
-        async move {
-            let Some(Ext(shared)) = ctx.get_ext::<Ext>().cloned() else {
-                return Err("the worker's state is missing".to_owned());
+    async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
+        let Some(Ext(shared)) = ctx.get_ext::<Ext>().cloned() else {
+            return Err("the worker's state is missing".to_owned());
+        };
+        if !shared.knows(&self.account) {
+            // Another worker's accounts file has it, this one's does not: leave it to
+            // them (the queue tries again later, with backoff).
+            return Err(format!(
+                "the account {:?} is not in this worker's accounts file",
+                self.account
+            ));
+        }
+        let attempt = u32::try_from(*ctx.job().attempts()).unwrap_or(1).max(1);
+        let max = u32::try_from(*ctx.job().max_attempts()).unwrap_or(1).max(1);
+        let outcome = shared.run_job(&self.account, attempt, max).await;
+        // The next job, `every` from now, after a success or the last attempt: this
+        // job is locked, so graphile_worker takes the key off it and gives it to the
+        // new one, which waits for this one's queue to be free.
+        let reschedule = matches!(outcome, Outcome::Done) || attempt >= max;
+        if reschedule {
+            let utils = ctx.utils();
+            let next = spec(
+                &shared,
+                &self.account,
+                Some(shared.options.every),
+                JobKeyMode::Replace,
+            );
+            let payload = SyncAccount {
+                account: self.account.clone(),
             };
-            if !shared.knows(&self.account) {
-                // Another worker's accounts file has it, this one's does not: leave it to
-                // them (the queue tries again later, with backoff).
-                return Err(format!(
-                    "the account {:?} is not in this worker's accounts file",
-                    self.account
-                ));
+            if let Err(e) = utils.add_job(payload, next).await {
+                return Err(format!("cannot plan the account's next job: {e}"));
             }
-            let attempt = u32::try_from(*ctx.job().attempts()).unwrap_or(1).max(1);
-            let max = u32::try_from(*ctx.job().max_attempts()).unwrap_or(1).max(1);
-            let outcome = shared.run_job(&self.account, attempt, max).await;
-            // The next job, `every` from now, after a success or the last attempt: this
-            // job is locked, so graphile_worker takes the key off it and gives it to the
-            // new one, which waits for this one's queue to be free.
-            let reschedule = matches!(outcome, Outcome::Done) || attempt >= max;
-            if reschedule {
-                let utils = ctx.utils();
-                let next = spec(
-                    &shared,
-                    &self.account,
-                    Some(shared.options.every),
-                    JobKeyMode::Replace,
-                );
-                let payload = SyncAccount {
-                    account: self.account.clone(),
-                };
-                if let Err(e) = utils.add_job(payload, next).await {
-                    return Err(format!("cannot plan the account's next job: {e}"));
-                }
-            }
-            match outcome {
-                Outcome::Done => Ok(()),
-                Outcome::Failed(error) => Err(error),
-            }
+        }
+        match outcome {
+            Outcome::Done => Ok(()),
+            Outcome::Failed(error) => Err(error),
         }
     }
 }

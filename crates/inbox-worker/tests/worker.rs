@@ -1,6 +1,8 @@
 //! Workers on both queues: the in-process scheduler next to an SQLite file, graphile_worker
 //! on PostgreSQL. One body each, run on both.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 mod mirror;
 mod serve;
+mod workers;
 
 /// Runs `inbox args…` with `env` (and nothing of the caller's provider variables).
 pub(crate) async fn inbox(args: &[&str], env: &[(&str, String)], stdin: Option<Vec<u8>>) -> Output {

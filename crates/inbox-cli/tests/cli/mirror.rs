@@ -13,11 +13,11 @@ use inbox_emulator::{Config, Dataset, Emulator, Faults};
 use crate::{connection, inbox, jsonl, small, text};
 
 /// A folder of its own, removed when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
     /// Unique per call: tests running at once (a body run on two backends) never share one.
-    fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("inbox-cli-{name}-{}-{n}", std::process::id()));
@@ -26,7 +26,7 @@ impl TempDir {
         TempDir(dir)
     }
 
-    fn db(&self) -> String {
+    pub(crate) fn db(&self) -> String {
         self.0.join("inbox.db").display().to_string()
     }
 }
@@ -47,7 +47,7 @@ async fn sync(emulator: &Emulator, db: &str, extra: &[&str]) -> std::process::Ou
 }
 
 /// A new PostgreSQL database of the tests' own server.
-fn postgres(name: &str) -> String {
+pub(crate) fn postgres(name: &str) -> String {
     inbox_testkit::postgres::Postgres::shared().database(name)
 }
 
