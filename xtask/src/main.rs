@@ -23,7 +23,7 @@ commands:
   fixtures [--check]   regenerate every generated file under fixtures/; with --check, change
                        nothing and fail naming each stale, missing or unexpected file.
   bench                build in release and run the benchmarks (decode, fetch, sync,
-                       webhook); each prints
+                       webhook, workers); each prints
                        `<name>: ratio=<X> (target <T>)` and the figures behind it.
   fuzz [--cases N]     the hostile-input property tests (decoders, normalizer, the CLI's
                        normalize path) in release with N cases each (default 100000).
@@ -198,7 +198,10 @@ fn bench() -> Result<(), String> {
     let exe = root().join("target/release/inbox-bench");
     let target_dir = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
     let exe = target_dir.map_or(exe, |dir| dir.join("release/inbox-bench"));
-    step("bench: decode, fetch, sync and webhook", Command::new(exe))
+    step(
+        "bench: decode, fetch, sync, webhook and workers",
+        Command::new(exe),
+    )
 }
 
 /// The property tests that feed hostile input to every decoding path, with many cases.

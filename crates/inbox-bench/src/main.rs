@@ -10,6 +10,9 @@
 //!   nothing changed, the memory of a syncing process.
 //! - `inbox-bench webhook`: `inbox serve` (the release binary beside this one) taking signed
 //!   Partoo events over loopback: events per second, p50 and p99 latency.
+//! - `inbox-bench workers`: accounts synced per second by three workers sharing one
+//!   PostgreSQL (the tests' throwaway server) against one, at L=20 ms; and the store's
+//!   write rate on PostgreSQL against SQLite for the same sync.
 //! - `inbox-bench fetch-probe K LATENCY_MS`: one fetch with its figures, to see where time
 //!   goes at other sizes; `plain-probe K LATENCY_MS`: the same round trips by plain loops.
 
@@ -20,6 +23,7 @@ mod decode;
 mod fetch;
 mod sync;
 mod webhook;
+mod workers;
 
 use std::process::ExitCode;
 
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         },
         ["sync"] => runtime().is_ok_and(|rt| rt.block_on(sync::run())),
         ["webhook"] => runtime().is_ok_and(|rt| rt.block_on(webhook::run())),
+        ["workers"] => runtime().is_ok_and(|rt| rt.block_on(workers::run())),
         ["sync-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(sync::child(rest))),
         ["fetch-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(fetch::child(rest))),
         [] => {
@@ -67,11 +72,12 @@ fn main() -> ExitCode {
             let fetch = runtime().is_ok_and(|rt| rt.block_on(fetch::run()));
             let sync = runtime().is_ok_and(|rt| rt.block_on(sync::run()));
             let webhook = runtime().is_ok_and(|rt| rt.block_on(webhook::run()));
-            decode && fetch && sync && webhook
+            let workers = runtime().is_ok_and(|rt| rt.block_on(workers::run()));
+            decode && fetch && sync && webhook && workers
         }
         _ => {
             eprintln!(
-                "usage: inbox-bench [decode|fetch|sync|webhook|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
+                "usage: inbox-bench [decode|fetch|sync|webhook|workers|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
             );
             return ExitCode::from(2);
         }
