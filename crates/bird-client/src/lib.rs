@@ -55,7 +55,7 @@ use inbox_http::{Transport, pages};
 
 pub use bird_types::*;
 pub use inbox_http::{
-    ApiError, Body, ConfigError, PagingError, RetryPolicy, Secret, TransportKind, reqwest,
+    ApiError, Body, ConfigError, Effect, PagingError, RetryPolicy, Secret, TransportKind, reqwest,
 };
 
 /// Bird production: `https://api.bird.com`.
@@ -182,6 +182,57 @@ impl Client {
             conversation_id,
             "messages",
         ])
+    }
+
+    /// `POST /workspaces/{workspaceId}/conversations/{conversationId}/messages`: sends a
+    /// message; the answer is the message Bird created.
+    ///
+    /// What Bird would refuse with a 422 is refused first ([`SendMessage::check`]), with
+    /// [`Error::InvalidArgument`] naming the JSON path. Bird's own refusals come back typed:
+    /// 403 [`Error::Forbidden`], 404 [`Error::NotFound`], 409 [`Error::Conflict`] (a closed
+    /// conversation), 422 [`Error::Rejected`] whose [`ErrorBody::invalid_fields`] lists the
+    /// paths. Retried only when it cannot have been sent (429, 5xx, no connection); a
+    /// timeout or a connection lost once the request went out is returned at once with
+    /// [`inbox_http::Effect::Unknown`]: look for the message by its
+    /// [`SendMessage::reference`] before sending again.
+    pub async fn send_message(
+        &self,
+        conversation_id: &str,
+        message: &SendMessage,
+    ) -> Result<Message, Error> {
+        if let Err((path, what)) = message.check() {
+            return Err(Error::InvalidArgument(format!("`{path}` {what}")));
+        }
+        let segments = self.messages_path(conversation_id)?;
+        self.transport.post_json(&segments, message).await?.decode()
+    }
+
+    /// The same send in one attempt, never retried, unchecked, the body not yet decoded
+    /// (a [`Message`]).
+    pub async fn send_message_attempt(
+        &self,
+        conversation_id: &str,
+        message: &SendMessage,
+    ) -> Result<Body, Error> {
+        let segments = self.messages_path(conversation_id)?;
+        self.transport.post_json_once(&segments, message).await
+    }
+
+    /// `GET /workspaces/{workspaceId}/conversations/{conversationId}`: one conversation
+    /// (its `status` tells whether it is closed).
+    pub async fn conversation(&self, conversation_id: &str) -> Result<Conversation, Error> {
+        if conversation_id.is_empty() {
+            return Err(Error::InvalidArgument(
+                "the conversation id is empty".into(),
+            ));
+        }
+        let segments = [
+            "workspaces",
+            &self.workspace_id,
+            "conversations",
+            conversation_id,
+        ];
+        self.transport.get_json(&segments, &[]).await
     }
 
     /// `GET /workspaces/{workspaceId}/conversations`: one page of conversations.

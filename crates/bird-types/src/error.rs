@@ -28,6 +28,32 @@ impl ErrorBody {
         inbox_wire::from_slice(bytes)
     }
 
+    /// The fields a 422 names in its `details`: each JSON path (e.g.
+    /// `.receiver.contacts[0]`) with its messages (a message sent as a string, or an array
+    /// of strings; anything else is kept as its JSON text). Empty when there are none.
+    pub fn invalid_fields(&self) -> Vec<(String, Vec<String>)> {
+        let Some(details) = &self.details else {
+            return Vec::new();
+        };
+        details
+            .iter()
+            .map(|(path, value)| {
+                let messages = match value {
+                    serde_json::Value::String(s) => vec![s.clone()],
+                    serde_json::Value::Array(items) => items
+                        .iter()
+                        .map(|item| match item {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                    other => vec![other.to_string()],
+                };
+                (path.clone(), messages)
+            })
+            .collect()
+    }
+
     /// One line for logs: `code: message`, then the details as compact JSON (cut after 200
     /// characters), with line breaks replaced by spaces.
     pub fn summary(&self) -> String {

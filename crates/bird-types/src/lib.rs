@@ -64,6 +64,7 @@ pub mod page;
 pub mod parameter;
 pub mod participant;
 pub mod query;
+pub mod send;
 pub mod template;
 pub mod webhook;
 
@@ -77,6 +78,7 @@ pub use page::*;
 pub use parameter::*;
 pub use participant::*;
 pub use query::*;
+pub use send::*;
 pub use template::*;
 pub use union::Untyped;
 pub use webhook::*;

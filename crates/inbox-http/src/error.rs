@@ -117,10 +117,12 @@ pub enum Error<B> {
         limit: usize,
     },
     /// The request did not complete, after every allowed retry.
-    #[error("{kind}: GET {url}")]
+    #[error("{kind}: {method} {url}")]
     Transport {
         /// What kind of failure.
         kind: TransportKind,
+        /// The request's method (`GET`, `POST`).
+        method: &'static str,
         /// The URL asked for, without its query string.
         url: String,
         /// The HTTP library's error.
@@ -227,6 +229,38 @@ impl<B> Error<B> {
     pub fn is_transient(&self) -> bool {
         self.class().is_retryable()
     }
+
+    /// Whether the request this error ended may have taken effect at the provider: what a
+    /// sender must know before it sends again.
+    ///
+    /// [`Effect::None`] when the provider answered a refusal (any 4xx), asked to slow
+    /// down (429: not processed, per both providers), failed with a 5xx (documented as
+    /// safe to retry by both), or when no connection was made, so the request never left;
+    /// and for errors raised before sending ([`Error::InvalidArgument`],
+    /// [`Error::Config`]). [`Effect::Unknown`] when the request went out and no complete
+    /// answer came back (a timeout, a connection dropped or a body cut short), or when a
+    /// 2xx came back that cannot be read ([`Error::InvalidResponse`],
+    /// [`Error::BodyTooLarge`] of a success): the provider may have done it.
+    pub fn effect(&self) -> Effect {
+        match self {
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            } => Effect::None,
+            Error::Transport { .. } | Error::InvalidResponse { .. } => Effect::Unknown,
+            Error::BodyTooLarge { status, .. } if (200..300).contains(status) => Effect::Unknown,
+            _ => Effect::None,
+        }
+    }
+}
+
+/// Whether a failed request may have taken effect at the provider (see [`Error::effect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// It did not: sending it again cannot do it twice.
+    None,
+    /// It may have: look at the provider before sending it again.
+    Unknown,
 }
 
 struct RetryAfter(Option<Duration>);

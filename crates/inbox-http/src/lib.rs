@@ -38,7 +38,7 @@ mod secret;
 mod transport;
 
 pub use builder::{Api, ClientBuilder};
-pub use error::{ApiError, ConfigError, Error, SNIPPET_BYTES, TransportKind, snippet};
+pub use error::{ApiError, ConfigError, Effect, Error, SNIPPET_BYTES, TransportKind, snippet};
 pub use pagination::{CursorGuard, PagingError, in_order, items, pages};
 pub use retry::{Backoff, ErrorClass, RetryPolicy, retry_after};
 pub use secret::Secret;

@@ -1,4 +1,5 @@
-//! Sending one GET with authentication, timeouts, a body cap and retries.
+//! Sending one request (a GET, or a POST that changes something) with authentication,
+//! timeouts, a body cap and retries.
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
@@ -126,7 +127,8 @@ impl Body {
     }
 }
 
-/// Sends authenticated GET requests for one provider, with retries.
+/// Sends authenticated requests for one provider, with retries: GETs retried as the
+/// policy allows, POSTs only when they cannot have taken effect.
 #[derive(Debug, Clone)]
 pub struct Transport {
     http: reqwest::Client,
@@ -233,7 +235,7 @@ impl Transport {
         let mut backoff = Backoff::new(self.retry);
         loop {
             let started = Instant::now();
-            let error = match self.attempt::<B>(&url).await {
+            let error = match self.attempt::<B>(&url, None).await {
                 Ok(body) => return Ok(body),
                 Err(error) => error,
             };
@@ -259,21 +261,76 @@ impl Transport {
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<Body, Error<B>> {
-        self.attempt(&self.url(segments, query)).await
+        self.attempt(&self.url(segments, query), None).await
     }
 
-    /// One attempt, in a tracing span of its own (method, path, status, elapsed time; never
-    /// the key, never the query).
-    async fn attempt<B: DeserializeOwned>(&self, url: &Url) -> Result<Body, Error<B>> {
+    /// POSTs `body` as JSON to `segments`: a request that changes something (a send), so
+    /// retried only when it cannot have taken effect ([`Error::effect`] is
+    /// [`Effect::None`](crate::Effect::None)) and the policy allows it: a 429 (after its
+    /// `Retry-After`), a 5xx, a connection that could not be made. A timeout or a
+    /// connection lost after the request went out is returned at once: the provider may
+    /// have done it, and only the caller can find out (by looking for it) before sending
+    /// again.
+    pub async fn post_json<B: DeserializeOwned + std::fmt::Display>(
+        &self,
+        segments: &[&str],
+        body: &impl serde::Serialize,
+    ) -> Result<Body, Error<B>> {
+        let url = self.url(segments, &[]);
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidArgument(format!("the request body: {e}")))?;
+        let mut backoff = Backoff::new(self.retry);
+        loop {
+            let started = Instant::now();
+            let error = match self.attempt::<B>(&url, Some(&bytes)).await {
+                Ok(body) => return Ok(body),
+                Err(error) => error,
+            };
+            if error.effect() != crate::Effect::None {
+                return Err(error);
+            }
+            let Some(delay) = backoff.next(error.class(), started.elapsed()) else {
+                return Err(error);
+            };
+            tracing::warn!(
+                path = url.path(),
+                attempt = backoff.attempts(),
+                error = %error,
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "retrying a request that cannot have taken effect"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// POSTs `body` as JSON to `segments` in one attempt, never retried.
+    pub async fn post_json_once<B: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl serde::Serialize,
+    ) -> Result<Body, Error<B>> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidArgument(format!("the request body: {e}")))?;
+        self.attempt(&self.url(segments, &[]), Some(&bytes)).await
+    }
+
+    /// One attempt (a GET, or a POST of `body`), in a tracing span of its own (method,
+    /// path, status, elapsed time; never the key, never the query, never the body).
+    async fn attempt<B: DeserializeOwned>(
+        &self,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Result<Body, Error<B>> {
+        let method = if body.is_some() { "POST" } else { "GET" };
         let span = tracing::info_span!(
             "http_request",
-            method = "GET",
+            method,
             path = url.path(),
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        let outcome = self.send::<B>(url).instrument(span.clone()).await;
+        let outcome = self.send::<B>(url, body).instrument(span.clone()).await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         span.record("elapsed_ms", elapsed_ms);
         match &outcome {
@@ -289,16 +346,29 @@ impl Transport {
         outcome
     }
 
-    async fn send<B: DeserializeOwned>(&self, url: &Url) -> Result<Body, Error<B>> {
-        let mut request = self
-            .http
-            .get(url.clone())
-            .header(self.auth_name.clone(), self.auth_value.clone())
-            .header(ACCEPT, "application/json");
+    async fn send<B: DeserializeOwned>(
+        &self,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Result<Body, Error<B>> {
+        let method = if body.is_some() { "POST" } else { "GET" };
+        let mut request = match body {
+            Some(body) => self
+                .http
+                .post(url.clone())
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_vec()),
+            None => self.http.get(url.clone()),
+        }
+        .header(self.auth_name.clone(), self.auth_value.clone())
+        .header(ACCEPT, "application/json");
         if let Some(timeout) = self.timeout {
             request = request.timeout(timeout);
         }
-        let response = request.send().await.map_err(|e| transport(e, url))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport(e, method, url))?;
         let status = response.status();
         let wait = retry_after(response.headers(), SystemTime::now());
         let location = response
@@ -312,7 +382,7 @@ impl Transport {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let bytes = self.read_capped(response, status, url).await?;
+        let bytes = self.read_capped(response, status, method, url).await?;
         if status.is_success() {
             return Ok(Body {
                 status: status.as_u16(),
@@ -347,6 +417,7 @@ impl Transport {
         &self,
         mut response: reqwest::Response,
         status: StatusCode,
+        method: &'static str,
         url: &Url,
     ) -> Result<Vec<u8>, Error<B>> {
         let limit = self.max_body_bytes;
@@ -359,7 +430,11 @@ impl Transport {
             return Err(too_large());
         }
         let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
-        while let Some(chunk) = response.chunk().await.map_err(|e| transport(e, url))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| transport(e, method, url))?
+        {
             if bytes.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -370,7 +445,7 @@ impl Transport {
 }
 
 /// A request's error, named by the URL asked for (without its query: cursors are long).
-fn transport<B>(source: reqwest::Error, url: &Url) -> Error<B> {
+fn transport<B>(source: reqwest::Error, method: &'static str, url: &Url) -> Error<B> {
     let kind = if source.is_timeout() {
         TransportKind::Timeout
     } else if source.is_connect() {
@@ -384,6 +459,7 @@ fn transport<B>(source: reqwest::Error, url: &Url) -> Error<B> {
     url.set_query(None);
     Error::Transport {
         kind,
+        method,
         url: url.to_string(),
         source,
     }

@@ -497,3 +497,149 @@ async fn redirects_are_not_followed_so_the_key_goes_nowhere_else() {
     );
     assert!(err.to_string().contains("not followed"), "{err}");
 }
+
+// ----------------------------------------------------------------------------------------
+// POST: a request that changes something is retried only when it cannot have taken effect
+// ----------------------------------------------------------------------------------------
+
+async fn post(t: &Transport) -> Result<serde_json::Value, E> {
+    let body = t
+        .post_json::<Body>(&["messages"], &serde_json::json!({"text": "hello"}))
+        .await?;
+    body.decode()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_is_sent_as_json_and_retried_after_a_429_and_a_503() {
+    let server = server().await;
+    let matches = || {
+        Mock::given(method("POST"))
+            .and(path("/v2/messages"))
+            .and(header("x-apikey", KEY))
+            .and(header("content-type", "application/json"))
+            .and(wiremock::matchers::body_json(
+                serde_json::json!({"text": "hello"}),
+            ))
+    };
+    matches()
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "2"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    matches()
+        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    matches()
+        .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"id": 7}"#))
+        .expect(1)
+        .with_priority(3)
+        .mount(&server)
+        .await;
+    let sent = post(&transport(&server, patient())).await.unwrap();
+    assert_eq!(sent["id"], 7);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_post_is_not_retried_and_took_no_effect() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(409).set_body_string(r#"{"message":"closed"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = post(&transport(&server, patient())).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert_eq!(err.effect(), inbox_http::Effect::None);
+}
+
+#[tokio::test]
+async fn a_post_that_times_out_is_not_retried_its_effect_unknown() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut config = Config::new(parse_base_url(&format!("{}/v2", server.uri())).unwrap());
+    config.timeout = Some(Duration::from_millis(200));
+    config.retry = RetryPolicy {
+        max_attempts: 5,
+        base_delay: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    };
+    let err = post(&build(config)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                method: "POST",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.effect(), inbox_http::Effect::Unknown);
+    assert!(err.to_string().contains("POST"), "{err}");
+}
+
+#[tokio::test]
+async fn a_post_to_nobody_cannot_have_been_sent() {
+    // A port nobody listens on: every attempt is refused before anything is sent.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut config = Config::new(parse_base_url(&format!("http://{addr}/v2")).unwrap());
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    };
+    let err = post(&build(config)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.effect(), inbox_http::Effect::None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_answered_with_a_body_cut_short_is_not_retried() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"id\":")
+                .await;
+        }
+    });
+    let mut config = Config::new(parse_base_url(&format!("http://{addr}/v2")).unwrap());
+    config.retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(1),
+        ..RetryPolicy::default()
+    };
+    let err = post(&build(config)).await.unwrap_err();
+    assert_eq!(err.effect(), inbox_http::Effect::Unknown, "{err:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "one attempt only");
+}

@@ -10,6 +10,8 @@
 //!   retried with full-jitter backoff, within bounds ([`RetryPolicy`]: attempts, a timeout
 //!   retried at most twice, a time budget). `*_attempt` methods make one attempt, for a
 //!   caller that retries itself.
+//! - [`Client::send_message`] (`POST /messages`, the documented limits checked first) and
+//!   [`Client::retry_message`] send; a send is retried only when it cannot have been sent.
 //! - Errors are one enum ([`Error`]) whose variants say what to do; Partoo's error body
 //!   (`error` or `errors`) is parsed into them. The API key never prints.
 //!
@@ -36,7 +38,7 @@ use inbox_http::reqwest::Url;
 use inbox_http::{Transport, pages};
 
 pub use inbox_http::{
-    ApiError, Body, ConfigError, PagingError, RetryPolicy, Secret, TransportKind, reqwest,
+    ApiError, Body, ConfigError, Effect, PagingError, RetryPolicy, Secret, TransportKind, reqwest,
 };
 pub use partoo_types::*;
 
@@ -140,6 +142,77 @@ impl Client {
         self.transport
             .get_once(&["conversations"], &query.to_pairs())
             .await
+    }
+
+    /// `GET /conversations/{id}`: one conversation (its `messaging_partner` tells whether
+    /// it is an SMS conversation, which takes text only).
+    pub async fn conversation(&self, id: i64) -> Result<Conversation, Error> {
+        let id = id.to_string();
+        self.transport.get_json(&["conversations", &id], &[]).await
+    }
+
+    /// `GET /conversations/{id}` in one attempt, never retried, the body not yet decoded
+    /// (a [`Conversation`]).
+    pub async fn conversation_attempt(&self, id: i64) -> Result<Body, Error> {
+        let id = id.to_string();
+        self.transport.get_once(&["conversations", &id], &[]).await
+    }
+
+    /// `POST /messages/{message_id}/retry` in one attempt, never retried, the body not yet
+    /// decoded (a [`RetryResponse`]).
+    pub async fn retry_message_attempt(&self, message_id: i64) -> Result<Body, Error> {
+        let id = message_id.to_string();
+        self.transport
+            .post_json_once(
+                &["messages", &id, "retry"],
+                &std::collections::BTreeMap::<String, String>::new(),
+            )
+            .await
+    }
+
+    /// `POST /messages`: sends a message into a conversation. Refused before any request
+    /// when [`SendMessage::check`] refuses it (an empty content; a file whose size is
+    /// given, over its type's limit; media into a conversation whose partner is given as
+    /// SMS) with [`Error::InvalidArgument`].
+    ///
+    /// Retried only when it cannot have been sent (429, 5xx, no connection: see
+    /// [`inbox_http::Error::effect`]); a timeout or a connection lost once the request went
+    /// out is returned at once, with [`inbox_http::Effect::Unknown`]: Partoo may have
+    /// created the message, and sending again could send it twice. Look for it first
+    /// (the newest messages of the conversation), as the `inbox` outbox does.
+    pub async fn send_message(
+        &self,
+        message: &SendMessage,
+        size: Option<u64>,
+        partner: Option<&MessagingPartner>,
+    ) -> Result<SendResponse, Error> {
+        message
+            .check(size, partner)
+            .map_err(|refusal| Error::InvalidArgument(refusal.to_string()))?;
+        self.transport
+            .post_json(&["messages"], message)
+            .await?
+            .decode()
+    }
+
+    /// `POST /messages` in one attempt, never retried, unchecked, the body not yet decoded
+    /// (a [`SendResponse`]).
+    pub async fn send_message_attempt(&self, message: &SendMessage) -> Result<Body, Error> {
+        self.transport.post_json_once(&["messages"], message).await
+    }
+
+    /// `POST /messages/{message_id}/retry`: sends a `Failed` message again. Retried like
+    /// [`Client::send_message`].
+    pub async fn retry_message(&self, message_id: i64) -> Result<RetryResponse, Error> {
+        let id = message_id.to_string();
+        self.transport
+            // An empty JSON object.
+            .post_json(
+                &["messages", &id, "retry"],
+                &std::collections::BTreeMap::<String, String>::new(),
+            )
+            .await?
+            .decode()
     }
 
     /// `GET /users/me`: the user the key belongs to, and its organisation (`org_id`).

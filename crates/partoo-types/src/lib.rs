@@ -70,6 +70,7 @@ mod error_body;
 mod message;
 mod peek;
 mod query;
+mod send;
 mod user;
 pub mod webhook;
 
@@ -87,6 +88,7 @@ pub use peek::MessagesPageEnvelope;
 pub use query::{
     DEFAULT_PER_PAGE, ListConversationsQuery, ListMessagesQuery, MAX_PER_PAGE, QueryError,
 };
+pub use send::{RetryResponse, SendContentType, SendMessage, SendRefusal, SendResponse};
 pub use user::{OrgId, User};
 pub use webhook::{
     Event, EventPayload, EventType, MessageEvent, WebhookBusiness, WebhookConversation,
