@@ -1,7 +1,9 @@
 //! Simulated activity: new messages arriving in some conversations, and messages moving
 //! along their lifecycle in others, while the emulator serves.
 
-use crate::dataset::{Clock, Conv, Data, Edit, Live, Provider, Source};
+use serde_json::Value;
+
+use crate::dataset::{Clock, Conv, Data, Edit, Live, Provider, SentEdit, Source};
 use crate::generate::{BirdConv, Lifecycle, PartooConv};
 use crate::rng::Rng;
 use crate::time;
@@ -203,6 +205,7 @@ fn append(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Vec<(usize, Changed)
                     lifecycle,
                     json,
                     created: time::from_micros(at),
+                    sent: None,
                 },
             );
             live.len += 1;
@@ -239,6 +242,7 @@ fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<(usize, Chan
                 lifecycle,
                 json,
                 created: time::from_micros(created),
+                sent: None,
             },
         );
         if let Some(updated) = lifecycle.updated {
@@ -252,13 +256,17 @@ fn advance(conv: &Conv, clock: &mut Clock, rng: &mut Rng) -> Option<(usize, Chan
 /// The last message moves on: `Sending` becomes `Success`, or a `Success` message is
 /// deleted. Only the last: Partoo's listing shows its conversations' last message and
 /// nothing else, so a change below it could only be seen by its webhooks, and the
-/// emulator's activity stays what a sync driven by the listing can see.
+/// emulator's activity stays what a sync driven by the listing can see. A message sent
+/// through the API is left alone (only a retry changes it).
 fn partoo_next(
     p: &PartooConv,
     live: &Live,
     mut recent: impl Iterator<Item = usize>,
 ) -> Option<(usize, Lifecycle, Changed)> {
     let i = recent.next()?;
+    if is_sent(live, i) {
+        return None;
+    }
     let lifecycle = live.lifecycle(i);
     let id = lifecycle.id.unwrap_or(p.first_message_id + i as i64);
     let state = p.state(i, &lifecycle);
@@ -277,14 +285,14 @@ fn partoo_next(
 }
 
 /// The newest outbound `sent` or `delivered` message moves on (`delivered`, `read`), with
-/// a new `updatedAt`.
+/// a new `updatedAt`. Messages sent through the API are left alone.
 fn bird_next(
     b: &BirdConv,
     live: &Live,
-    mut recent: impl Iterator<Item = usize>,
+    recent: impl Iterator<Item = usize>,
     at: i64,
 ) -> Option<(usize, Lifecycle, Changed)> {
-    recent.find_map(|i| {
+    recent.filter(|&i| !is_sent(live, i)).find_map(|i| {
         let lifecycle = live.lifecycle(i);
         let summary = b.summary(i, &lifecycle);
         let status = match summary.status {
@@ -303,16 +311,104 @@ fn bird_next(
     })
 }
 
-/// Rewrites the conversation's listing entry from what it holds now.
-fn relist(conv: &Conv, live: &mut Live) {
+/// Whether message `i` was sent through the API.
+fn is_sent(live: &Live, i: usize) -> bool {
+    live.edits.get(&i).is_some_and(|e| e.sent.is_some())
+}
+
+/// Rewrites the conversation's listing entry from what it holds now: synthetic ones from
+/// the seed, with what the seed did not draw (messages sent through the API) taken from
+/// the live edits; fixture ones, which only sends and retries change, by setting the
+/// fields that follow their last message.
+pub(crate) fn relist(conv: &Conv, live: &mut Live) {
     let last = live.len.checked_sub(1);
+    let sent = |i: usize| live.edits.get(&i).and_then(|e| e.sent.as_ref());
     let listing = match &conv.source {
         Source::Partoo(p) => {
-            let last = last.map(|i| p.message(i, &live.lifecycle(i)));
-            p.conversation(live.len, last.as_deref())
+            let last = last.map(|i| match live.edits.get(&i) {
+                Some(edit) => edit.json.clone(),
+                None => p.message(i, &Lifecycle::default()),
+            });
+            p.conversation(live.len, last.as_deref(), |i| sent(i).is_some())
         }
-        Source::Bird(b) => b.conversation(live.len, |i| live.lifecycle(i), live.touched),
-        Source::Fixed(_) => return,
+        Source::Bird(b) => {
+            let listing = b.conversation(
+                live.len,
+                |i| live.lifecycle(i),
+                live.touched,
+                |i| sent(i).map(SentEdit::inbound),
+            );
+            // The seed's `updatedAt` and `lastMessageIncomingAt` already count sent
+            // messages (by their lifecycle and `sent`); only the summary is not drawn.
+            match last.and_then(sent) {
+                Some(SentEdit::Bird { last_message, .. }) => {
+                    patch(&listing, vec![("lastMessage", raw_value(last_message))])
+                }
+                _ => listing,
+            }
+        }
+        Source::Fixed(_) => {
+            let Some(edit) = last.and_then(|i| live.edits.get(&i)) else {
+                return;
+            };
+            let fields = match &edit.sent {
+                Some(SentEdit::Bird { .. }) => {
+                    let updated = serde_json::from_str::<Value>(live.listing.get())
+                        .ok()
+                        .and_then(|l| l.get("updatedAt")?.as_str().and_then(time::parse));
+                    bird_last_fields(edit, updated)
+                }
+                // A Partoo send, or a retried message (only Partoo messages are retried).
+                Some(SentEdit::Partoo { .. }) | None => {
+                    let mut fields = vec![("last_message", raw_value(&edit.json))];
+                    if edit.sent.is_some() {
+                        fields.push(("has_one_user_message", Value::Bool(true)));
+                    }
+                    fields
+                }
+            };
+            patch(&live.listing, fields)
+        }
     };
     live.listing = listing;
+}
+
+/// The fixture Bird listing fields a sent last message sets: `lastMessage`, `updatedAt`
+/// (unless `updated`, the entry's, is later), and `lastMessageIncomingAt` when the contact
+/// sent it.
+fn bird_last_fields(edit: &Edit, updated: Option<time::Instant>) -> Vec<(&'static str, Value)> {
+    let Some(SentEdit::Bird {
+        last_message,
+        inbound,
+    }) = &edit.sent
+    else {
+        return Vec::new();
+    };
+    let created = Value::String(time::bird_date(time::micros(edit.created)));
+    let mut fields = vec![("lastMessage", raw_value(last_message))];
+    if updated.is_none_or(|u| u <= edit.created) {
+        fields.push(("updatedAt", created.clone()));
+    }
+    if *inbound {
+        fields.push(("lastMessageIncomingAt", created));
+    }
+    fields
+}
+
+fn raw_value(raw: &serde_json::value::RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
+
+/// A listing entry with `fields` set (the entry as it was when it is not an object).
+fn patch(
+    listing: &serde_json::value::RawValue,
+    fields: Vec<(&'static str, Value)>,
+) -> Box<serde_json::value::RawValue> {
+    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(listing.get()) else {
+        return listing.to_owned();
+    };
+    for (key, value) in fields {
+        map.insert(key.to_owned(), value);
+    }
+    crate::generate::raw(&map)
 }

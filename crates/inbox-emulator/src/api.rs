@@ -1,6 +1,7 @@
 //! The two APIs: routing, authentication, query checks, pagination, and each provider's
-//! error bodies. Knows nothing of HTTP connections: it turns a request's method, path and
-//! query, and the account its key opened (see [`key_of`]), into a [`Reply`].
+//! error bodies; sends are handed to `send`. Knows nothing of HTTP connections: it turns a
+//! request's method, path, query and body, and the account its key opened (see
+//! [`key_of`]), into a [`Reply`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -10,15 +11,15 @@ use hyper::{Method, StatusCode};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::Tenant;
 use crate::dataset::{Conv, Data, Provider};
-use crate::generate::write;
+use crate::generate::{ACCOUNT_USER_FIRST_NAME, ACCOUNT_USER_ID, ACCOUNT_USER_LAST_NAME, write};
 use crate::time;
 use crate::token::{Order, Paging, Scope};
 use crate::wire::{
     BirdConversationsPage, BirdError, BirdMessagesPage, JsonDetail, PartooConversationsPage,
     PartooDetail, PartooError, PartooMessagesPage, PartooUser,
 };
+use crate::{State, Tenant, send};
 
 /// Partoo's default page size.
 const PARTOO_DEFAULT_PER_PAGE: usize = 30;
@@ -27,7 +28,8 @@ const BIRD_DEFAULT_LIMIT: usize = 10;
 /// The largest page either API returns.
 const MAX_PAGE: usize = 100;
 
-/// An answer: a status, a JSON body, and a `Retry-After` for 429s.
+/// An answer: a status, a JSON body, a `Retry-After` for 429s, an `Allow` for 405s, and
+/// whether it is to be withheld.
 #[derive(Debug)]
 pub(crate) struct Reply {
     /// The status code.
@@ -36,20 +38,27 @@ pub(crate) struct Reply {
     pub(crate) body: Vec<u8>,
     /// A `Retry-After` header, in seconds.
     pub(crate) retry_after: Option<u64>,
+    /// An `Allow` header: the methods the path takes.
+    pub(crate) allow: Option<&'static str>,
+    /// Never sent (a send accepted and then timed out, see `SendFaults`): the connection
+    /// stays open without an answer, like the hang fault.
+    pub(crate) withheld: bool,
 }
 
 impl Reply {
-    fn json(status: StatusCode, value: &impl Serialize) -> Self {
+    pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Self {
         let mut body = Vec::with_capacity(96);
         write(&mut body, value);
         Reply::raw(status, body)
     }
 
-    fn raw(status: StatusCode, body: Vec<u8>) -> Self {
+    pub(crate) fn raw(status: StatusCode, body: Vec<u8>) -> Self {
         Reply {
             status,
             body,
             retry_after: None,
+            allow: None,
+            withheld: false,
         }
     }
 }
@@ -61,6 +70,8 @@ pub(crate) struct Request<'a> {
     pub(crate) path: &'a str,
     /// The query string, still encoded (empty when there is none).
     pub(crate) query: &'a str,
+    /// The body (empty when there is none).
+    pub(crate) body: &'a [u8],
 }
 
 /// The key a request authenticates with, when it has one: Partoo's `x-APIKey`, Bird's
@@ -77,19 +88,60 @@ pub(crate) fn key_of(provider: Provider, headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Answers a request that got no fault, for the account its key belongs to (`None`: the
-/// key is missing or no account's, a 401).
-pub(crate) fn handle(tenant: Option<&Tenant>, provider: Provider, request: &Request<'_>) -> Reply {
-    if request.method != Method::GET {
-        return error(
-            provider,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "only GET is supported",
-        );
+/// key is missing or no account's, a 401), and counts the answers to sends.
+pub(crate) fn handle(
+    state: &State,
+    tenant: Option<&Tenant>,
+    provider: Provider,
+    request: &Request<'_>,
+) -> Reply {
+    let reply = if request.method != Method::GET && request.method != Method::POST {
+        not_allowed(provider, "GET, POST")
+    } else {
+        match provider {
+            Provider::Partoo => partoo(state, tenant, request),
+            Provider::Bird => bird(state, tenant, request),
+        }
+    };
+    if is_send(provider, request.method, request.path) {
+        if reply.status.is_success() {
+            state.count_send(send::Outcome::Accepted);
+        } else if reply.status.is_client_error() {
+            state.count_send(send::Outcome::Refused);
+        }
     }
+    reply
+}
+
+/// Whether a request is a send (not a retry): Partoo's `POST /v2/messages`, Bird's `POST
+/// /workspaces/{ws}/conversations/{id}/messages`.
+pub(crate) fn is_send(provider: Provider, method: &Method, path: &str) -> bool {
+    if method != Method::POST {
+        return false;
+    }
+    let Some(segments) = segments(path) else {
+        return false;
+    };
+    let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
     match provider {
-        Provider::Partoo => partoo(tenant, request),
-        Provider::Bird => bird(tenant, request),
+        Provider::Partoo => matches!(segments.as_slice(), ["v2", "messages"]),
+        Provider::Bird => matches!(
+            segments.as_slice(),
+            ["workspaces", _, "conversations", _, "messages"]
+        ),
     }
+}
+
+/// A 405 with the provider's body and `Allow: allow`.
+fn not_allowed(provider: Provider, allow: &'static str) -> Reply {
+    let message = match allow {
+        "GET" => "only GET is supported here",
+        "POST" => "only POST is supported here",
+        _ => "only GET and POST are supported",
+    };
+    let mut reply = error(provider, StatusCode::METHOD_NOT_ALLOWED, message);
+    reply.allow = Some(allow);
+    reply
 }
 
 /// A provider-shaped error body for `status` (for HTTP-level errors too).
@@ -130,6 +182,8 @@ fn bird_code(status: StatusCode) -> &'static str {
         403 => "Forbidden",
         404 => "NotFound",
         405 => "MethodNotAllowed",
+        408 => "RequestTimeout",
+        409 => "Conflict",
         413 => "PayloadTooLarge",
         429 => "TooManyRequests",
         502 => "BadGateway",
@@ -139,11 +193,11 @@ fn bird_code(status: StatusCode) -> &'static str {
     }
 }
 
-fn partoo_error(status: StatusCode, error: PartooDetail<'_>) -> Reply {
+pub(crate) fn partoo_error(status: StatusCode, error: PartooDetail<'_>) -> Reply {
     Reply::json(status, &PartooError { error })
 }
 
-fn bird_error(status: StatusCode, code: &str, message: &str) -> Reply {
+pub(crate) fn bird_error(status: StatusCode, code: &str, message: &str) -> Reply {
     Reply::json(status, &BirdError { code, message })
 }
 
@@ -238,7 +292,7 @@ fn listings(convs: &[&Conv], positions: &[usize]) -> Vec<Box<RawValue>> {
 // Partoo
 // ---------------------------------------------------------------------------------------
 
-fn partoo_bad_request(fields: &[(&'static str, &'static str)]) -> Reply {
+pub(crate) fn partoo_bad_request(fields: &[(&'static str, &'static str)]) -> Reply {
     let fields: BTreeMap<&str, [&str; 1]> = fields.iter().map(|&(f, m)| (f, [m])).collect();
     partoo_error(
         StatusCode::BAD_REQUEST,
@@ -246,14 +300,14 @@ fn partoo_bad_request(fields: &[(&'static str, &'static str)]) -> Reply {
     )
 }
 
-fn partoo_not_found() -> Reply {
+pub(crate) fn partoo_not_found() -> Reply {
     partoo_error(
         StatusCode::NOT_FOUND,
         PartooDetail::Json(JsonDetail::Message("Resource not found")),
     )
 }
 
-fn partoo(tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
+fn partoo(state: &State, tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
     let Some(tenant) = tenant else {
         return partoo_error(
             StatusCode::UNAUTHORIZED,
@@ -266,15 +320,30 @@ fn partoo(tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
     };
     let query = Query::parse(request.query);
     let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
+    let post = request.method == Method::POST;
+    // The one method each path takes (`/v2/messages`: both).
+    let only = match segments.as_slice() {
+        ["v2", "messages"] => None,
+        ["v2", "messages", _, "retry"] => Some("POST"),
+        ["v2", "conversations"] | ["v2", "conversations", _] | ["v2", "users", "me"] => Some("GET"),
+        _ => return partoo_not_found(),
+    };
+    if let Some(only) = only
+        && request.method.as_str() != only
+    {
+        return not_allowed(Provider::Partoo, only);
+    }
     match segments.as_slice() {
+        ["v2", "messages"] if post => send::partoo_send(state, tenant, request.body),
         ["v2", "messages"] => partoo_messages(data, &query),
+        ["v2", "messages", id, "retry"] => send::partoo_retry(state, tenant, id),
         ["v2", "conversations"] => partoo_conversations(data, &query),
         ["v2", "users", "me"] => Reply::json(
             StatusCode::OK,
             &PartooUser {
-                id: "5f3c2a1b9d8e7f6a5b4c3d2e",
-                first_name: "Camille",
-                last_name: "Martin",
+                id: ACCOUNT_USER_ID,
+                first_name: ACCOUNT_USER_FIRST_NAME,
+                last_name: ACCOUNT_USER_LAST_NAME,
                 email: "camille@boulangerie-martin.example",
                 role: "ORG_ADMIN",
                 org_id: tenant.account.partoo_org_id,
@@ -418,15 +487,15 @@ fn partoo_conversations(data: &Data, query: &Query<'_>) -> Reply {
 // Bird
 // ---------------------------------------------------------------------------------------
 
-fn bird_bad_request(message: &str) -> Reply {
+pub(crate) fn bird_bad_request(message: &str) -> Reply {
     bird_error(StatusCode::BAD_REQUEST, "InvalidParameter", message)
 }
 
-fn bird_not_found(message: &str) -> Reply {
+pub(crate) fn bird_not_found(message: &str) -> Reply {
     bird_error(StatusCode::NOT_FOUND, "NotFound", message)
 }
 
-fn bird(tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
+fn bird(state: &State, tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
     let Some(tenant) = tenant else {
         return bird_error(
             StatusCode::UNAUTHORIZED,
@@ -451,7 +520,21 @@ fn bird(tenant: Option<&Tenant>, request: &Request<'_>) -> Reply {
         );
     }
     let query = Query::parse(request.query);
+    let post = request.method == Method::POST;
+    let only = match rest {
+        ["conversations", _, "messages"] => None,
+        ["conversations"] | ["conversations", _] => Some("GET"),
+        _ => return bird_not_found("Resource not found"),
+    };
+    if let Some(only) = only
+        && request.method.as_str() != only
+    {
+        return not_allowed(Provider::Bird, only);
+    }
     match rest {
+        ["conversations", id, "messages"] if post => {
+            send::bird_send(state, tenant, id, request.body)
+        }
         ["conversations"] => bird_conversations(data, &query),
         ["conversations", id] => match data.find(Provider::Bird, id) {
             Some(i) => one_conversation(&data.conversations(Provider::Bird)[i]),

@@ -80,7 +80,8 @@ pub(crate) enum Source {
     Fixed(Arc<Messages>),
 }
 
-/// A message that differs from the base: appended, or moved along its lifecycle.
+/// A message that differs from the base: appended (by activity or a send), or moved along
+/// its lifecycle.
 #[derive(Debug)]
 pub(crate) struct Edit {
     /// How it differs from what the seed drew.
@@ -89,6 +90,33 @@ pub(crate) struct Edit {
     pub(crate) json: Box<RawValue>,
     /// When it was created.
     pub(crate) created: Instant,
+    /// Set on a message sent through the API: the seed did not draw it, so what the
+    /// generator would draw at its position says nothing of it.
+    pub(crate) sent: Option<SentEdit>,
+}
+
+/// What the data layer keeps of a message sent through the API, beyond its JSON.
+#[derive(Debug)]
+pub(crate) enum SentEdit {
+    /// A Partoo send, at this index of the emulator's log of sends.
+    Partoo {
+        /// Its index in the log.
+        log: usize,
+    },
+    /// A Bird send.
+    Bird {
+        /// What the conversations listing shows of it (`lastMessage`).
+        last_message: Box<RawValue>,
+        /// Whether the contact sent it (`participantType` `contact`).
+        inbound: bool,
+    },
+}
+
+impl SentEdit {
+    /// Whether the contact sent it.
+    pub(crate) fn inbound(&self) -> bool {
+        matches!(self, SentEdit::Bird { inbound: true, .. })
+    }
 }
 
 /// What a conversation shows now.
@@ -118,6 +146,12 @@ pub(crate) struct Conv {
     pub(crate) business: Option<String>,
     /// Whether its message pagination hands back the same cursor forever.
     pub(crate) looping: bool,
+    /// Its channel as its listing entry names it (Partoo's `messaging_partner`: `SMS`,
+    /// `Whatsapp`, ...), when it does.
+    pub(crate) partner: Option<String>,
+    /// Its status as its listing entry names it (Bird's `status`: `active`, `closed`;
+    /// Partoo's: `Open`, `Closed`), when it does. Neither activity nor sends change it.
+    pub(crate) status: Option<String>,
     /// Where its base messages come from.
     pub(crate) source: Source,
     /// How many base messages it has.
@@ -135,10 +169,19 @@ impl Conv {
         len: usize,
         source: Source,
     ) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Facts {
+            messaging_partner: Option<String>,
+            status: Option<String>,
+        }
+        let facts = serde_json::from_str::<Facts>(listing.get()).ok();
+        let (partner, status) = facts.map_or((None, None), |f| (f.messaging_partner, f.status));
         Conv {
             key,
             business,
             looping: false,
+            partner,
+            status,
             source,
             base_len: len,
             live: RwLock::new(Live {
@@ -229,7 +272,8 @@ struct Cache {
 pub(crate) struct Clock {
     /// Now, for activity: past every message of the dataset, microseconds since the epoch.
     pub(crate) now: i64,
-    /// The id of the next Partoo message appended (past every id of the dataset).
+    /// The id of the next Partoo message appended, by activity or a send (past every id of
+    /// the dataset).
     pub(crate) next_partoo_id: i64,
 }
 
@@ -315,6 +359,45 @@ impl Data {
     /// Total messages now, both providers.
     pub(crate) fn message_count(&self) -> usize {
         self.partoo.iter().chain(&self.bird).map(Conv::len).sum()
+    }
+
+    /// Where the Partoo message `id` is: its conversation's index and its position there;
+    /// `None` when no conversation holds it.
+    pub(crate) fn find_partoo_message(&self, id: i64) -> Option<(usize, usize)> {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: Option<i64>,
+        }
+        for (index, conv) in self.partoo.iter().enumerate() {
+            if let Source::Partoo(p) = &conv.source {
+                let first = p.first_message_id;
+                if id >= first && id - first < conv.base_len as i64 {
+                    return Some((index, (id - first) as usize));
+                }
+            }
+            // Appended by activity or a send: the id is in the lifecycle.
+            let appended = conv.live(|live| {
+                live.edits
+                    .range(conv.base_len..)
+                    .find(|(_, edit)| edit.lifecycle.id == Some(id))
+                    .map(|(position, _)| *position)
+            });
+            if let Some(position) = appended {
+                return Some((index, position));
+            }
+        }
+        // Fixture messages: read.
+        for (index, conv) in self.partoo.iter().enumerate() {
+            if let Source::Fixed(messages) = &conv.source {
+                let position = messages.items.iter().position(|item| {
+                    serde_json::from_str::<Id>(item.get()).is_ok_and(|m| m.id == Some(id))
+                });
+                if let Some(position) = position {
+                    return Some((index, position));
+                }
+            }
+        }
+        None
     }
 
     /// Reads conversation `index`'s messages as served now, in one consistent state.
@@ -446,7 +529,7 @@ fn synthetic(seed: u64, partoo_n: usize, bird_n: usize, range: (usize, usize)) -
             Conv::new(
                 conv.id.to_string(),
                 Some(BUSINESSES[conv.business % BUSINESSES.len()].id.to_owned()),
-                conv.conversation(len, last.as_deref()),
+                conv.conversation(len, last.as_deref(), |_| false),
                 len,
                 Source::Partoo(conv),
             )
@@ -462,7 +545,7 @@ fn synthetic(seed: u64, partoo_n: usize, bird_n: usize, range: (usize, usize)) -
             Conv::new(
                 conv.id.clone(),
                 None,
-                conv.conversation(len, |_| none, None),
+                conv.conversation(len, |_| none, None, |_| None),
                 len,
                 Source::Bird(conv),
             )
@@ -705,13 +788,30 @@ fn fixtures(root: &Path) -> io::Result<Built> {
         .filter(|at| *at != Instant::MIN)
         .max()
         .map_or_else(|| time::micros_of(2025, 1, 1, 0, 0), time::micros);
+    // Sends into fixture conversations take ids past every fixture message's.
+    let next_partoo_id = partoo
+        .iter()
+        .filter_map(|conv| match &conv.source {
+            Source::Fixed(messages) => Some(messages),
+            _ => None,
+        })
+        .flat_map(|messages| &messages.items)
+        .filter_map(|item| {
+            #[derive(serde::Deserialize)]
+            struct Id {
+                id: Option<i64>,
+            }
+            serde_json::from_str::<Id>(item.get()).ok()?.id
+        })
+        .max()
+        .map_or(1, |id| id.saturating_add(1));
     Ok(Built {
         partoo,
         bird,
         businesses,
         clock: Clock {
             now: activity_start(newest),
-            next_partoo_id: 1,
+            next_partoo_id,
         },
     })
 }

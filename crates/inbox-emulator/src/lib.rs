@@ -1,5 +1,6 @@
-//! A loopback HTTP server that speaks the Partoo and Bird list endpoints, for demos, tests
-//! and benchmarks: no credentials, no network, the same bytes for the same seed.
+//! A loopback HTTP server that speaks the Partoo and Bird list and send endpoints, for
+//! demos, tests and benchmarks: no credentials, no network, the same bytes for the same
+//! seed.
 //!
 //! [`Emulator::start`] binds two listeners on `127.0.0.1` (by default on ports the system
 //! picks; [`Config::partoo_port`] and [`Config::bird_port`] fix them), one per provider,
@@ -13,7 +14,11 @@
 //!     next_cursor}`;
 //!   - `GET /v2/conversations/{id}`: one conversation;
 //!   - `GET /v2/users/me`: the user the key belongs to, with its `org_id`
-//!     ([`Config::partoo_org_id`]).
+//!     ([`Config::partoo_org_id`]);
+//!   - `POST /v2/messages` with `{"conversation_id", "content_type", "content"}`: 200
+//!     `{"status": "success", "message_id": N}` (see [Sends](#sends));
+//!   - `POST /v2/messages/{message_id}/retry`: 200 `{"status": "success"}` for a `Failed`
+//!     message.
 //! - **Bird** (header `Authorization: AccessKey <key>`), under [`Emulator::bird_base_url`]
 //!   (`http://127.0.0.1:Q`):
 //!   - `GET /workspaces/{ws}/conversations/{id}/messages?limit=&pageToken=&reverse=&dateFrom=`:
@@ -22,7 +27,9 @@
 //!     100;
 //!   - `GET /workspaces/{ws}/conversations?limit=&pageToken=&reverse=`: `{results,
 //!     nextPageToken?}`;
-//!   - `GET /workspaces/{ws}/conversations/{id}`: one conversation.
+//!   - `GET /workspaces/{ws}/conversations/{id}`: one conversation;
+//!   - `POST /workspaces/{ws}/conversations/{id}/messages` with a `body` or a `template`:
+//!     202 with the created message (see [Sends](#sends)).
 //!
 //! Cursors and page tokens are opaque keysets: the position where the next page starts in
 //! the list they page, which way it is walked, and what list it is (a token of another
@@ -32,19 +39,31 @@
 //! | case | Partoo | Bird |
 //! |---|---|---|
 //! | page size outside 1..=100, bad cursor or token, bad `conversation_id`, `reverse` or `dateFrom` | 400 `{"error":{"json":{"per_page":["Must be between 1 and 100."]}}}` | 400 `{"code":"InvalidParameter","message":...}` |
+//! | a send whose body is not JSON | 400 `{"error":{"json":{"_schema":["Invalid JSON body."]}}}` | 400 `{"code":"InvalidParameter","message":"The request body is not valid JSON"}` |
+//! | a send with missing or invalid fields | 400 `{"error":{"json":{"content":["Missing data for required field."]}}}`, one message per field | 422 `{"code":"InvalidPayload","message":"The request payload is not valid","details":{".body.text.text":["is required"]}}`, every problem by its JSON path |
+//! | media into an SMS conversation | 400 `{"error":{"json":{"content_type":["SMS conversations take text only."]}}}` | |
+//! | retrying a message that is not `Failed` | 400 `{"error":{"json":"Only a failed message can be retried."}}` | |
 //! | missing or wrong key | 401 `{"error":{"authentication":"User not authenticated"}}` | 401 `{"code":"Unauthorized","message":...}` |
-//! | forbidden | 403 `{"error":{"authorization":"Operation not allowed"}}` when `business__in` names a business the key cannot see (any id not in the dataset) | 403 `{"code":"Forbidden","message":...}` for a workspace other than [`Config::bird_workspace`] |
-//! | unknown conversation or path | 404 `{"error":{"json":"Resource not found"}}` | 404 `{"code":"NotFound","message":...}` |
-//! | a method other than GET | 405, `Allow: GET` | 405, `Allow: GET` |
+//! | forbidden | 403 `{"error":{"authorization":"Operation not allowed"}}` when `business__in` names a business the key cannot see (any id not in the dataset) | 403 `{"code":"Forbidden","message":...}` for a workspace other than the key's |
+//! | unknown conversation, message or path | 404 `{"error":{"json":"Resource not found"}}` | 404 `{"code":"NotFound","message":...}` |
+//! | a method other than GET and POST | 405, `Allow: GET, POST` | 405, `Allow: GET, POST` |
+//! | GET where only POST is served, or the reverse | 405, `Allow: POST` or `Allow: GET` | the same |
+//! | a send into a closed conversation | | 409 `{"code":"ConversationClosed","message":"The conversation is closed"}` |
 //! | a request body over 64 KiB | 413 `{"error":{"json":...}}`, connection closed | 413 `{"code":"PayloadTooLarge",...}`, connection closed |
 //! | a malformed request head, or one over 16 KiB or 100 headers | 400 or 431 from hyper, empty body, connection closed | the same |
+//!
+//! Requests are checked in this order: the method (405), the key (401), the path and
+//! Bird's workspace (404, 403), the method the path is served with (405), then the
+//! endpoint's own checks (for a send: its body, then its conversation, then whether that
+//! conversation takes it).
 //!
 //! The server is hyper's HTTP/1.1 server on tokio: connections are kept alive (and
 //! pipelined requests answered in order; `Connection: close` is honoured), responses carry
 //! `Content-Length` and `Content-Type: application/json`, and no `Date` (the same requests
-//! get the same bytes). [`Stats`] counts requests, accepted connections and injected faults
-//! per provider; [`Emulator::message_requests`] counts message-list requests per
-//! conversation.
+//! get the same bytes). Request bodies are read whole (up to 64 KiB) before the answer is
+//! built; a GET's is ignored. [`Stats`] counts requests and accepted connections per
+//! provider, injected faults, and sends; [`Emulator::message_requests`] counts
+//! message-list requests per conversation.
 //!
 //! # Many accounts
 //!
@@ -53,8 +72,9 @@
 //! (see [`Account`] for how they are named). The key a request carries picks the account;
 //! a key of nobody's is a 401, another account's workspace a 403. [`Emulator::account_stats`]
 //! counts each account's requests and how many were answered at once, and
-//! [`Emulator::message_ids`] tells what each serves. Activity, webhooks and the
-//! single-account methods ([`Emulator::partoo_conversation_ids`],
+//! [`Emulator::message_ids`] tells what each serves. Sends work on every account: a key's
+//! send lands in its own account's data. Activity, webhooks (of activity and of sends) and
+//! the single-account methods ([`Emulator::partoo_conversation_ids`],
 //! [`Emulator::message_count`], ...) are account 0's.
 //!
 //! # Faults and latency
@@ -68,6 +88,13 @@
 //! the connection left open until the client gives up or the emulator shuts down); a
 //! trickle (the head, then the body one byte every [`Faults::trickle_interval`]). Faults
 //! have a compact spelling for command lines: see [`Faults`]'s `FromStr`.
+//!
+//! They apply to every request, sends included, and where they strike matters to a
+//! sender: a 429, a 5xx, a dropped connection and a hang are answered *instead of*
+//! handling the request, so a send they meet was not accepted (nothing is appended or
+//! recorded); a slow answer, a body cut short and a trickle happen *after* handling, so the
+//! send was accepted and only its answer suffers. [`SendFaults`] add what only a send can
+//! meet (see [Sends](#sends)).
 //!
 //! Latency ([`Config::latency`]) is counted from the request's arrival: the answer is built
 //! first and sent `latency` after the request arrived. Every wait is a tokio timer, so an
@@ -103,13 +130,71 @@
 //! conversations does not grow the emulator's memory with it, and no change is lost to the
 //! cache.
 //!
+//! # Sends
+//!
+//! Each provider's send endpoint checks what it is sent, then accepts it: the message is
+//! appended to its conversation's log, so the listings serve it at once (Partoo on the last
+//! page, oldest first; Bird on the first, newest first) and the conversation's last
+//! message follows (Partoo's `last_message` and `has_one_user_message`; Bird's
+//! `lastMessage`, `updatedAt` and, for a contact's message, `lastMessageIncomingAt`). It
+//! is dated on the activity clock (one second past the clock's last instant: newer than
+//! every message), as activity's messages are; sends, retries and rounds of activity happen
+//! one after the other. Every accepted send is recorded, in the order accepted
+//! ([`Emulator::sent`]), and counted ([`Stats::sends_accepted`]; refusals in
+//! [`Stats::sends_refused`]).
+//!
+//! - **Partoo**, `POST /v2/messages`, body `{"conversation_id": N, "content_type":
+//!   "Text"|"Image"|"Video"|"Audio"|"Document", "content": "<the text, or the media
+//!   URL>"}` (unknown fields ignored; a numeric string is an integer, as Partoo's own
+//!   validation reads it; media content must be an `http` or `https` URL). The message is
+//!   a user message of the account's user (`sender_type` `User`, `user_id` and
+//!   `sender_label` of `GET /v2/users/me`), its id past every Partoo message id of the
+//!   account, its `content` the text, the URL (Image) or `{"file_name", "url"}` (Video,
+//!   Audio, Document: the URL's last path segment, `null` when it has none), `status`
+//!   `Success` (or `Failed`, see below). Answer: 200 `{"status": "success", "message_id":
+//!   N}`. Refusals: 400 for the body, 404 for a conversation the account does not have,
+//!   400 for media into an SMS conversation ([`Emulator::sms_partoo_conversations`]).
+//! - **Partoo**, `POST /v2/messages/{message_id}/retry` (no body read): a `Failed` message
+//!   (sent, or drawn so by the seed) becomes `Success`, a changed message as activity's
+//!   are, and the answer is 200 `{"status": "success"}`; 400 for a message that is not
+//!   `Failed`, 404 for an unknown id. A retry is not a send: it is not recorded or counted
+//!   as one.
+//! - **Bird**, `POST /workspaces/{ws}/conversations/{id}/messages`, body `{"body"?,
+//!   "template"?, "participantId"?, "participantType"?, "replyToMessageId"?,
+//!   "reference"?}` with exactly one of `body` (`{"type": "text", "text": {"text"}}`,
+//!   `{"type": "image", "image": {"images": [{"mediaUrl", "altText"?}]}}` or `{"type":
+//!   "file", "file": {"files": [{"mediaUrl", "contentType", "filename"}]}}`) and `template`
+//!   (`{"projectId"?, "version"?, "name"?, "locale", "parameters"?: [{"type": "string" |
+//!   "number", "key", "value"}]}`, with a `name` or a `projectId`); `null` counts as
+//!   absent, unknown fields are ignored. The message is shaped as the generator's outbound
+//!   messages: `body` (or `template`) as sent, `sender` the workspace's access key (or its
+//!   flow, or the conversation's contact, as `participantType` says; `participantId`, when
+//!   given, is its id), `recipients` the contact (not for a contact's own message),
+//!   `reference` as sent (`""` when not), `replyToMessageId` when given, `status`
+//!   `accepted`, `createdAt` = `updatedAt` from the activity clock. Answer: 202 with that
+//!   message, the bytes the listing then serves. Refusals: 400 when the body is not JSON,
+//!   422 for the payload, 404 for an unknown conversation, 409 for a closed one
+//!   ([`Emulator::closed_bird_conversations`]).
+//!
+//! [`SendFaults`] (drawn per accepted send from [`Config::seed`] and the send's sequence
+//! number, so the same sends meet the same faults) withhold an accepted send's answer
+//! forever (the connection stays open until the client gives up or the emulator shuts
+//! down: a client cannot tell whether it was accepted, and the message is there), or make
+//! an accepted Partoo message `Failed` (answered 200 all the same; Bird sends ignore this
+//! fault). Activity leaves sent messages alone: only a retry changes one.
+//!
 //! # Webhooks
 //!
 //! When [`Config::webhooks`] names a URL, [`Emulator::simulate_activity`] also produces the
 //! webhook events of what it changed, built from the state the round left (the same bytes
-//! the API serves right after it), and queues them before it returns; one background task
-//! per provider (stopped by [`Emulator::shutdown`]) POSTs them in order, one at a time.
-//! [`Emulator::flush_webhooks`] waits until every event produced so far is done with.
+//! the API serves right after it), and queues them before it returns; so does each of
+//! account 0's accepted sends and retries, before it is answered (a Partoo
+//! `message_created`, or `message_updated` for a retry; a Bird `whatsapp.outbound` channel
+//! event, `whatsapp.inbound` for a contact's message, then `conversation.updated`). Other
+//! accounts' sends produce none: the emulator has one webhook subscription, account 0's.
+//! One background task per provider (stopped by [`Emulator::shutdown`]) POSTs them in
+//! order, one at a time. [`Emulator::flush_webhooks`] waits until every event produced so
+//! far is done with.
 //!
 //! - **Partoo** ([`WebhookConfig::partoo_url`]): a `message_created` per added message and
 //!   a `message_updated` per changed one (its new state), in the order they happened. Body
@@ -181,6 +266,7 @@ mod dataset;
 mod fault;
 pub mod generate;
 mod rng;
+mod send;
 mod server;
 mod time;
 mod token;
@@ -191,8 +277,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -202,6 +288,7 @@ pub use crate::activity::Activity;
 use crate::dataset::{Data, Provider};
 use crate::fault::Fault;
 pub use crate::fault::ParseFaultsError;
+pub use crate::send::{SendFaults, Sent};
 pub use crate::webhook::{WebhookConfig, WebhookFaults, WebhookKeys, WebhookStats};
 
 /// What the emulator serves and how. `Config::default()`: seed 7, the default synthetic
@@ -215,8 +302,11 @@ pub struct Config {
     pub dataset: Dataset,
     /// Added to every response (faulty ones too), counted from the request's arrival.
     pub latency: Duration,
-    /// The faults injected.
+    /// The faults injected, into every request (sends too: see the crate docs).
     pub faults: Faults,
+    /// The faults injected into accepted sends (an answer never sent, a Partoo message
+    /// `Failed`). Default: none.
+    pub send_faults: SendFaults,
     /// The Partoo API key accepted (`x-APIKey`). Default `emulator-partoo-key`.
     pub partoo_key: String,
     /// The Bird access key accepted (`Authorization: AccessKey <key>`). Default
@@ -237,8 +327,8 @@ pub struct Config {
     /// The port of the Bird listener on `127.0.0.1`; `None` (the default): the system
     /// picks a free one.
     pub bird_port: Option<u16>,
-    /// Where and how [`Emulator::simulate_activity`] delivers webhook events; default: no
-    /// URLs, nothing sent. See the crate docs.
+    /// Where and how [`Emulator::simulate_activity`] and account 0's sends deliver webhook
+    /// events; default: no URLs, nothing sent. See the crate docs.
     pub webhooks: WebhookConfig,
     /// How many accounts (a Partoo organisation and a Bird workspace each) are served, each
     /// with its own keys and dataset; default 1, and 0 counts as 1. See [`Account`].
@@ -252,6 +342,7 @@ impl Default for Config {
             dataset: Dataset::default(),
             latency: Duration::ZERO,
             faults: Faults::default(),
+            send_faults: SendFaults::default(),
             partoo_key: "emulator-partoo-key".to_owned(),
             bird_key: "emulator-bird-key".to_owned(),
             bird_workspace: "emulator-workspace".to_owned(),
@@ -385,6 +476,17 @@ pub struct Stats {
     pub bird_peak_in_flight: usize,
     /// The most requests being answered at once, both providers together.
     pub peak_in_flight: usize,
+    /// Sends accepted (Partoo's `POST /v2/messages`, Bird's `POST .../messages` answered
+    /// 2xx), those whose answer [`SendFaults::timeout_after_accept`] then withheld too.
+    pub sends_accepted: usize,
+    /// Sends answered with a 4xx by the API: refused payloads, unknown or closed
+    /// conversations, SMS media, keys, workspaces, bodies too large. Not the 429s of
+    /// [`Faults`], counted in `rate_limited`.
+    pub sends_refused: usize,
+    /// Accepted sends whose answer was withheld ([`SendFaults::timeout_after_accept`]).
+    pub send_timeouts: usize,
+    /// Accepted Partoo sends made `Failed` ([`SendFaults::delivery_failure`]).
+    pub delivery_failures: usize,
 }
 
 /// How many message-list requests each conversation received (see
@@ -439,6 +541,10 @@ struct Counters {
     partoo_peak_in_flight: AtomicUsize,
     bird_peak_in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
+    sends_accepted: AtomicUsize,
+    sends_refused: AtomicUsize,
+    send_timeouts: AtomicUsize,
+    delivery_failures: AtomicUsize,
 }
 
 /// A request being answered: counted in flight from arrival until dropped.
@@ -552,6 +658,8 @@ struct TenantCounters {
 
 /// An account as served: who it is, its dataset, its counters.
 pub(crate) struct Tenant {
+    /// Its number (0 is the one the configuration describes).
+    pub(crate) index: usize,
     pub(crate) account: Account,
     pub(crate) data: Data,
     partoo: TenantCounters,
@@ -604,11 +712,16 @@ pub(crate) struct State {
     bird_keys: HashMap<String, usize>,
     counters: Counters,
     sequence: AtomicU64,
+    /// The webhook side: events of activity and of account 0's sends.
+    pub(crate) webhooks: webhook::Hub,
+    /// Every accepted send, in the order accepted (an index is the send's sequence
+    /// number). Taken after an account's activity clock, never the other way round.
+    pub(crate) sends: Mutex<Vec<Sent>>,
 }
 
 impl State {
     /// Builds every account's dataset.
-    fn build(config: Config) -> std::io::Result<State> {
+    fn build(config: Config, webhooks: webhook::Hub) -> std::io::Result<State> {
         let mut tenants = Vec::with_capacity(config.accounts.max(1));
         for i in 0..config.accounts.max(1) {
             let account = Account::of(&config, i);
@@ -621,6 +734,7 @@ impl State {
                 })?
             };
             tenants.push(Tenant {
+                index: i,
                 account,
                 data,
                 partoo: TenantCounters::default(),
@@ -643,7 +757,21 @@ impl State {
             bird_keys,
             counters: Counters::default(),
             sequence: AtomicU64::new(0),
+            webhooks,
+            sends: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Counts what happened to a send.
+    pub(crate) fn count_send(&self, outcome: send::Outcome) {
+        let c = &self.counters;
+        let counter = match outcome {
+            send::Outcome::Accepted => &c.sends_accepted,
+            send::Outcome::Refused => &c.sends_refused,
+            send::Outcome::TimedOut => &c.send_timeouts,
+            send::Outcome::DeliveryFailed => &c.delivery_failures,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Account 0's dataset: the one activity, webhooks and the single-account methods use.
@@ -741,6 +869,10 @@ impl State {
             partoo_peak_in_flight: get(&c.partoo_peak_in_flight),
             bird_peak_in_flight: get(&c.bird_peak_in_flight),
             peak_in_flight: get(&c.peak_in_flight),
+            sends_accepted: get(&c.sends_accepted),
+            sends_refused: get(&c.sends_refused),
+            send_timeouts: get(&c.send_timeouts),
+            delivery_failures: get(&c.delivery_failures),
         }
     }
 }
@@ -751,7 +883,6 @@ pub struct Emulator {
     state: Arc<State>,
     partoo_addr: SocketAddr,
     bird_addr: SocketAddr,
-    webhooks: webhook::Hub,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -775,7 +906,7 @@ impl Emulator {
         let partoo = TcpListener::bind(("127.0.0.1", config.partoo_port.unwrap_or(0))).await?;
         let bird = TcpListener::bind(("127.0.0.1", config.bird_port.unwrap_or(0))).await?;
         let (webhooks, webhook_tasks) = webhook::Hub::start(&config)?;
-        let state = Arc::new(State::build(config)?);
+        let state = Arc::new(State::build(config, webhooks)?);
         let partoo_addr = partoo.local_addr()?;
         let bird_addr = bird.local_addr()?;
         let mut tasks = vec![
@@ -787,7 +918,6 @@ impl Emulator {
             state,
             partoo_addr,
             bird_addr,
-            webhooks,
             tasks,
         })
     }
@@ -875,6 +1005,48 @@ impl Emulator {
         })
     }
 
+    /// Every send accepted so far, of every account, in the order accepted: those whose
+    /// answer a fault then lost too (a withheld answer, a body cut short), not those a
+    /// fault answered instead (429, 5xx, dropped, hung) nor those refused. `failed` is the
+    /// message's status now: a retried message is no longer failed.
+    pub fn sent(&self) -> Vec<Sent> {
+        self.state
+            .sends
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The Partoo conversations of account `account` whose `messaging_partner` is `SMS`
+    /// (they take text only), in listing order; empty past the last account.
+    pub fn sms_partoo_conversations(&self, account: usize) -> Vec<i64> {
+        let Some(tenant) = self.state.tenants.get(account) else {
+            return Vec::new();
+        };
+        tenant
+            .data
+            .conversations(Provider::Partoo)
+            .iter()
+            .filter(|c| c.partner.as_deref() == Some("SMS"))
+            .filter_map(|c| c.key.parse().ok())
+            .collect()
+    }
+
+    /// The Bird conversations of account `account` whose `status` is `closed` (a send into
+    /// one is a 409), in listing order; empty past the last account.
+    pub fn closed_bird_conversations(&self, account: usize) -> Vec<String> {
+        let Some(tenant) = self.state.tenants.get(account) else {
+            return Vec::new();
+        };
+        tenant
+            .data
+            .conversations(Provider::Bird)
+            .iter()
+            .filter(|c| c.status.as_deref() == Some("closed"))
+            .map(|c| c.key.clone())
+            .collect()
+    }
+
     /// How many message-list requests each conversation received so far: the requests the
     /// API answered for it (pages, including those a fault then cut short, slowed or
     /// trickled), not those a fault answered instead (429, 5xx, dropped, hung) nor those
@@ -912,8 +1084,8 @@ impl Emulator {
     /// and only moves forward). The conversations listings follow: Partoo's `last_message`,
     /// Bird's `lastMessage` and `updatedAt`. Pagination under way stays correct (see the
     /// crate docs). The same seed on the same emulator state changes the same things:
-    /// rounds are deterministic and happen one after the other. Fixture conversations are
-    /// left alone.
+    /// rounds are deterministic and happen one after the other, never during a send.
+    /// Fixture conversations are left alone, and so are messages sent through the API.
     ///
     /// When [`Config::webhooks`] names URLs, the round's webhook events are built (from the
     /// state the round left) and queued before this returns; a background task delivers
@@ -922,19 +1094,19 @@ impl Emulator {
         let data = self.state.data();
         let org_id = self.state.config.partoo_org_id;
         activity::simulate_then(data, seed, conversations, |touches| {
-            self.webhooks.enqueue(data, org_id, touches);
+            self.state.webhooks.enqueue(data, org_id, touches);
         })
     }
 
     /// The keys webhooks are signed with (derived from [`Config::seed`]): Partoo's Ed25519
     /// public key (PEM and raw base64) and Bird's signing key.
     pub fn webhook_keys(&self) -> WebhookKeys {
-        self.webhooks.keys()
+        self.state.webhooks.keys()
     }
 
     /// A snapshot of the webhook counters.
     pub fn webhook_stats(&self) -> WebhookStats {
-        self.webhooks.stats()
+        self.state.webhooks.stats()
     }
 
     /// A future that resolves once every webhook event produced before this call has been
@@ -943,7 +1115,7 @@ impl Emulator {
     /// when no webhook URL is configured. The future owns what it needs (it does not
     /// borrow the emulator).
     pub fn flush_webhooks(&self) -> impl Future<Output = ()> + Send + 'static {
-        self.webhooks.flush()
+        self.state.webhooks.flush()
     }
 
     /// The Partoo conversation ids, in listing order.

@@ -7,6 +7,13 @@
 //! Every wait is a tokio timer (so that a paused clock drives them all), and none is armed
 //! on the normal path except the configured latency: hyper gets no timer, so no idle or
 //! header timeout jumps a paused clock.
+//!
+//! A request's body is read whole (up to 64 KiB) before anything else, then its fault is
+//! decided. The faults that answer instead of the API (429, 5xx, a dropped connection, a
+//! hang) come before handling: a send they meet is not accepted. Those that change how the
+//! answer travels (slow, cut short, trickled) come after: the send is accepted, then its
+//! answer is slowed, cut or trickled. A send's own fault (an answer withheld after it was
+//! accepted) comes last, and is a hang.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -14,7 +21,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt as _, Full, Limited, StreamBody};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited, StreamBody};
 use hyper::body::{Body as _, Bytes, Frame, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::server::conn::http1;
@@ -34,8 +41,7 @@ use crate::fault::Fault;
 pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// The most header lines accepted (hyper answers more with 431).
 const MAX_HEADERS: usize = 100;
-/// The largest request body read (and discarded); GET requests have none. A larger one is
-/// a 413.
+/// The largest request body read (a GET's is read and ignored). A larger one is a 413.
 const MAX_BODY_BYTES: u64 = 64 * 1024;
 /// How long a client may take to send a request body it announced.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -111,8 +117,8 @@ async fn serve(stream: TcpStream, state: Arc<State>, provider: Provider) {
     }
 }
 
-/// Answers one request: reads past its body, decides its fault, builds the answer, and
-/// sends it `latency` after the request arrived.
+/// Answers one request: reads its body, decides its fault, builds the answer, and sends it
+/// `latency` after the request arrived.
 async fn respond(
     state: Arc<State>,
     provider: Provider,
@@ -124,15 +130,21 @@ async fn respond(
     let _in_flight = state.in_flight(provider);
     // The account the key opens is counted from arrival too, whatever answers it.
     let tenant = state.tenant_for(provider, &parts.headers);
-    if let Err(status) = read_past(body).await {
-        let why = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the request body is too large"
-        } else {
-            "the request body took too long"
-        };
-        let reply = api::error(provider, status, why);
-        return Ok(response(reply, Delivery::Close));
-    }
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(status) => {
+            let why = match status {
+                StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large",
+                StatusCode::REQUEST_TIMEOUT => "the request body took too long",
+                _ => "the request body could not be read",
+            };
+            if api::is_send(provider, &parts.method, parts.uri.path()) {
+                state.count_send(crate::send::Outcome::Refused);
+            }
+            let reply = api::error(provider, status, why);
+            return Ok(response(reply, Delivery::Close));
+        }
+    };
     let fault = state.decide_fault();
     let faults = &state.config.faults;
     let mut delay = state.config.latency;
@@ -153,8 +165,10 @@ async fn respond(
                 method: &parts.method,
                 path: parts.uri.path(),
                 query: parts.uri.query().unwrap_or(""),
+                body: &body,
             };
             Some(api::handle(
+                &state,
                 tenant.as_ref().map(|(t, _)| *t),
                 provider,
                 &request,
@@ -164,7 +178,13 @@ async fn respond(
     if !delay.is_zero() {
         tokio::time::sleep_until(arrived + delay).await;
     }
+    let withheld = reply.as_ref().is_some_and(|r| r.withheld);
     let delivery = match fault {
+        _ if withheld => {
+            // Accepted, then no answer ever: as a hang.
+            std::future::pending::<()>().await;
+            return Err(Dropped);
+        }
         Fault::Hang => {
             // No head, ever: the connection stays open until the client gives up (hyper
             // then drops this future) or the emulator shuts down (which aborts it).
@@ -182,11 +202,12 @@ async fn respond(
     Ok(response(reply, delivery))
 }
 
-/// Reads a request body and throws it away; `Err` with the status to answer when it is too
-/// large or does not arrive in time.
-async fn read_past(body: Incoming) -> Result<(), StatusCode> {
+/// Reads a request body whole; `Err` with the status to answer when it is too large (413),
+/// does not arrive in time (408) or breaks off (400: a bad chunk, a connection closed half
+/// way).
+async fn read_body(body: Incoming) -> Result<Bytes, StatusCode> {
     if body.is_end_stream() {
-        return Ok(());
+        return Ok(Bytes::new());
     }
     if body.size_hint().lower() > MAX_BODY_BYTES {
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
@@ -197,8 +218,11 @@ async fn read_past(body: Incoming) -> Result<(), StatusCode> {
     )
     .await
     {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        Ok(Err(_)) => Err(StatusCode::BAD_REQUEST),
         Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
     }
 }
@@ -221,6 +245,8 @@ fn response(reply: Reply, delivery: Delivery) -> Response<Body> {
         status,
         body,
         retry_after,
+        allow,
+        withheld: _,
     } = reply;
     let bytes = Bytes::from(body);
     let length = bytes.len();
@@ -264,8 +290,8 @@ fn response(reply: Reply, delivery: Delivery) -> Response<Body> {
     if let Some(secs) = retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        headers.insert(header::ALLOW, HeaderValue::from_static("GET"));
+    if let Some(allow) = allow {
+        headers.insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     if matches!(delivery, Delivery::Close | Delivery::Cut) {
         headers.insert(header::CONNECTION, HeaderValue::from_static("close"));

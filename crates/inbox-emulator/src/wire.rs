@@ -97,3 +97,26 @@ pub(crate) struct BirdError<'a> {
     pub(crate) code: &'a str,
     pub(crate) message: &'a str,
 }
+
+/// Partoo's answer to `POST /messages`: `{"status": "success", "message_id": N}`.
+#[derive(Serialize)]
+pub(crate) struct PartooSendAnswer<'a> {
+    pub(crate) status: &'a str,
+    pub(crate) message_id: i64,
+}
+
+/// Partoo's answer to `POST /messages/{id}/retry`: `{"status": "success"}`.
+#[derive(Serialize)]
+pub(crate) struct PartooStatus<'a> {
+    pub(crate) status: &'a str,
+}
+
+/// A Bird error body with `details`: `{"code": "InvalidPayload", "message": "...",
+/// "details": {".body.text.text": ["is required"]}}`, each problem under the JSON path of
+/// what it is about.
+#[derive(Serialize)]
+pub(crate) struct BirdDetailedError<'a> {
+    pub(crate) code: &'a str,
+    pub(crate) message: &'a str,
+    pub(crate) details: &'a BTreeMap<String, Vec<&'a str>>,
+}

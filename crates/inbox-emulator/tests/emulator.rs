@@ -1,6 +1,6 @@
 //! The emulator end to end, over real TCP: pagination, limits, auth, decoding with the wire
 //! types, determinism, faults, keep-alive, looping cursors, the fixtures dataset, activity,
-//! per-conversation counters, fixed ports and webhooks.
+//! per-conversation counters, fixed ports, webhooks and sends.
 
 // Helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use inbox_emulator::{
-    Config, Dataset, Emulator, Faults, MessageRequests, WebhookConfig, WebhookFaults, WebhookKeys,
-    WebhookStats, generate,
+    Config, Dataset, Emulator, Faults, MessageRequests, SendFaults, Stats, WebhookConfig,
+    WebhookFaults, WebhookKeys, WebhookStats, generate,
 };
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -37,11 +37,12 @@ fn small(partoo: usize, bird: usize, messages: std::ops::RangeInclusive<usize>) 
     }
 }
 
-/// One GET with reqwest: the status, the raw body and the content type.
+/// One request with reqwest: the status, the raw body, the content type and `Allow`.
 struct Reply {
     status: u16,
     body: Vec<u8>,
     content_type: Option<String>,
+    allow: Option<String>,
 }
 
 impl Reply {
@@ -52,7 +53,24 @@ impl Reply {
 }
 
 async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> Reply {
-    let mut request = client.get(url);
+    send(client.get(url), headers).await
+}
+
+/// One POST of `body` (sent as is, with `Content-Type: application/json`).
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<reqwest::Body>,
+) -> Reply {
+    let request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body);
+    send(request, headers).await
+}
+
+async fn send(mut request: reqwest::RequestBuilder, headers: &[(&str, &str)]) -> Reply {
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -66,11 +84,13 @@ async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> R
             .map(str::to_owned)
     };
     let content_type = header("content-type");
+    let allow = header("allow");
     let body = response.bytes().await.expect("body read").to_vec();
     Reply {
         status,
         body,
         content_type,
+        allow,
     }
 }
 
@@ -773,16 +793,22 @@ async fn auth_and_not_found_bodies() {
     bird_types::ErrorBody::from_slice(&reply.body).unwrap();
     let reply = get(&client, &format!("{bird}/elsewhere"), &auth).await;
     assert_eq!(reply.status, 404);
-    // Only GET.
+    // GET and POST only, each where it is served.
     let reply = client
-        .post(format!("{partoo}/messages"))
+        .put(format!("{partoo}/messages"))
         .header("x-APIKey", &key)
         .body("{}")
         .send()
         .await
         .unwrap();
     assert_eq!(reply.status(), 405);
-    assert_eq!(reply.headers()["allow"], "GET");
+    assert_eq!(reply.headers()["allow"], "GET, POST");
+    let reply = post(&client, &format!("{partoo}/conversations"), &with_key, "{}").await;
+    assert_eq!((reply.status, reply.allow.as_deref()), (405, Some("GET")));
+    assert_eq!(
+        reply.json(),
+        json!({"error": {"json": "only GET is supported here"}})
+    );
 }
 
 // ----------------------------------------------------------------------------------------
@@ -1501,6 +1527,184 @@ async fn hostile_requests_get_a_clear_answer_and_never_a_panic() {
     drop(stream);
     let api = Api::new(&emulator);
     assert_eq!(api.partoo("/conversations").await.status, 200);
+
+    // Hostile POST bodies: each gets the provider's answer, and the connection goes on.
+    let key = emulator.config().partoo_key.clone();
+    let post_partoo = |target: &str, body: &[u8]| {
+        let mut request = format!(
+            "POST /v2{target} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-APIKey: {key}\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        request
+    };
+    let id = emulator.partoo_conversation_ids()[0];
+    let invalid_json = json!({"error": {"json": {"_schema": ["Invalid JSON body."]}}});
+    let not_integer = json!({"error": {"json": {"conversation_id": ["Not a valid integer."]}}});
+    let not_found = json!({"error": {"json": "Resource not found"}});
+    let text = |conversation: &str, content: &str| {
+        format!(
+            r#"{{"conversation_id": {conversation}, "content_type": "Text", "content": {content}}}"#
+        )
+        .into_bytes()
+    };
+    let deep = "[".repeat(60_000).into_bytes();
+    let wide = format!("[{}1]", "1,".repeat(20_000)).into_bytes();
+    let cases: Vec<(&str, Vec<u8>, u16, Value)> = vec![
+        (
+            "/messages",
+            b"\xff\xfe\x00{".to_vec(),
+            400,
+            invalid_json.clone(),
+        ),
+        ("/messages", deep, 400, invalid_json.clone()),
+        (
+            "/messages",
+            b"{\"a\": nul".to_vec(),
+            400,
+            invalid_json.clone(),
+        ),
+        (
+            "/messages",
+            wide,
+            400,
+            json!({"error": {"json": {"_schema": ["Invalid input type."]}}}),
+        ),
+        (
+            "/messages",
+            text("1e999999", "\"x\""),
+            400,
+            invalid_json.clone(),
+        ),
+        (
+            "/messages",
+            text(&id.to_string(), r#""\ud800""#),
+            400,
+            invalid_json.clone(),
+        ),
+        (
+            "/messages",
+            text("18446744073709551616", "\"x\""),
+            400,
+            not_integer.clone(),
+        ),
+        (
+            "/messages",
+            text("\"9223372036854775808\"", "\"x\""),
+            400,
+            not_integer,
+        ),
+        (
+            "/messages",
+            text("-9223372036854775808", "\"x\""),
+            404,
+            not_found.clone(),
+        ),
+        (
+            "/messages/%ff/retry",
+            b"{}".to_vec(),
+            404,
+            not_found.clone(),
+        ),
+        (
+            "/messages/99999999999999999999999/retry",
+            Vec::new(),
+            404,
+            not_found.clone(),
+        ),
+        ("/messages/1e3/retry", Vec::new(), 404, not_found.clone()),
+    ];
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let mut buf = Vec::new();
+    let refused = emulator.stats().sends_refused;
+    for (target, body, status, expected) in &cases {
+        stream.write_all(&post_partoo(target, body)).await.unwrap();
+        let (got, _, answer) = read_response(&mut stream, &mut buf).await.unwrap();
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        let start = String::from_utf8_lossy(&body[..body.len().min(60)]).into_owned();
+        assert_eq!(
+            (got, answer),
+            (*status, expected.clone()),
+            "{target} {start}"
+        );
+    }
+    let sends = cases.iter().filter(|(t, ..)| *t == "/messages").count();
+    assert_eq!(emulator.stats().sends_refused, refused + sends);
+    // A chunked send is read whole and accepted; NUL characters are text like any other.
+    let body = text(&id.to_string(), r#""nul \u0000 and 😀""#);
+    let mut chunked = format!(
+        "POST /v2/messages HTTP/1.1\r\nHost: x\r\nx-APIKey: {key}\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    for piece in body.chunks(7) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    stream.write_all(&chunked).await.unwrap();
+    let (status, _, _) = read_response(&mut stream, &mut buf).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(emulator.sent().len(), 1);
+    assert_eq!(emulator.sent()[0].content, "nul \u{0} and 😀");
+    // A chunked body past 64 KiB: a 413, the connection closed, a send refused.
+    let refused = emulator.stats().sends_refused;
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /v2/messages HTTP/1.1\r\nHost: x\r\nx-APIKey: {key}\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 16 * 1024, "x".repeat(16 * 1024));
+    for _ in 0..5 {
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let mut buf = Vec::new();
+    let (status, head, _) = read_response(&mut stream, &mut buf).await.unwrap();
+    assert_eq!(status, 413);
+    assert!(head.contains("Connection: close"));
+    assert_eq!(emulator.stats().sends_refused, refused + 1);
+    // A body that stops short of its length: an answer or a closed connection, no panic.
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let mut short = post_partoo("/messages", &text(&id.to_string(), "\"x\""));
+    short.truncate(short.len() - 10);
+    stream.write_all(&short).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut buf = Vec::new();
+    if let Some((status, _, _)) = read_response(&mut stream, &mut buf).await {
+        assert_eq!(status, 400);
+    }
+    // Bird: a payload with many problems gets them all; the server goes on.
+    let bird_address = ("127.0.0.1", port(&emulator.bird_base_url()));
+    let mut stream = TcpStream::connect(bird_address).await.unwrap();
+    let images = vec![json!({"mediaUrl": "javascript:alert(1)"}); 500];
+    let body = json!({"body": {"type": "image", "image": {"images": images}}}).to_string();
+    let conversation = &emulator.bird_conversation_ids()[0];
+    let request = format!(
+        "POST /workspaces/{}/conversations/{conversation}/messages HTTP/1.1\r\nHost: x\r\n\
+         Authorization: AccessKey {}\r\nContent-Length: {}\r\n\r\n{body}",
+        emulator.config().bird_workspace,
+        emulator.config().bird_key,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let (status, _, answer) = read_response(&mut stream, &mut buf).await.unwrap();
+    assert_eq!(status, 422);
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["details"].as_object().unwrap().len(), 500);
+    assert_eq!(
+        answer["details"][".body.image.images[499].mediaUrl"],
+        json!(["must be an http or https URL"])
+    );
+    assert_eq!(api.partoo("/conversations").await.status, 200);
+    assert_eq!(api.bird("/conversations").await.status, 200);
+    assert_eq!(emulator.sent().len(), 1);
 }
 
 #[tokio::test]
@@ -2728,4 +2932,1425 @@ async fn webhook_deliveries_retry_5xx_and_connection_errors_but_not_4xx() {
         stats.deliveries,
         stats.accepted + stats.refused + stats.retried
     );
+}
+
+// ----------------------------------------------------------------------------------------
+// Sends
+// ----------------------------------------------------------------------------------------
+
+impl Api<'_> {
+    /// `POST /v2/messages` with account 0's key.
+    async fn partoo_send(&self, body: &Value) -> Reply {
+        let key = self.emulator.config().partoo_key.clone();
+        let url = format!("{}/messages", self.emulator.partoo_base_url());
+        post(&self.client, &url, &[("x-APIKey", &key)], body.to_string()).await
+    }
+
+    /// `POST /v2/messages/{id}/retry` with account 0's key.
+    async fn partoo_retry(&self, id: &str) -> Reply {
+        let key = self.emulator.config().partoo_key.clone();
+        let url = format!("{}/messages/{id}/retry", self.emulator.partoo_base_url());
+        post(&self.client, &url, &[("x-APIKey", &key)], "").await
+    }
+
+    /// `POST /workspaces/{ws}/conversations/{id}/messages` with account 0's key.
+    async fn bird_send(&self, conversation: &str, body: &Value) -> Reply {
+        let auth = format!("AccessKey {}", self.emulator.config().bird_key);
+        let url = format!(
+            "{}/workspaces/{}/conversations/{conversation}/messages",
+            self.emulator.bird_base_url(),
+            self.emulator.config().bird_workspace
+        );
+        post(
+            &self.client,
+            &url,
+            &[("Authorization", &auth)],
+            body.to_string(),
+        )
+        .await
+    }
+}
+
+/// Every Partoo message id account `i` serves, as integers.
+fn partoo_ids(emulator: &Emulator, i: usize) -> BTreeSet<i64> {
+    emulator
+        .message_ids(i)
+        .unwrap()
+        .partoo
+        .values()
+        .flatten()
+        .map(|id| id.parse().unwrap())
+        .collect()
+}
+
+/// A Partoo conversation on an ordinary channel (neither SMS nor a custom one).
+async fn ordinary_partoo(api: &Api<'_>) -> i64 {
+    api.partoo_listing()
+        .await
+        .iter()
+        .find(|c| c["messaging_partner"] != "SMS" && c["messaging_partner"] != "Custom")
+        .and_then(|c| c["id"].as_i64())
+        .expect("an ordinary Partoo conversation")
+}
+
+/// A Bird conversation that is not closed.
+fn open_bird(emulator: &Emulator) -> String {
+    let closed = emulator.closed_bird_conversations(0);
+    emulator
+        .bird_conversation_ids()
+        .into_iter()
+        .find(|id| !closed.contains(id))
+        .expect("an open Bird conversation")
+}
+
+#[tokio::test]
+async fn partoo_sends_are_accepted_served_last_and_recorded() {
+    let emulator = Emulator::start(small(30, 2, 5..=8)).await.unwrap();
+    let api = Api::new(&emulator);
+    let id = ordinary_partoo(&api).await;
+    let existing = partoo_ids(&emulator, 0);
+    let (before, _) = api.partoo_walk(id, Some(100)).await;
+    let text = "Bonjour Camille, votre commande est prête 🥐";
+    let reply = api
+        .partoo_send(&json!({"conversation_id": id, "content_type": "Text", "content": text}))
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.content_type.as_deref(), Some("application/json"));
+    let message_id = reply.json()["message_id"].as_i64().unwrap();
+    assert_eq!(
+        reply.json(),
+        json!({"status": "success", "message_id": message_id})
+    );
+    assert!(!existing.contains(&message_id));
+    assert!(existing.iter().all(|&other| other < message_id));
+
+    // Served on the last page, oldest first, shaped as the generator's user messages.
+    let (after, sizes) = api.partoo_walk(id, Some(2)).await;
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(sizes.last(), Some(&(after.len() - 2 * (sizes.len() - 1))));
+    let last = after.last().unwrap();
+    let date = last["date"].as_str().unwrap().to_owned();
+    assert_eq!(
+        last,
+        &json!({
+            "content": text,
+            "content_type": "Text",
+            "conversation_id": id,
+            "custom_channel": null,
+            "date": date,
+            "id": message_id,
+            "is_automated": false,
+            "is_deleted": false,
+            "sender_label": "Camille Martin",
+            "sender_type": "User",
+            "status": "Success",
+            "user_id": "5f3c2a1b9d8e7f6a5b4c3d2e",
+        })
+    );
+    // Newer than every message (the spelling is fixed-width: text order is time order).
+    let previous = before.last().unwrap()["date"].as_str().unwrap().to_owned();
+    assert!(date > previous, "{date} after {previous}");
+    assert_eq!(date.len(), "2023-01-31 16:22:17.327878+00:00".len());
+    // The conversation's last message follows, in both listings.
+    let one = api.partoo(&format!("/conversations/{id}")).await.json();
+    assert_eq!(&one["last_message"], last);
+    assert_eq!(one["has_one_user_message"], true);
+    let listed = api.partoo_listing().await;
+    let listed = listed.iter().find(|c| c["id"] == json!(id)).unwrap();
+    assert_eq!(listed, &one);
+
+    // Media: the URL as an image's content, `{file_name, url}` for the others.
+    let media = [
+        (
+            "Image",
+            "https://cdn.example.com/p/photo.jpg",
+            json!("https://cdn.example.com/p/photo.jpg"),
+        ),
+        (
+            "Video",
+            "https://cdn.example.com/v/clip.mp4?signature=abc#t=1",
+            json!({"file_name": "clip.mp4", "url": "https://cdn.example.com/v/clip.mp4?signature=abc#t=1"}),
+        ),
+        (
+            "Audio",
+            "https://cdn.example.com/voice.ogg",
+            json!({"file_name": "voice.ogg", "url": "https://cdn.example.com/voice.ogg"}),
+        ),
+        (
+            "Document",
+            "https://cdn.example.com/docs/",
+            json!({"file_name": null, "url": "https://cdn.example.com/docs/"}),
+        ),
+    ];
+    let mut ids = vec![message_id];
+    for (kind, url, content) in &media {
+        let reply = api
+            .partoo_send(&json!({"conversation_id": id, "content_type": kind, "content": url}))
+            .await;
+        assert_eq!(reply.status, 200, "{kind}");
+        let new = reply.json()["message_id"].as_i64().unwrap();
+        assert!(new > *ids.last().unwrap(), "{kind}");
+        ids.push(new);
+        let (messages, _) = api.partoo_walk(id, Some(100)).await;
+        let last = messages.last().unwrap();
+        assert_eq!(last["id"], json!(new));
+        assert_eq!(last["content_type"], *kind);
+        assert_eq!(&last["content"], content, "{kind}");
+    }
+    // A numeric string is an integer, as Partoo's own validation reads it.
+    let reply = api
+        .partoo_send(
+            &json!({"conversation_id": id.to_string(), "content_type": "Text", "content": "ok"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    ids.push(reply.json()["message_id"].as_i64().unwrap());
+
+    // What the wire types (the walk decoded every page) and the normalized model read of
+    // it.
+    let (messages, _) = api.partoo_walk(id, Some(100)).await;
+    let sent: partoo_types::Message =
+        serde_json::from_value(messages[before.len()].clone()).unwrap();
+    assert_eq!(sent.id, message_id);
+    let model = inbox_normalize::Message::from(sent);
+    assert_eq!(
+        serde_json::to_value(model.direction).unwrap(),
+        json!("outbound")
+    );
+
+    let sent = emulator.sent();
+    assert_eq!(sent.len(), ids.len());
+    assert_eq!(
+        sent[0],
+        inbox_emulator::Sent {
+            provider: "partoo",
+            account: 0,
+            conversation_id: id.to_string(),
+            message_id: message_id.to_string(),
+            content_type: "Text".to_owned(),
+            content: text.to_owned(),
+            reference: None,
+            failed: false,
+        }
+    );
+    assert_eq!(
+        sent.iter()
+            .map(|s| s.message_id.clone())
+            .collect::<Vec<_>>(),
+        ids.iter().map(i64::to_string).collect::<Vec<_>>()
+    );
+    assert_eq!(sent[2].content_type, "Video");
+    assert_eq!(
+        sent[2].content,
+        "https://cdn.example.com/v/clip.mp4?signature=abc#t=1"
+    );
+    let stats = emulator.stats();
+    assert_eq!((stats.sends_accepted, stats.sends_refused), (ids.len(), 0));
+    assert_eq!((stats.send_timeouts, stats.delivery_failures), (0, 0));
+    // Sends are not message-list requests.
+    assert_eq!(partoo_ids(&emulator, 0).len(), existing.len() + ids.len());
+}
+
+#[tokio::test]
+async fn partoo_refuses_sends_with_the_documented_bodies() {
+    let emulator = Emulator::start(small(30, 1, 3..=5)).await.unwrap();
+    let api = Api::new(&emulator);
+    let id = ordinary_partoo(&api).await;
+    let sms = emulator.sms_partoo_conversations(0);
+    assert!(!sms.is_empty(), "the dataset has an SMS conversation");
+    assert!(emulator.sms_partoo_conversations(1).is_empty());
+    let count = emulator.message_count();
+    let fields = |pairs: &[(&str, &str)]| {
+        let map: serde_json::Map<String, Value> = pairs
+            .iter()
+            .map(|(f, m)| ((*f).to_owned(), json!([m])))
+            .collect();
+        json!({"error": {"json": map}})
+    };
+    let missing = "Missing data for required field.";
+    let cases: Vec<(String, u16, Value)> = vec![
+        (
+            "not json".into(),
+            400,
+            fields(&[("_schema", "Invalid JSON body.")]),
+        ),
+        ("".into(), 400, fields(&[("_schema", "Invalid JSON body.")])),
+        (
+            "[1, 2]".into(),
+            400,
+            fields(&[("_schema", "Invalid input type.")]),
+        ),
+        (
+            "{}".into(),
+            400,
+            fields(&[
+                ("content", missing),
+                ("content_type", missing),
+                ("conversation_id", missing),
+            ]),
+        ),
+        (
+            json!({"conversation_id": "abc", "content_type": "Sticker", "content": 3}).to_string(),
+            400,
+            fields(&[
+                ("content", "Not a valid string."),
+                (
+                    "content_type",
+                    "Must be one of: Text, Image, Video, Audio, Document.",
+                ),
+                ("conversation_id", "Not a valid integer."),
+            ]),
+        ),
+        (
+            json!({"conversation_id": null, "content_type": "Text", "content": "  "}).to_string(),
+            400,
+            fields(&[
+                ("content", "Field may not be blank."),
+                ("conversation_id", "Field may not be null."),
+            ]),
+        ),
+        (
+            json!({"conversation_id": 1.5, "content_type": "text", "content": "hi"}).to_string(),
+            400,
+            fields(&[
+                (
+                    "content_type",
+                    "Must be one of: Text, Image, Video, Audio, Document.",
+                ),
+                ("conversation_id", "Not a valid integer."),
+            ]),
+        ),
+        (
+            json!({"conversation_id": id, "content_type": "Image", "content": "photo.jpg"})
+                .to_string(),
+            400,
+            fields(&[("content", "Not a valid URL.")]),
+        ),
+        (
+            json!({"conversation_id": 1, "content_type": "Text", "content": "hi"}).to_string(),
+            404,
+            json!({"error": {"json": "Resource not found"}}),
+        ),
+        (
+            json!({"conversation_id": sms[0], "content_type": "Image",
+                "content": "https://cdn.example.com/a.jpg"})
+            .to_string(),
+            400,
+            json!({"error": {"json": {"content_type": ["SMS conversations take text only."]}}}),
+        ),
+    ];
+    let key = emulator.config().partoo_key.clone();
+    let url = format!("{}/messages", emulator.partoo_base_url());
+    for (body, status, expected) in &cases {
+        let reply = post(&api.client, &url, &[("x-APIKey", &key)], body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.json()),
+            (*status, expected.clone()),
+            "{body}"
+        );
+        partoo_types::ErrorBody::from_slice(&reply.body).unwrap();
+    }
+    // Without a key, or with nobody's.
+    for headers in [vec![], vec![("x-APIKey", "nobody")]] {
+        let reply = post(&api.client, &url, &headers, "{}").await;
+        assert_eq!(
+            (reply.status, reply.json()),
+            (
+                401,
+                json!({"error": {"authentication": "User not authenticated"}})
+            )
+        );
+    }
+    // Nothing was sent.
+    assert!(emulator.sent().is_empty());
+    assert_eq!(emulator.message_count(), count);
+    assert_eq!(emulator.stats().sends_refused, cases.len() + 2);
+    assert_eq!(emulator.stats().sends_accepted, 0);
+    // Text into an SMS conversation is fine.
+    let reply = api
+        .partoo_send(&json!({"conversation_id": sms[0], "content_type": "Text", "content": "Hi"}))
+        .await;
+    assert_eq!(reply.status, 200);
+    // Methods: each path takes its own.
+    let reply = get(
+        &api.client,
+        &format!("{}/messages/1/retry", emulator.partoo_base_url()),
+        &[("x-APIKey", &key)],
+    )
+    .await;
+    assert_eq!((reply.status, reply.allow.as_deref()), (405, Some("POST")));
+    assert_eq!(
+        reply.json(),
+        json!({"error": {"json": "only POST is supported here"}})
+    );
+    for path in ["/users/me", "/conversations/1"] {
+        let reply = post(
+            &api.client,
+            &format!("{}{path}", emulator.partoo_base_url()),
+            &[("x-APIKey", &key)],
+            "{}",
+        )
+        .await;
+        assert_eq!((reply.status, reply.allow.as_deref()), (405, Some("GET")));
+    }
+    let reply = api
+        .client
+        .delete(&url)
+        .header("x-APIKey", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 405);
+    assert_eq!(reply.headers()["allow"], "GET, POST");
+    let reply = post(
+        &api.client,
+        &format!("{}/messages/1", emulator.partoo_base_url()),
+        &[("x-APIKey", &key)],
+        "{}",
+    )
+    .await;
+    assert_eq!(reply.status, 404);
+    let stats = emulator.stats();
+    assert_eq!(
+        (stats.sends_accepted, stats.sends_refused),
+        (1, cases.len() + 2)
+    );
+}
+
+#[tokio::test]
+async fn a_failed_partoo_message_is_retried_once() {
+    let emulator = Emulator::start(Config {
+        send_faults: "fail=1".parse().unwrap(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&emulator);
+    let id = ordinary_partoo(&api).await;
+    let reply = api
+        .partoo_send(&json!({"conversation_id": id, "content_type": "Text", "content": "Hello"}))
+        .await;
+    assert_eq!(reply.status, 200);
+    let message_id = reply.json()["message_id"].as_i64().unwrap();
+    let last = |messages: Vec<Value>| messages.last().unwrap().clone();
+    let served = last(api.partoo_walk(id, Some(100)).await.0);
+    assert_eq!(
+        (&served["id"], &served["status"]),
+        (&json!(message_id), &json!("Failed"))
+    );
+    assert!(emulator.sent()[0].failed);
+    assert_eq!(emulator.stats().delivery_failures, 1);
+
+    let reply = api.partoo_retry(&message_id.to_string()).await;
+    assert_eq!(
+        (reply.status, reply.json()),
+        (200, json!({"status": "success"}))
+    );
+    let retried = last(api.partoo_walk(id, Some(100)).await.0);
+    let mut expected = served.clone();
+    expected["status"] = json!("Success");
+    assert_eq!(retried, expected);
+    let one = api.partoo(&format!("/conversations/{id}")).await.json();
+    assert_eq!(one["last_message"], expected);
+    assert!(!emulator.sent()[0].failed);
+    // Once: it is not failed any more.
+    let not_failed = json!({"error": {"json": "Only a failed message can be retried."}});
+    let reply = api.partoo_retry(&message_id.to_string()).await;
+    assert_eq!((reply.status, reply.json()), (400, not_failed.clone()));
+    for unknown in ["999999999", "abc", "-1"] {
+        let reply = api.partoo_retry(unknown).await;
+        assert_eq!(
+            (reply.status, reply.json()),
+            (404, json!({"error": {"json": "Resource not found"}})),
+            "{unknown}"
+        );
+    }
+
+    // The dataset's own messages: a Failed one is retried, another is refused.
+    let mut failed = None;
+    let mut succeeded = None;
+    for conversation in emulator.partoo_conversation_ids() {
+        let (messages, _) = api.partoo_walk(conversation, Some(100)).await;
+        for (position, m) in messages.iter().enumerate() {
+            let spot = (conversation, position, m["id"].as_i64().unwrap());
+            match m["status"].as_str() {
+                Some("Failed") if m["id"] != json!(message_id) => failed = failed.or(Some(spot)),
+                Some("Success") => succeeded = succeeded.or(Some(spot)),
+                _ => {}
+            }
+        }
+    }
+    let (conversation, position, drawn) = failed.expect("a drawn Failed message");
+    let reply = api.partoo_retry(&drawn.to_string()).await;
+    assert_eq!(reply.status, 200);
+    let (messages, _) = api.partoo_walk(conversation, Some(100)).await;
+    assert_eq!(messages[position]["id"], json!(drawn));
+    assert_eq!(messages[position]["status"], "Success");
+    let (_, _, fine) = succeeded.unwrap();
+    let reply = api.partoo_retry(&fine.to_string()).await;
+    assert_eq!((reply.status, reply.json()), (400, not_failed));
+    // Retries are not sends.
+    let stats = emulator.stats();
+    assert_eq!((stats.sends_accepted, stats.sends_refused), (1, 0));
+}
+
+#[tokio::test]
+async fn bird_sends_are_accepted_served_first_and_recorded() {
+    let emulator = Emulator::start(small(1, 30, 5..=8)).await.unwrap();
+    let api = Api::new(&emulator);
+    let id = open_bird(&emulator);
+    let (before, _) = api.bird_page(&id, "limit=100", None).await;
+    let total = api
+        .bird(&format!("/conversations/{id}/messages?limit=1"))
+        .await
+        .json()["total"]
+        .clone();
+    let newest = before[0]["createdAt"].as_str().unwrap().to_owned();
+    let reply = api
+        .bird_send(
+            &id,
+            &json!({"body": {"type": "text", "text": {"text": "Hi John, your order shipped."}},
+                "reference": "outbox-1"}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.content_type.as_deref(), Some("application/json"));
+    let message = reply.json();
+    // Exactly what the listing serves now, on top of its first page.
+    let page = api
+        .bird(&format!("/conversations/{id}/messages?limit=3"))
+        .await;
+    assert!(
+        String::from_utf8_lossy(&page.body).contains(&*String::from_utf8_lossy(&reply.body)),
+        "{}",
+        String::from_utf8_lossy(&page.body)
+    );
+    let page = page.json();
+    assert_eq!(page["results"][0], message);
+    assert_eq!(page["total"], json!(total.as_u64().unwrap() + 1));
+    let decoded = bird_types::Message::from_slice(&reply.body).unwrap();
+    assert_eq!(decoded.reference.as_deref(), Some("outbox-1"));
+    let created = message["createdAt"].as_str().unwrap().to_owned();
+    assert!(created > newest, "{created} after {newest}");
+    let contact = before
+        .iter()
+        .find(|m| m["sender"]["type"] == "contact")
+        .map(|m| m["sender"].clone())
+        .unwrap();
+    assert_eq!(
+        message,
+        json!({
+            "body": {"type": "text", "text": {"text": "Hi John, your order shipped."}},
+            "conversationId": id,
+            "createdAt": created,
+            "draft": false,
+            "id": message["id"],
+            "interactions": null,
+            "recipients": [{
+                "contactAnnotation": {"name": contact["displayName"]},
+                "id": contact["id"],
+                "identifierKey": contact["contact"]["identifierKey"],
+                "identifierValue": contact["contact"]["identifierValue"],
+                "platformAddress": contact["contact"]["platformAddress"],
+                "type": "to",
+            }],
+            "reference": "outbox-1",
+            "sender": {
+                "avatarUrl": "",
+                "displayName": "My first key",
+                "id": "7e1d0104-2f4b-4c8e-9a61-3b5c00000104",
+                "status": "active",
+                "type": "accessKey",
+            },
+            "source": "conversations",
+            "status": "accepted",
+            "updatedAt": created,
+        })
+    );
+    // `dateFrom` sees it; the conversation's last message and update time follow.
+    let (since, _) = api
+        .bird_page(&id, &format!("dateFrom={newest}"), None)
+        .await;
+    assert_eq!(since, std::slice::from_ref(&message));
+    let listed = api.bird(&format!("/conversations/{id}")).await.json();
+    assert_eq!(
+        listed["lastMessage"],
+        json!({
+            "createdAt": created,
+            "id": message["id"],
+            "preview": {"text": "Hi John, your order shipped."},
+            "recipients": null,
+            "sender": message["sender"],
+            "status": "accepted",
+            "type": "text",
+        })
+    );
+    assert_eq!(listed["updatedAt"], json!(created));
+    assert!(api.bird_listing().await.contains(&listed));
+    bird_types::ConversationsPage::from_slice(&api.bird("/conversations?limit=100").await.body)
+        .unwrap();
+
+    // An image from a flow, a file answering a message, a template, one from the contact.
+    let answered = before[1]["id"].as_str().unwrap().to_owned();
+    let sends = [
+        json!({"body": {"type": "image", "image": {"images": [
+                {"mediaUrl": "https://media.example.com/a.png", "altText": "A receipt"},
+                {"mediaUrl": "https://media.example.com/b.png"}]}},
+            "participantType": "flow", "participantId": "my-flow"}),
+        json!({"body": {"type": "file", "file": {"files": [{"mediaUrl": "https://media.example.com/r.pdf",
+                "contentType": "application/pdf", "filename": "receipt.pdf"}]}},
+            "replyToMessageId": answered}),
+        json!({"template": {"projectId": "p-1", "version": "v-1", "name": "order_ready", "locale": "en",
+                "parameters": [{"type": "string", "key": "order", "value": "42"},
+                    {"type": "number", "key": "total", "value": 12.5}]},
+            "reference": ""}),
+        json!({"body": {"type": "text", "text": {"text": "Thanks!"}}, "participantType": "contact"}),
+    ];
+    let mut answers = vec![message.clone()];
+    for body in &sends {
+        let reply = api.bird_send(&id, body).await;
+        assert_eq!(reply.status, 202, "{body}");
+        bird_types::Message::from_slice(&reply.body).unwrap();
+        let answer = reply.json();
+        let (first, _) = api.bird_page(&id, "limit=1", None).await;
+        assert_eq!(first, std::slice::from_ref(&answer));
+        assert_eq!(answer.get("body"), body.get("body"), "{body}");
+        assert_eq!(answer.get("template"), body.get("template"), "{body}");
+        answers.push(answer);
+    }
+    assert_eq!(
+        answers[1]["sender"],
+        json!({"avatarUrl": "", "displayName": "Order confirmation flow", "id": "my-flow",
+            "status": "active", "type": "flow"})
+    );
+    assert_eq!(answers[2]["replyToMessageId"], json!(answered));
+    assert!(answers[3].get("body").is_none());
+    assert_eq!(answers[3]["reference"], "");
+    assert_eq!(answers[4]["sender"], contact);
+    assert!(answers[4].get("recipients").is_none());
+    let listed = api.bird(&format!("/conversations/{id}")).await.json();
+    assert_eq!(listed["lastMessage"]["id"], answers[4]["id"]);
+    assert_eq!(listed["lastMessageIncomingAt"], answers[4]["createdAt"]);
+    let times: Vec<&str> = answers
+        .iter()
+        .map(|a| a["createdAt"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+
+    let sent = emulator.sent();
+    let summary: Vec<(&str, &str, &str, Option<&str>)> = sent
+        .iter()
+        .map(|s| {
+            (
+                s.provider,
+                s.content_type.as_str(),
+                s.content.as_str(),
+                s.reference.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "bird",
+                "text",
+                "Hi John, your order shipped.",
+                Some("outbox-1")
+            ),
+            ("bird", "image", "https://media.example.com/a.png", None),
+            ("bird", "file", "https://media.example.com/r.pdf", None),
+            ("bird", "template", "order_ready", Some("")),
+            ("bird", "text", "Thanks!", None),
+        ]
+    );
+    for (record, answer) in sent.iter().zip(&answers) {
+        assert_eq!(record.conversation_id, id);
+        assert_eq!(json!(record.message_id), answer["id"]);
+        assert!(!record.failed);
+    }
+    let (template, _) = api.bird_page(&id, "limit=2", None).await;
+    let template = &template[1];
+    assert_eq!(template["template"]["name"], "order_ready");
+    let listed_after_template = &answers[3];
+    assert_eq!(listed_after_template["status"], "accepted");
+    assert_eq!(emulator.stats().sends_accepted, 5);
+}
+
+#[tokio::test]
+async fn bird_refuses_sends_with_the_documented_bodies() {
+    let emulator = Emulator::start(small(1, 30, 3..=5)).await.unwrap();
+    let api = Api::new(&emulator);
+    let id = open_bird(&emulator);
+    let closed = emulator.closed_bird_conversations(0);
+    assert!(!closed.is_empty(), "the dataset has a closed conversation");
+    let listing = api.bird_listing().await;
+    for conv in &listing {
+        let is_closed = closed.contains(&conv["id"].as_str().unwrap().to_owned());
+        assert_eq!(conv["status"] == "closed", is_closed);
+    }
+    let count = emulator.message_count();
+    let invalid = |details: Value| {
+        json!({"code": "InvalidPayload", "message": "The request payload is not valid",
+            "details": details})
+    };
+    let text = json!({"type": "text", "text": {"text": "hi"}});
+    let cases: Vec<(String, String, u16, Value)> = vec![
+        (
+            id.clone(),
+            "{\"body\": ".into(),
+            400,
+            json!({"code": "InvalidParameter", "message": "The request body is not valid JSON"}),
+        ),
+        (
+            id.clone(),
+            "".into(),
+            400,
+            json!({"code": "InvalidParameter", "message": "The request body is not valid JSON"}),
+        ),
+        (
+            id.clone(),
+            "[]".into(),
+            422,
+            invalid(json!({".": ["must be an object"]})),
+        ),
+        (
+            id.clone(),
+            "{}".into(),
+            422,
+            invalid(json!({".body": ["is required when there is no template"]})),
+        ),
+        (
+            id.clone(),
+            json!({"body": {"type": "text", "text": {"text": ""}}}).to_string(),
+            422,
+            invalid(json!({".body.text.text": ["is required"]})),
+        ),
+        (
+            id.clone(),
+            json!({"body": {"type": "html", "html": {"html": "<p>x</p>"}}}).to_string(),
+            422,
+            invalid(json!({".body.type": ["must be one of text, image, file"]})),
+        ),
+        (
+            id.clone(),
+            json!({"body": {"type": "image", "image": {"images": [{"altText": "x"}, "y"]}}})
+                .to_string(),
+            422,
+            invalid(json!({
+                ".body.image.images[0].mediaUrl": ["is required"],
+                ".body.image.images[1]": ["must be an object"],
+            })),
+        ),
+        (
+            id.clone(),
+            json!({"body": {"type": "file", "file": {"files": []}}}).to_string(),
+            422,
+            invalid(json!({".body.file.files": ["must not be empty"]})),
+        ),
+        (
+            id.clone(),
+            json!({"body": text, "template": {"name": "x", "locale": "en"}}).to_string(),
+            422,
+            invalid(json!({".template": ["must be absent when there is a body"]})),
+        ),
+        (
+            id.clone(),
+            json!({"body": text, "participantType": "robot", "participantId": 7,
+                "replyToMessageId": "", "reference": false})
+            .to_string(),
+            422,
+            invalid(json!({
+                ".participantId": ["must be a string"],
+                ".participantType": ["must be one of accessKey, contact, flow"],
+                ".reference": ["must be a string"],
+                ".replyToMessageId": ["must not be empty"],
+            })),
+        ),
+        (
+            id.clone(),
+            json!({"template": {"parameters": [{"type": "date", "key": "d", "value": 1},
+                {"type": "string", "value": 2}]}})
+            .to_string(),
+            422,
+            invalid(json!({
+                ".template.locale": ["is required"],
+                ".template.name": ["is required when there is no projectId"],
+                ".template.parameters[0].type": ["must be one of string, number"],
+                ".template.parameters[1].key": ["is required"],
+                ".template.parameters[1].value": ["must be a string"],
+            })),
+        ),
+        (
+            "00000000-0000-4000-8000-000000000000".into(),
+            json!({"body": text}).to_string(),
+            404,
+            json!({"code": "NotFound", "message": "Conversation not found"}),
+        ),
+        (
+            closed[0].clone(),
+            json!({"body": text}).to_string(),
+            409,
+            json!({"code": "ConversationClosed", "message": "The conversation is closed"}),
+        ),
+    ];
+    let auth = format!("AccessKey {}", emulator.config().bird_key);
+    let workspace = &emulator.config().bird_workspace;
+    let base = emulator.bird_base_url();
+    for (conversation, body, status, expected) in &cases {
+        let url = format!("{base}/workspaces/{workspace}/conversations/{conversation}/messages");
+        let reply = post(&api.client, &url, &[("Authorization", &auth)], body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.json()),
+            (*status, expected.clone()),
+            "{body}"
+        );
+        bird_types::ErrorBody::from_slice(&reply.body).unwrap();
+    }
+    // Keys and workspaces, as for reads.
+    let url = format!("{base}/workspaces/{workspace}/conversations/{id}/messages");
+    let reply = post(&api.client, &url, &[], json!({"body": text}).to_string()).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.json()["code"], "Unauthorized");
+    let elsewhere = format!("{base}/workspaces/someone-else/conversations/{id}/messages");
+    let reply = post(
+        &api.client,
+        &elsewhere,
+        &[("Authorization", &auth)],
+        json!({"body": text}).to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(reply.json()["code"], "Forbidden");
+    assert!(emulator.sent().is_empty());
+    assert_eq!(emulator.message_count(), count);
+    assert_eq!(emulator.stats().sends_refused, cases.len() + 2);
+    // Methods.
+    for path in ["/conversations", &format!("/conversations/{id}")] {
+        let reply = post(
+            &api.client,
+            &format!("{base}/workspaces/{workspace}{path}"),
+            &[("Authorization", &auth)],
+            "{}",
+        )
+        .await;
+        assert_eq!((reply.status, reply.allow.as_deref()), (405, Some("GET")));
+        assert_eq!(
+            reply.json(),
+            json!({"code": "MethodNotAllowed", "message": "only GET is supported here"})
+        );
+    }
+    let reply = api
+        .client
+        .patch(&url)
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 405);
+    assert_eq!(reply.headers()["allow"], "GET, POST");
+    assert_eq!(emulator.stats().sends_accepted, 0);
+}
+
+/// A send of either provider as a bare request (account 0's keys), in turn: Partoo text
+/// for even `n`, Bird text for odd.
+fn nth_send(emulator: &Emulator, client: &reqwest::Client, n: usize) -> reqwest::RequestBuilder {
+    let config = emulator.config();
+    if n.is_multiple_of(2) {
+        let id = emulator.partoo_conversation_ids()[n / 2 % 3];
+        client
+            .post(format!("{}/messages", emulator.partoo_base_url()))
+            .header("x-APIKey", &config.partoo_key)
+            .header("content-type", "application/json")
+            .body(
+                json!({"conversation_id": id, "content_type": "Text", "content": format!("send {n}")})
+                    .to_string(),
+            )
+    } else {
+        let open: Vec<String> = {
+            let closed = emulator.closed_bird_conversations(0);
+            emulator
+                .bird_conversation_ids()
+                .into_iter()
+                .filter(|id| !closed.contains(id))
+                .collect()
+        };
+        let id = &open[n / 2 % open.len()];
+        client
+            .post(format!(
+                "{}/workspaces/{}/conversations/{id}/messages",
+                emulator.bird_base_url(),
+                config.bird_workspace
+            ))
+            .header("Authorization", format!("AccessKey {}", config.bird_key))
+            .header("content-type", "application/json")
+            .body(
+                json!({"body": {"type": "text", "text": {"text": format!("send {n}")}}})
+                    .to_string(),
+            )
+    }
+}
+
+/// 16 sends in turn with `send_faults` (a client that gives up after 300 ms): which were
+/// answered, what was recorded, the counters.
+async fn faulty_sends(send_faults: &str) -> (Vec<bool>, Vec<inbox_emulator::Sent>, Stats) {
+    let emulator = Emulator::start(Config {
+        send_faults: send_faults.parse().unwrap(),
+        ..small(3, 8, 5..=5)
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let mut answered = Vec::new();
+    for n in 0..16 {
+        match nth_send(&emulator, &client, n).send().await {
+            Ok(response) => {
+                assert!(response.status().is_success());
+                answered.push(true);
+            }
+            Err(error) => {
+                assert!(error.is_timeout(), "{error:?}");
+                answered.push(false);
+            }
+        }
+    }
+    let sent = emulator.sent();
+    let stats = emulator.stats();
+    // Every accepted send is served, answered or not, with the status the fault gave it.
+    let ids = emulator.message_ids(0).unwrap();
+    for record in &sent {
+        let served = match record.provider {
+            "partoo" => &ids.partoo[&record.conversation_id.parse().unwrap()],
+            _ => &ids.bird[&record.conversation_id],
+        };
+        assert!(served.contains(&record.message_id), "{record:?}");
+    }
+    let api = Api::new(&emulator);
+    for record in sent.iter().filter(|r| r.provider == "partoo") {
+        let (messages, _) = api
+            .partoo_walk(record.conversation_id.parse().unwrap(), Some(100))
+            .await;
+        let message = messages
+            .iter()
+            .find(|m| m["id"] == json!(record.message_id.parse::<i64>().unwrap()))
+            .unwrap();
+        let status = if record.failed { "Failed" } else { "Success" };
+        assert_eq!(message["status"], status);
+    }
+    emulator.shutdown().await;
+    (answered, sent, stats)
+}
+
+#[tokio::test]
+async fn send_faults_are_counted_and_repeatable_for_a_seed() {
+    let (answered, sent, stats) = faulty_sends("timeout=0.3,fail=0.4").await;
+    let timeouts = answered.iter().filter(|a| !**a).count();
+    let failures = sent.iter().filter(|s| s.failed).count();
+    assert!(timeouts > 0 && timeouts < 16, "{answered:?}");
+    assert!(failures > 0, "{sent:?}");
+    assert!(sent.iter().all(|s| s.provider == "partoo" || !s.failed));
+    // Accepted, all of them, in the order sent, the timed-out ones too.
+    assert_eq!(sent.len(), 16);
+    for (n, record) in sent.iter().enumerate() {
+        assert_eq!(record.provider, if n % 2 == 0 { "partoo" } else { "bird" });
+        assert_eq!(record.content, format!("send {n}"));
+    }
+    assert_eq!(stats.sends_accepted, 16);
+    assert_eq!(stats.send_timeouts, timeouts);
+    assert_eq!(stats.delivery_failures, failures);
+    assert_eq!(stats.sends_refused, 0);
+    // The same seed, the same fates.
+    let (again, sent_again, stats_again) = faulty_sends("timeout=0.3,fail=0.4").await;
+    assert_eq!(again, answered);
+    let fates = |sent: &[inbox_emulator::Sent]| -> Vec<(String, bool)> {
+        sent.iter()
+            .map(|s| (s.message_id.clone(), s.failed))
+            .collect()
+    };
+    assert_eq!(fates(&sent_again), fates(&sent));
+    assert_eq!(stats_again, stats);
+    // Without send faults: every answer arrives, nothing fails.
+    let (clean, sent, stats) = faulty_sends("none").await;
+    assert!(clean.iter().all(|a| *a));
+    assert!(sent.iter().all(|s| !s.failed));
+    assert_eq!((stats.send_timeouts, stats.delivery_failures), (0, 0));
+}
+
+#[tokio::test]
+async fn a_send_that_times_out_after_accepting_is_still_sent() {
+    let emulator = Emulator::start(Config {
+        send_faults: SendFaults {
+            timeout_after_accept: 1.0,
+            ..SendFaults::default()
+        },
+        ..small(3, 8, 5..=5)
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    for n in 0..2 {
+        let started = std::time::Instant::now();
+        let error = nth_send(&emulator, &client, n)
+            .timeout(Duration::from_millis(200))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    let sent = emulator.sent();
+    assert_eq!(sent.len(), 2);
+    let api = Api::new(&emulator);
+    let partoo = &sent[0];
+    let (messages, _) = api
+        .partoo_walk(partoo.conversation_id.parse().unwrap(), Some(100))
+        .await;
+    assert_eq!(
+        messages.last().unwrap()["id"].to_string(),
+        partoo.message_id
+    );
+    assert_eq!(messages.last().unwrap()["content"], "send 0");
+    let bird = &sent[1];
+    let (first, _) = api.bird_page(&bird.conversation_id, "limit=1", None).await;
+    assert_eq!(first[0]["id"], json!(bird.message_id));
+    let stats = emulator.stats();
+    assert_eq!((stats.sends_accepted, stats.send_timeouts), (2, 2));
+    // The connection stays open without an answer: a raw client sees nothing.
+    let mut stream = TcpStream::connect(emulator.partoo_addr()).await.unwrap();
+    let id = emulator.partoo_conversation_ids()[0];
+    let body = json!({"conversation_id": id, "content_type": "Text", "content": "raw"}).to_string();
+    let request = format!(
+        "POST /v2/messages HTTP/1.1\r\nHost: x\r\nx-APIKey: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        emulator.config().partoo_key,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut byte = [0u8; 1];
+    let waited = tokio::time::timeout(Duration::from_millis(300), stream.read(&mut byte)).await;
+    assert!(waited.is_err(), "{waited:?}");
+    assert_eq!(emulator.sent().len(), 3);
+    emulator.shutdown().await;
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await;
+    assert!(matches!(read, Ok(Ok(0) | Err(_))), "{read:?}");
+}
+
+#[tokio::test]
+async fn request_faults_answer_before_accepting_or_travel_after() {
+    let client = reqwest::Client::new();
+    for (spec, accepted) in [
+        ("429=1", false),
+        ("5xx=1", false),
+        ("drop=1", false),
+        ("hang=1", false),
+        ("cut=1", true),
+        ("slow=1,slow-ms=10", true),
+        ("trickle=1,trickle-ms=1", true),
+    ] {
+        let emulator = Emulator::start(Config {
+            faults: spec.parse().unwrap(),
+            ..small(3, 8, 5..=5)
+        })
+        .await
+        .unwrap();
+        let count = emulator.message_count();
+        // Long enough for a trickled answer, short for one that never comes.
+        let patience = Duration::from_millis(if spec == "hang=1" { 300 } else { 10_000 });
+        for n in 0..2 {
+            let request = nth_send(&emulator, &client, n).timeout(patience);
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.bytes().await.map(|b| b.to_vec());
+                    Some((status, body))
+                }
+                Err(_) => None,
+            };
+            match spec {
+                "429=1" => assert_eq!(outcome.unwrap().0, 429),
+                "5xx=1" => assert!(outcome.unwrap().0 >= 500),
+                "drop=1" | "hang=1" => assert!(outcome.is_none()),
+                "cut=1" => assert!(outcome.is_none_or(|(_, body)| body.is_err())),
+                _ => {
+                    let (status, body) = outcome.unwrap();
+                    assert!((200..300).contains(&status));
+                    let body: Value = serde_json::from_slice(&body.unwrap()).unwrap();
+                    assert!(body.is_object());
+                }
+            }
+        }
+        let sent = emulator.sent();
+        let stats = emulator.stats();
+        if accepted {
+            assert_eq!(sent.len(), 2, "{spec}");
+            assert_eq!(emulator.message_count(), count + 2, "{spec}");
+            assert_eq!(stats.sends_accepted, 2, "{spec}");
+        } else {
+            assert!(sent.is_empty(), "{spec}");
+            assert_eq!(emulator.message_count(), count, "{spec}");
+            assert_eq!(
+                (stats.sends_accepted, stats.sends_refused),
+                (0, 0),
+                "{spec}"
+            );
+        }
+        assert_eq!(stats.faults, 2, "{spec}");
+        emulator.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn sends_produce_webhooks_as_activity_does() {
+    let receiver = Receiver::start(&[]).await;
+    let emulator = Emulator::start(Config {
+        accounts: 2,
+        send_faults: "fail=1".parse().unwrap(),
+        ..hooked(&receiver, true, true, WebhookFaults::default())
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&emulator);
+    let keys = emulator.webhook_keys();
+    let id = ordinary_partoo(&api).await;
+    let reply = api
+        .partoo_send(&json!({"conversation_id": id, "content_type": "Text", "content": "Hello"}))
+        .await;
+    let message_id = reply.json()["message_id"].as_i64().unwrap();
+    let created = api.partoo_walk(id, Some(100)).await.0.pop().unwrap();
+    assert_eq!(api.partoo_retry(&message_id.to_string()).await.status, 200);
+    let updated = api.partoo_walk(id, Some(100)).await.0.pop().unwrap();
+    let bird_id = open_bird(&emulator);
+    let reply = api
+        .bird_send(
+            &bird_id,
+            &json!({"body": {"type": "text", "text": {"text": "Hi"}}, "reference": "r"}),
+        )
+        .await;
+    assert_eq!(reply.status, 202);
+    let message = reply.json();
+    // Account 1's sends are its own: the webhook subscription is account 0's.
+    let other = emulator.account(1).unwrap().clone();
+    let other_partoo = *emulator
+        .message_ids(1)
+        .unwrap()
+        .partoo
+        .keys()
+        .next()
+        .unwrap();
+    let reply = post(
+        &api.client,
+        &format!("{}/messages", emulator.partoo_base_url()),
+        &[("x-APIKey", &other.partoo_key)],
+        json!({"conversation_id": other_partoo, "content_type": "Text", "content": "x"})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    flush(&emulator).await;
+
+    let partoo = receiver.received("/partoo");
+    assert_eq!(partoo.len(), 2);
+    for hook in &partoo {
+        assert!(partoo_verifies(&keys, hook));
+    }
+    let bodies: Vec<Value> = partoo.iter().map(Hook::json).collect();
+    assert_eq!(bodies[0]["type"], "message_created");
+    assert_eq!(bodies[0]["payload"]["message"], created);
+    assert_eq!(created["status"], "Failed");
+    assert_eq!(bodies[1]["type"], "message_updated");
+    assert_eq!(bodies[1]["payload"]["message"], updated);
+    assert_eq!(updated["status"], "Success");
+    assert_eq!(bodies[0]["payload"]["conversation"]["id"], json!(id));
+    assert_eq!(
+        bodies[0]["payload"]["org_id"],
+        json!(emulator.config().partoo_org_id)
+    );
+
+    let bird = receiver.received("/bird");
+    let bird_url = receiver.url("/bird");
+    assert_eq!(bird.len(), 2);
+    for hook in &bird {
+        assert!(bird_verifies(&keys, &bird_url, hook));
+    }
+    let bodies: Vec<Value> = bird.iter().map(Hook::json).collect();
+    assert_eq!(
+        bodies[0],
+        json!({"service": "channels", "event": "whatsapp.outbound", "payload": {
+            "id": message["id"], "conversationId": bird_id,
+            "createdAt": message["createdAt"], "body": message["body"]}})
+    );
+    let listed = api.bird(&format!("/conversations/{bird_id}")).await.json();
+    assert_eq!(
+        bodies[1],
+        json!({"service": "conversations", "event": "conversation.updated", "payload": listed})
+    );
+    assert_eq!(listed["lastMessage"]["id"], message["id"]);
+    let stats = emulator.webhook_stats();
+    assert_eq!((stats.events, stats.accepted), (4, 4));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_send_with_account_1_keys_lands_in_account_1() {
+    let emulator = Emulator::start(Config {
+        accounts: 2,
+        ..small(3, 3, 5..=5)
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    let one = emulator.account(1).unwrap().clone();
+    let before = [
+        emulator.message_ids(0).unwrap(),
+        emulator.message_ids(1).unwrap(),
+    ];
+    let partoo_conv = *before[1].partoo.keys().next().unwrap();
+    let reply = post(
+        &client,
+        &format!("{}/messages", emulator.partoo_base_url()),
+        &[("x-APIKey", &one.partoo_key)],
+        json!({"conversation_id": partoo_conv, "content_type": "Text", "content": "one"})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let partoo_id = reply.json()["message_id"].as_i64().unwrap().to_string();
+    assert!(
+        before[1]
+            .partoo
+            .values()
+            .flatten()
+            .all(|id| *id != partoo_id)
+    );
+    let bird_conv = before[1]
+        .bird
+        .keys()
+        .find(|id| !emulator.closed_bird_conversations(1).contains(id))
+        .unwrap()
+        .clone();
+    assert!(!before[0].bird.contains_key(&bird_conv));
+    let url = |workspace: &str, conv: &str| {
+        format!(
+            "{}/workspaces/{workspace}/conversations/{conv}/messages",
+            emulator.bird_base_url()
+        )
+    };
+    let text = json!({"body": {"type": "text", "text": {"text": "one"}}}).to_string();
+    let auth_one = format!("AccessKey {}", one.bird_key);
+    let reply = post(
+        &client,
+        &url(&one.bird_workspace, &bird_conv),
+        &[("Authorization", &auth_one)],
+        text.clone(),
+    )
+    .await;
+    assert_eq!(reply.status, 202);
+    let bird_id = reply.json()["id"].as_str().unwrap().to_owned();
+    // Account 0's key may not write into account 1's workspace; account 1's conversation
+    // is not in account 0's.
+    let auth_zero = format!("AccessKey {}", emulator.config().bird_key);
+    let reply = post(
+        &client,
+        &url(&one.bird_workspace, &bird_conv),
+        &[("Authorization", &auth_zero)],
+        text.clone(),
+    )
+    .await;
+    assert_eq!(reply.status, 403);
+    let reply = post(
+        &client,
+        &url(&emulator.config().bird_workspace, &bird_conv),
+        &[("Authorization", &auth_zero)],
+        text,
+    )
+    .await;
+    assert_eq!(reply.status, 404);
+
+    let after = [
+        emulator.message_ids(0).unwrap(),
+        emulator.message_ids(1).unwrap(),
+    ];
+    assert_eq!(after[0], before[0]);
+    assert_eq!(
+        after[1].partoo[&partoo_conv].last(),
+        Some(&partoo_id),
+        "{:?}",
+        after[1].partoo[&partoo_conv]
+    );
+    assert_eq!(after[1].bird[&bird_conv].last(), Some(&bird_id));
+    assert_eq!(after[1].len(), before[1].len() + 2);
+    let sent = emulator.sent();
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|s| s.account == 1));
+    assert_eq!(sent[0].message_id, partoo_id);
+    assert_eq!(sent[1].message_id, bird_id);
+    let stats = emulator.account_stats(1).unwrap();
+    assert_eq!((stats.partoo_requests, stats.bird_requests), (1, 1));
+}
+
+#[tokio::test]
+async fn sends_work_on_fixture_conversations() {
+    let emulator = Emulator::start(Config {
+        dataset: Dataset::Fixtures(fixtures_root()),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let api = Api::new(&emulator);
+    let existing = partoo_ids(&emulator, 0);
+    // A listed conversation with messages.
+    let ids = emulator.message_ids(0).unwrap();
+    let (&id, _) = ids.partoo.iter().find(|(_, m)| !m.is_empty()).unwrap();
+    let reply = api
+        .partoo_send(
+            &json!({"conversation_id": id, "content_type": "Text", "content": "Fixture reply"}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let message_id = reply.json()["message_id"].as_i64().unwrap();
+    assert!(existing.iter().all(|&other| other < message_id));
+    let (messages, _) = api.partoo_walk(id, Some(100)).await;
+    let last = messages.last().unwrap();
+    assert_eq!(last["id"], json!(message_id));
+    assert_eq!(last["content"], "Fixture reply");
+    let one = api.partoo(&format!("/conversations/{id}")).await.json();
+    assert_eq!(&one["last_message"], last);
+    assert_eq!(one["has_one_user_message"], true);
+    // A fixture message that is Failed can be retried.
+    let failed = emulator
+        .message_ids(0)
+        .unwrap()
+        .partoo
+        .keys()
+        .copied()
+        .collect::<Vec<_>>();
+    let mut retried = false;
+    for conversation in failed {
+        let (messages, _) = api.partoo_walk(conversation, Some(100)).await;
+        let Some(position) = messages.iter().position(|m| m["status"] == "Failed") else {
+            continue;
+        };
+        let target = messages[position]["id"].to_string();
+        assert_eq!(api.partoo_retry(&target).await.status, 200);
+        let (after, _) = api.partoo_walk(conversation, Some(100)).await;
+        let mut expected = messages[position].clone();
+        expected["status"] = json!("Success");
+        assert_eq!(after[position], expected);
+        retried = true;
+        break;
+    }
+    assert!(retried, "the fixtures hold a Failed Partoo message");
+
+    // Bird: the conversation's listing entry follows the sent message.
+    let bird = emulator.message_ids(0).unwrap().bird;
+    let closed = emulator.closed_bird_conversations(0);
+    let (conversation, _) = bird
+        .iter()
+        .find(|(c, m)| !m.is_empty() && !closed.contains(c))
+        .unwrap();
+    let before = api
+        .bird(&format!("/conversations/{conversation}"))
+        .await
+        .json();
+    let reply = api
+        .bird_send(
+            conversation,
+            &json!({"body": {"type": "text", "text": {"text": "Fixture reply"}}}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let message = reply.json();
+    bird_types::Message::from_slice(&reply.body).unwrap();
+    let (first, _) = api.bird_page(conversation, "limit=1", None).await;
+    assert_eq!(first, std::slice::from_ref(&message));
+    let after = api
+        .bird(&format!("/conversations/{conversation}"))
+        .await
+        .json();
+    assert_eq!(after["lastMessage"]["id"], message["id"]);
+    assert_eq!(after["lastMessage"]["preview"]["text"], "Fixture reply");
+    assert!(after["updatedAt"].as_str() >= before["updatedAt"].as_str());
+    assert_eq!(after["id"], before["id"]);
+    bird_types::Conversation::from_slice(after.to_string().as_bytes()).unwrap();
+    assert_eq!(emulator.sent().len(), 2);
+}
+
+#[tokio::test]
+async fn activity_after_sends_leaves_sent_messages_alone_and_listings_consistent() {
+    let emulator = Emulator::start(small(6, 6, 4..=6)).await.unwrap();
+    let api = Api::new(&emulator);
+    let closed = emulator.closed_bird_conversations(0);
+    let mut partoo_sent = Vec::new();
+    for id in emulator.partoo_conversation_ids() {
+        let reply = api
+            .partoo_send(&json!({"conversation_id": id, "content_type": "Text", "content": "sent"}))
+            .await;
+        assert_eq!(reply.status, 200);
+        let (messages, _) = api.partoo_walk(id, Some(100)).await;
+        partoo_sent.push((id, messages.last().unwrap().clone()));
+    }
+    let mut bird_sent = Vec::new();
+    for id in emulator.bird_conversation_ids() {
+        if closed.contains(&id) {
+            continue;
+        }
+        let reply = api
+            .bird_send(
+                &id,
+                &json!({"body": {"type": "text", "text": {"text": "sent"}}}),
+            )
+            .await;
+        assert_eq!(reply.status, 202);
+        bird_sent.push((id, reply.json()));
+    }
+    // Status changes only (no conversation gets new messages: 0), then new messages too.
+    for (seed, conversations) in [(1, 0), (2, 3), (3, 6), (4, 6)] {
+        emulator.simulate_activity(seed, conversations);
+    }
+    for (id, sent) in &partoo_sent {
+        let (messages, _) = api.partoo_walk(*id, Some(100)).await;
+        let served = messages.iter().find(|m| m["id"] == sent["id"]).unwrap();
+        assert_eq!(served, sent);
+        let one = api.partoo(&format!("/conversations/{id}")).await.json();
+        assert_eq!(&one["last_message"], messages.last().unwrap());
+        assert_eq!(one["has_one_user_message"], true);
+    }
+    for (id, sent) in &bird_sent {
+        let (messages, _) = api.bird_walk(id, "limit=100").await;
+        let served = messages.iter().find(|m| m["id"] == sent["id"]).unwrap();
+        assert_eq!(served, sent);
+        let one = api.bird(&format!("/conversations/{id}")).await.json();
+        let newest = &messages[0];
+        assert_eq!(one["lastMessage"]["id"], newest["id"]);
+        assert_eq!(one["lastMessage"]["status"], newest["status"]);
+        assert!(one["updatedAt"].as_str() >= newest["createdAt"].as_str());
+        // The last message from the contact, wherever the sent one sits.
+        let incoming = messages
+            .iter()
+            .find(|m| m["sender"]["type"] == "contact")
+            .map(|m| m["createdAt"].clone());
+        assert_eq!(one.get("lastMessageIncomingAt").cloned(), incoming, "{id}");
+    }
 }

@@ -677,12 +677,16 @@ impl BirdConv {
 
     /// The conversation as `GET /workspaces/{ws}/conversations` lists it, when it holds
     /// `len` messages (the drawn ones, then any appended), `lifecycle(i)` says how message
-    /// `i` changed, and `touched` is when one of its messages last changed.
+    /// `i` changed, `touched` is when one of its messages last changed, and `sent(i)` is
+    /// `Some(inbound)` for a message sent through the API (not drawn by the seed: whether
+    /// the contact sent it). When the last message is a sent one, the caller replaces
+    /// `lastMessage` with what it knows of it.
     pub(crate) fn conversation(
         &self,
         len: usize,
         lifecycle: impl Fn(usize) -> Lifecycle,
         touched: Option<i64>,
+        sent: impl Fn(usize) -> Option<bool>,
     ) -> Box<RawValue> {
         let created = if len > 0 {
             self.time(0) - 500_000
@@ -693,7 +697,10 @@ impl BirdConv {
         let last_incoming = (0..len)
             .rev()
             .take(50)
-            .find(|&i| self.sender(i, self.kind(i)) == Participant::Contact)
+            .find(|&i| match sent(i) {
+                Some(inbound) => inbound,
+                None => self.sender(i, self.kind(i)) == Participant::Contact,
+            })
             .map(|i| bird_date(lifecycle(i).created.unwrap_or_else(|| self.time(i))));
         let updated = last
             .as_ref()
@@ -741,6 +748,21 @@ impl BirdConv {
             visibility: if self.public { "public" } else { "private" },
         })
     }
+}
+
+/// The workspace member of a kind (`accessKey`, `flow`, ...) as a message's `sender` shows
+/// it, when the workspace has one.
+pub(crate) fn member(kind: &str) -> Option<serde_json::Value> {
+    let member = MEMBERS.iter().find(|m| m.kind == kind)?;
+    serde_json::to_value(ParticipantRef {
+        avatar_url: member.avatar,
+        contact: None,
+        display_name: member.name,
+        id: member.id,
+        status: "active",
+        kind: member.kind,
+    })
+    .ok()
 }
 
 /// What the conversations listing shows of a message, and what its lifecycle can change.

@@ -32,7 +32,11 @@ use crate::time::micros_of;
 use crate::wire;
 
 pub(crate) use bird::BirdConv;
-pub(crate) use partoo::{BUSINESSES, PartooConv};
+pub(crate) use bird::member as bird_member;
+pub(crate) use partoo::{
+    ACCOUNT_USER_FIRST_NAME, ACCOUNT_USER_ID, ACCOUNT_USER_LAST_NAME, BUSINESSES, PartooConv,
+    SentMessage as PartooSent, sent_message as partoo_sent,
+};
 
 /// A realistic Partoo `GET /messages` response body: `messages` messages of one Instagram
 /// conversation (the channel where every content kind occurs), oldest first, every content
@@ -229,20 +233,23 @@ mod tests {
                 serde_json::from_str::<serde_json::Value>(p.message(i, &none).get()).unwrap();
             }
             let last = p.message(299, &none);
-            serde_json::from_str::<serde_json::Value>(p.conversation(300, Some(&last)).get())
-                .unwrap();
+            serde_json::from_str::<serde_json::Value>(
+                p.conversation(300, Some(&last), |_| false).get(),
+            )
+            .unwrap();
             let b = BirdConv::new(seed, 1, 300, seed == 0);
             for i in 0..300 {
                 serde_json::from_str::<serde_json::Value>(b.message(i, &none).0.get()).unwrap();
             }
-            let listing = b.conversation(300, |_| none, None);
+            let listing = b.conversation(300, |_| none, None, |_| None);
             serde_json::from_str::<serde_json::Value>(listing.get()).unwrap();
         }
         let empty = PartooConv::new(1, 1, 0, 1, false);
-        let v: serde_json::Value = serde_json::from_str(empty.conversation(0, None).get()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(empty.conversation(0, None, |_| false).get()).unwrap();
         assert!(v["last_message"].is_null());
         let empty = BirdConv::new(1, 1, 0, false);
-        let listing = empty.conversation(0, |_| Lifecycle::default(), None);
+        let listing = empty.conversation(0, |_| Lifecycle::default(), None, |_| None);
         let v: serde_json::Value = serde_json::from_str(listing.get()).unwrap();
         assert!(v.get("lastMessage").is_none());
     }

@@ -547,12 +547,23 @@ impl PartooConv {
     }
 
     /// The conversation as `GET /conversations` lists it, when it holds `len` messages (the
-    /// drawn ones, then any appended) and `last` is its newest message.
-    pub(crate) fn conversation(&self, len: usize, last: Option<&RawValue>) -> Box<RawValue> {
+    /// drawn ones, then any appended), `last` is its newest message and `sent(i)` says
+    /// whether message `i` was sent through the API (a message of the account's user, not
+    /// one the seed drew).
+    pub(crate) fn conversation(
+        &self,
+        len: usize,
+        last: Option<&RawValue>,
+        sent: impl Fn(usize) -> bool,
+    ) -> Box<RawValue> {
         let business = &BUSINESSES[self.business % BUSINESSES.len()];
         let mut events = 0;
         let mut user_message = false;
         for i in 0..len {
+            if sent(i) {
+                user_message = true;
+                continue;
+            }
             let kind = self.kind(i);
             events += usize::from(kind == PKind::Event);
             user_message |= matches!(self.sender(i, kind), PSender::User(Some(_)));
@@ -596,6 +607,79 @@ impl PartooConv {
             status: if self.closed { "Closed" } else { "Open" },
         })
     }
+}
+
+/// The Partoo user every account's key belongs to (`GET /v2/users/me`), who sends what the
+/// API is asked to send.
+pub(crate) const ACCOUNT_USER_ID: &str = "5f3c2a1b9d8e7f6a5b4c3d2e";
+/// Its first name.
+pub(crate) const ACCOUNT_USER_FIRST_NAME: &str = "Camille";
+/// Its last name.
+pub(crate) const ACCOUNT_USER_LAST_NAME: &str = "Martin";
+/// Its name as messages label it (`sender_label`).
+const ACCOUNT_USER_LABEL: &str = "Camille Martin";
+
+/// A message sent through `POST /messages`: what [`sent_message`] writes.
+pub(crate) struct SentMessage<'a> {
+    /// Its id.
+    pub(crate) id: i64,
+    /// Its conversation.
+    pub(crate) conversation_id: i64,
+    /// `Text`, `Image`, `Video`, `Audio` or `Document`.
+    pub(crate) content_type: &'static str,
+    /// The text, or the media URL.
+    pub(crate) content: &'a str,
+    /// When it was created, microseconds since the epoch.
+    pub(crate) created: i64,
+    /// `Success` or `Failed`.
+    pub(crate) status: &'static str,
+    /// Whether its conversation is on a custom channel (its messages carry an external id).
+    pub(crate) custom_channel: bool,
+}
+
+/// A sent message as `GET /messages` serves it: a message of the account's user, shaped as
+/// the generator's user messages (text as a string; an image's URL as a string; a video's,
+/// an audio file's or a document's as `{file_name, url}`, the file name being the URL's
+/// last path segment).
+pub(crate) fn sent_message(sent: &SentMessage<'_>) -> Box<RawValue> {
+    let content = match sent.content_type {
+        "Video" | "Audio" | "Document" => Content::Media {
+            file_name: last_segment(sent.content),
+            url: sent.content,
+        },
+        _ => Content::Text(sent.content),
+    };
+    let external_id = sent
+        .custom_channel
+        .then(|| format!("crm-msg-{:06}", sent.id));
+    let date = partoo_date(sent.created);
+    raw(&Message {
+        content,
+        content_type: sent.content_type,
+        conversation_id: sent.conversation_id,
+        custom_channel: external_id
+            .as_deref()
+            .map(|external_message_id| MessageChannel {
+                external_message_id,
+            }),
+        date: &date,
+        id: sent.id,
+        is_automated: false,
+        is_deleted: false,
+        sender_label: Some(ACCOUNT_USER_LABEL),
+        sender_type: "User",
+        status: sent.status,
+        user_id: Some(ACCOUNT_USER_ID),
+    })
+}
+
+/// The last segment of a URL's path (before any query or fragment), unless empty.
+fn last_segment(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.split(['?', '#']).next().unwrap_or(rest);
+    // The host is not a path segment.
+    let (_, path) = path.split_once('/')?;
+    path.rsplit('/').next().filter(|s| !s.is_empty())
 }
 
 /// What a message's lifecycle can change, as the message shows it now.
