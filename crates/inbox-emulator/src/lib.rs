@@ -137,9 +137,10 @@
 //! page, oldest first; Bird on the first, newest first) and the conversation's last
 //! message follows (Partoo's `last_message` and `has_one_user_message`; Bird's
 //! `lastMessage`, `updatedAt` and, for a contact's message, `lastMessageIncomingAt`). It
-//! is dated on the activity clock (one second past the clock's last instant: newer than
-//! every message), as activity's messages are; sends, retries and rounds of activity happen
-//! one after the other. Every accepted send is recorded, in the order accepted
+//! is dated now, on the wall clock, as a real provider stamps what it accepts (or a
+//! millisecond past the activity clock when that is later: newer than every message); the
+//! activity clock moves there, so activity after a send stays newer. Sends, retries and
+//! rounds of activity happen one after the other. Every accepted send is recorded, in the order accepted
 //! ([`Emulator::sent`]), and counted ([`Stats::sends_accepted`]; refusals in
 //! [`Stats::sends_refused`]).
 //!
@@ -171,7 +172,7 @@
 //!   flow, or the conversation's contact, as `participantType` says; `participantId`, when
 //!   given, is its id), `recipients` the contact (not for a contact's own message),
 //!   `reference` as sent (`""` when not), `replyToMessageId` when given, `status`
-//!   `accepted`, `createdAt` = `updatedAt` from the activity clock. Answer: 202 with that
+//!   `accepted`, `createdAt` = `updatedAt` as dated above. Answer: 202 with that
 //!   message, the bytes the listing then serves. Refusals: 400 when the body is not JSON,
 //!   422 for the payload, 404 for an unknown conversation, 409 for a closed one
 //!   ([`Emulator::closed_bird_conversations`]).

@@ -32,9 +32,22 @@ use crate::{State, Tenant};
 const SALT_SEND: u64 = 0x5345_4e44;
 const SALT_BIRD_ID: u64 = 0x0053_454e_4449;
 
-/// How far the activity clock moves for each accepted send: one second (whole
-/// milliseconds, as Bird shows them).
-const SEND_STEP_MICROS: i64 = 1_000_000;
+/// How far the activity clock moves for each accepted send at least: one millisecond (whole
+/// milliseconds, as Bird shows them); it moves to the wall clock when that is later.
+const SEND_STEP_MICROS: i64 = 1_000;
+
+/// When a send accepted now is dated: a real provider stamps it with its own clock, so the
+/// wall clock (whole milliseconds), unless the activity clock is past it (then a step on
+/// from there): a sent message is newer than every message there is, and a client that
+/// looks for its send by the time it started finds it.
+fn send_time(clock: i64) -> i64 {
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| {
+            i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 1000) * 1000
+        });
+    wall.max(clock.saturating_add(SEND_STEP_MICROS))
+}
 
 /// The content types `POST /messages` takes.
 const PARTOO_CONTENT_TYPES: [&str; 5] = ["Text", "Image", "Video", "Audio", "Document"];
@@ -361,7 +374,7 @@ pub(crate) fn partoo_send(state: &State, tenant: &Tenant, body: &[u8]) -> Reply 
     let mut log = lock(&state.sends);
     let n = log.len();
     let fate = decide(&state.config.send_faults, state.config.seed, n);
-    clock.now = clock.now.saturating_add(SEND_STEP_MICROS);
+    clock.now = send_time(clock.now);
     let at = clock.now;
     let id = clock.next_partoo_id;
     clock.next_partoo_id = clock.next_partoo_id.saturating_add(1);
@@ -1122,7 +1135,7 @@ pub(crate) fn bird_send(state: &State, tenant: &Tenant, conversation: &str, body
     let mut log = lock(&state.sends);
     let n = log.len();
     let fate = decide(&state.config.send_faults, state.config.seed, n);
-    clock.now = clock.now.saturating_add(SEND_STEP_MICROS);
+    clock.now = send_time(clock.now);
     let at = clock.now;
     let salt = [
         tenant.account.seed,
