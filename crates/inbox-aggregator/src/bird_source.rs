@@ -5,10 +5,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bird_client::{
     Body, Client, ConversationsPage, ErrorBody, Limit, ListConversationsQuery, ListMessagesQuery,
-    MessagesPage,
+    MessagesPage, SendBody, SendFile, SendImage, SendMessage, SendParameter, SendTemplate,
 };
 use inbox_normalize::{ConversationId, ConversationSummary, Message, Provider, Timestamp};
 
+use crate::send::{CLOCK_MARGIN, Draft, Lookup, SendError, Sent};
 use crate::source::{
     Decoded, Fetched, MessageSource, PageRequest, Rate, SourceError, SourceLimits,
 };
@@ -106,6 +107,45 @@ impl BirdSource {
     }
 }
 
+fn send_error(error: bird_client::Error) -> SendError {
+    SendError::from_client(error, ErrorBody::invalid_fields)
+}
+
+/// What Bird is sent for a draft: text, an image, a file (video, audio and documents go as
+/// files, with their MIME type) or a template; with `reference`.
+fn wire_draft(draft: &Draft, reference: &str) -> SendMessage {
+    let file = |m: &crate::MediaDraft| {
+        SendBody::File(vec![SendFile {
+            media_url: m.url.clone(),
+            content_type: m.mime_type(),
+            filename: m.name(),
+        }])
+    };
+    let message = match draft {
+        Draft::Text { text } => SendMessage::text(text.clone()),
+        Draft::Image(m) => SendMessage::body(SendBody::Image(vec![SendImage {
+            media_url: m.url.clone(),
+            alt_text: None,
+        }])),
+        Draft::Video(m) | Draft::Audio(m) | Draft::Document(m) => SendMessage::body(file(m)),
+        Draft::Template(t) => SendMessage::template(SendTemplate {
+            project_id: t.project_id.clone(),
+            version: t.version.clone(),
+            name: t.name.clone(),
+            locale: t.locale.clone(),
+            parameters: t
+                .parameters
+                .iter()
+                .map(|(key, value)| SendParameter {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+        }),
+    };
+    message.reference(reference)
+}
+
 #[async_trait]
 impl MessageSource for BirdSource {
     fn name(&self) -> &str {
@@ -147,6 +187,92 @@ impl MessageSource for BirdSource {
             .map(ConversationSummary::from)
             .collect();
         Ok(Decoded::new(items, rejected))
+    }
+
+    fn check_draft(&self, draft: &Draft) -> Result<(), SendError> {
+        wire_draft(draft, "")
+            .check()
+            .map_err(|(path, what)| SendError::Invalid(format!("`{path}` {what}")))
+    }
+
+    /// `POST .../conversations/{id}/messages` with the draft and `reference`, after what
+    /// Bird would refuse with a 422 ([`SendMessage::check`]).
+    async fn send(
+        &self,
+        conversation: &ConversationId,
+        draft: &Draft,
+        reference: &str,
+    ) -> Result<Sent, SendError> {
+        let ConversationId::Bird(id) = conversation else {
+            return Err(SendError::Invalid(format!(
+                "source `{}` cannot send into conversation {conversation} of another provider",
+                self.name
+            )));
+        };
+        let message = wire_draft(draft, reference);
+        if let Err((path, what)) = message.check() {
+            return Err(SendError::Invalid(format!("`{path}` {what}")));
+        }
+        let body = self
+            .client
+            .send_message_attempt(id, &message)
+            .await
+            .map_err(send_error)?;
+        // A 2xx: Bird took it. An answer that cannot be read leaves its id unknown (the
+        // reference finds it).
+        let sent: bird_client::Message = body
+            .decode::<_, ErrorBody>()
+            .map_err(|e| SendError::Uncertain(e.to_string()))?;
+        Ok(Sent::new(sent.id.to_string(), Some(Message::from(sent))))
+    }
+
+    /// Lists the conversation's messages created since the attempt (less
+    /// [`CLOCK_MARGIN`], `dateFrom`, oldest first) for the one with the send's `reference`.
+    async fn find_sent(&self, lookup: Lookup<'_>) -> Result<Option<Sent>, SendError> {
+        let ConversationId::Bird(id) = lookup.conversation else {
+            return Err(SendError::Invalid(format!(
+                "source `{}` cannot look in conversation {} of another provider",
+                self.name, lookup.conversation
+            )));
+        };
+        let from = crate::send::before(lookup.since, CLOCK_MARGIN);
+        let mut token: Option<String> = None;
+        let mut pages = 0usize;
+        loop {
+            let mut query = ListMessagesQuery::new()
+                .limit(Limit::MAX)
+                .reverse(true)
+                .date_from(from);
+            if let Some(token) = token.take() {
+                query = query.page_token(token);
+            }
+            let body = self
+                .client
+                .list_messages_attempt(id, &query)
+                .await
+                .map_err(send_error)?;
+            let page: MessagesPage =
+                body.decode::<_, ErrorBody>()
+                    .map_err(|e| SendError::NotSent {
+                        class: inbox_http::ErrorClass::Transient,
+                        message: e.to_string(),
+                    })?;
+            let found = page.results.iter().find(|m| {
+                m.reference.as_deref() == Some(lookup.reference)
+                    && !lookup.exclude.contains(&m.id.to_string())
+            });
+            if let Some(m) = found {
+                return Ok(Some(Sent::new(
+                    m.id.to_string(),
+                    Some(Message::from(m.clone())),
+                )));
+            }
+            pages += 1;
+            match page.next_page_token {
+                Some(next) if pages < 10_000 => token = Some(next),
+                _ => return Ok(None),
+            }
+        }
     }
 
     fn decode_messages(

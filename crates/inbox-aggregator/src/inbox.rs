@@ -16,6 +16,7 @@ use crate::report::{
     Account, Failure, FailureKind, Listing, PageEvent, Progress, Target, Timeline,
 };
 use crate::scheduler::{self, AbortOnDrop, Counters};
+use crate::send::{Draft, Lookup, SendError, Sent};
 use crate::source::MessageSource;
 
 pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
@@ -126,7 +127,6 @@ impl Inbox {
 
     /// The account `source` reads (within the source's bounds and the inbox's retry policy):
     /// what names it in a mirror. Asked of the source once per inbox (and its clones); a
-    /// failure is not remembered. Asked of the source once per inbox (and its clones); a
     /// failure is not remembered.
     pub async fn account(&self, source: &str) -> Result<Account, Failure> {
         let Some(found) = self.shared.sources.get(source) else {
@@ -153,6 +153,97 @@ impl Inbox {
             .await
             .map_err(|e| Failure::new(source, None, FailureKind::Account(e)))?;
         Ok(account.clone())
+    }
+
+    /// Sends `draft` into `conversation` through `source`, within the source's bounds (its
+    /// rate limit counts sends too). Tried again, with the inbox's retry policy, only while
+    /// it cannot have gone out ([`SendError::NotSent`]: a 429 pauses the source for its
+    /// `Retry-After`, a 5xx or a refused connection waits a backoff); returned at once when
+    /// refused ([`SendError::Refused`], [`SendError::Invalid`]) or when it may have gone out
+    /// ([`SendError::Uncertain`]): then [`Inbox::find_sent`] tells, before anything sends
+    /// it again. `reference` is the caller's id of the send (Bird keeps it).
+    pub async fn send(
+        &self,
+        source: &str,
+        conversation: &ConversationId,
+        draft: &Draft,
+        reference: &str,
+    ) -> Result<Sent, SendError> {
+        let found = self.find(source)?;
+        self.single(found, || found.source.send(conversation, draft, reference))
+            .await
+    }
+
+    /// Checks `draft` for `source`, with no request (see [`MessageSource::check_draft`]);
+    /// also the provider `source` reads.
+    pub fn check_draft(
+        &self,
+        source: &str,
+        draft: &Draft,
+    ) -> Result<inbox_normalize::Provider, SendError> {
+        let found = self.find(source)?;
+        found.source.check_draft(draft)?;
+        Ok(found.source.provider())
+    }
+
+    /// Looks at the provider for the message of a send that may have gone out (see
+    /// [`MessageSource::find_sent`]), retried like a read.
+    pub async fn find_sent(
+        &self,
+        source: &str,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<Sent>, SendError> {
+        let found = self.find(source)?;
+        self.single(found, || found.source.find_sent(lookup)).await
+    }
+
+    /// Asks the provider to send a failed message again (Partoo), retried like a send.
+    pub async fn retry_failed(&self, source: &str, message_id: &str) -> Result<(), SendError> {
+        let found = self.find(source)?;
+        self.single(found, || found.source.retry_failed(message_id))
+            .await
+    }
+
+    fn find(&self, source: &str) -> Result<&Source, SendError> {
+        self.shared.sources.get(source).ok_or_else(|| {
+            SendError::Invalid(
+                UnknownSource {
+                    name: source.to_owned(),
+                    known: self.source_names().join(", "),
+                }
+                .to_string(),
+            )
+        })
+    }
+
+    /// One call of a source that sends or looks, through the source's limiter and the
+    /// inbox's retry policy: only [`SendError::NotSent`] is tried again.
+    async fn single<T, F, Fut>(&self, found: &Source, mut call: F) -> Result<T, SendError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, SendError>>,
+    {
+        let counters = Counters::default();
+        let outcome = scheduler::request_with(&self.shared, found, &counters, || {
+            let attempt = call();
+            async move {
+                match attempt.await {
+                    Ok(value) => Ok(Ok(value)),
+                    Err(SendError::NotSent { class, message }) => {
+                        Err(crate::SourceError::new(class, message))
+                    }
+                    Err(other) => Ok(Err(other)),
+                }
+            }
+        })
+        .await;
+        match outcome {
+            Ok(result) => result,
+            Err(error) => Err(SendError::NotSent {
+                class: error.class(),
+                message: error.to_string(),
+            }),
+        }
     }
 
     /// Every conversation of one source, within the source's bounds, as unified summaries:

@@ -12,6 +12,11 @@
 //!   and deduplicated by (provider, message id) ([`Inbox::timeline`]). One conversation's
 //!   failure never stops the others. [`Inbox::conversations`] lists a source's
 //!   conversations as unified [`ConversationSummary`]s.
+//! - Sending: [`Inbox::send`] sends a [`Draft`] (text, image, video, audio, document, or a
+//!   Bird template) through a source, retrying only what cannot have gone out; a
+//!   [`SendError`] says whether the message was refused, not sent, or may have been sent,
+//!   and [`Inbox::find_sent`] looks for the latter at the provider. For sends that are never
+//!   doubled nor lost, use the outbox of `inbox-store`.
 //!
 //! # Example
 //!
@@ -55,6 +60,7 @@ mod limiter;
 mod partoo_source;
 mod report;
 mod scheduler;
+mod send;
 mod source;
 
 pub use bird_source::{BIRD_RATE, BirdSource};
@@ -64,6 +70,7 @@ pub use partoo_source::{PARTOO_RATE, PartooSource};
 pub use report::{
     Account, Failure, FailureKind, Listing, MessagePage, PageEvent, Progress, Target, Timeline,
 };
+pub use send::{CLOCK_MARGIN, Draft, Lookup, MediaDraft, Refusal, SendError, Sent, TemplateDraft};
 pub use source::{
     Body, Decoded, Fetched, MessageSource, PageRequest, Rate, SourceError, SourceLimits,
 };

@@ -9,6 +9,8 @@ use inbox_http::ErrorClass;
 use inbox_normalize::{ConversationId, ConversationSummary, Message, Provider, Timestamp};
 use inbox_wire::Rejected;
 
+use crate::send::{Draft, Lookup, SendError, Sent};
+
 /// A response body fetched by a source, not yet decoded.
 pub use inbox_http::Body;
 
@@ -142,6 +144,56 @@ pub trait MessageSource: Send + Sync {
         body: Body,
         since: Option<&Timestamp>,
     ) -> Result<Decoded<Message>, SourceError>;
+
+    /// Checks `draft` against what the provider documents, with no request: what
+    /// [`MessageSource::send`] would refuse before sending (the checks that need the
+    /// conversation, such as Partoo's SMS rule, wait for the send). The default: this
+    /// source cannot send.
+    fn check_draft(&self, draft: &Draft) -> Result<(), SendError> {
+        let _ = draft;
+        Err(SendError::Invalid(format!(
+            "the source `{}` cannot send",
+            self.name()
+        )))
+    }
+
+    /// Sends `draft` into `conversation` in one attempt (the inbox retries what cannot have
+    /// gone out), checking the provider's documented limits first. `reference` is the
+    /// caller's own id of the send (Bird keeps it on the message; [`MessageSource::find_sent`]
+    /// looks for it). The default: this source cannot send.
+    async fn send(
+        &self,
+        conversation: &ConversationId,
+        draft: &Draft,
+        reference: &str,
+    ) -> Result<Sent, SendError> {
+        let _ = (conversation, draft, reference);
+        Err(SendError::Invalid(format!(
+            "the source `{}` cannot send",
+            self.name()
+        )))
+    }
+
+    /// Looks, at the provider, for a message a send that may have gone out created: `None`
+    /// when it is not there (so sending again cannot send it twice). The default: this
+    /// source cannot look, which is an error (never `None`: that would send again blind).
+    async fn find_sent(&self, lookup: Lookup<'_>) -> Result<Option<Sent>, SendError> {
+        let _ = lookup;
+        Err(SendError::Invalid(format!(
+            "the source `{}` cannot look for a sent message",
+            self.name()
+        )))
+    }
+
+    /// Asks the provider to send a failed message again (Partoo's
+    /// `POST /messages/{id}/retry`), in one attempt. The default: not supported.
+    async fn retry_failed(&self, message_id: &str) -> Result<(), SendError> {
+        let _ = message_id;
+        Err(SendError::Invalid(format!(
+            "the source `{}` cannot retry a failed message",
+            self.name()
+        )))
+    }
 }
 
 /// An error from a [`MessageSource`]: the provider client's error, classified for retrying,
