@@ -20,6 +20,10 @@
 //! - Workers (the `inbox-worker` crate) record here the accounts they keep synced, how each
 //!   job ended and when the next is due ([`Store::scheduled_accounts`]), and their own
 //!   heartbeats ([`Store::workers`]).
+//! - The [`Outbox`]: [`Outbox::send`] writes a draft and returns; a sender
+//!   ([`Outbox::send_due`], [`Outbox::run`]) sends each once, looks for a send that may
+//!   have gone out before sending it again, and mirrors what it sent; nothing is lost or
+//!   doubled across crashes ([`Store::outbox_entries`] lists it).
 //!
 //! # Example
 //!
@@ -59,6 +63,7 @@
 mod error;
 mod ingest;
 mod open;
+mod outbox;
 mod read;
 mod schedule;
 mod sync;
@@ -67,6 +72,7 @@ mod write;
 pub use error::StoreError;
 pub use ingest::{Delivery, Ingest, Ingested, StoredWebhookRejected, WebhookRejection};
 pub use open::{Backend, OpenOptions, Store};
+pub use outbox::{Outbox, OutboxEntry, OutboxError, OutboxOptions, OutboxStatus, SendRound};
 pub use read::{
     MessageQuery, SearchHit, StoredCheckpoint, StoredConversation, StoredMessage, StoredRejected,
     SyncRun,

@@ -7,6 +7,7 @@ mod support;
 
 mod ingest;
 mod open;
+mod outbox;
 mod scenarios;
 mod schedule;
 mod sync;
