@@ -57,6 +57,16 @@ pub(crate) enum Command {
     /// What workers did: each account's last sync, next due time, failures, and every
     /// worker with its last heartbeat.
     Status(StatusArgs),
+    /// Send a message into a conversation through the outbox: written to the database
+    /// first, then sent; a send whose answer was lost is looked for at the provider before
+    /// it is ever sent again. Waits for the outcome (--no-wait: only writes it; any
+    /// `inbox outbox --send`, `inbox serve` or `inbox worker` on the database sends it).
+    Send(SendArgs),
+    /// Ask Partoo to send a failed message again (`POST /messages/{id}/retry`).
+    Retry(RetryArgs),
+    /// The outbox: pending and failed sends (--all: sent ones too); with --send, send what
+    /// is due until nothing is left to send.
+    Outbox(OutboxArgs),
     /// Serve both APIs on loopback, as the demo and the tests do, until interrupted: prints
     /// both base URLs and the keys to use, so every example with --partoo-url/--bird-url
     /// runs offline.
@@ -385,6 +395,116 @@ pub(crate) struct SearchArgs {
     pub(crate) format: SearchFormat,
 }
 
+/// Which sources a command that sends uses: the single account of the flags (sources
+/// `partoo` and `bird`), or the accounts of a file.
+#[derive(Debug, Args)]
+pub(crate) struct SendSources {
+    #[command(flatten)]
+    pub(crate) connection: Connection,
+    /// The accounts of this TOML file instead of the flags (see the README); the send goes
+    /// through `--source`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) accounts: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("into").required(true).args(["partoo_conversation", "bird_conversation"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["text", "image", "video", "audio", "file"])))]
+pub(crate) struct SendArgs {
+    #[command(flatten)]
+    pub(crate) sources: SendSources,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// The Partoo conversation to send into.
+    #[arg(long, value_name = "ID")]
+    pub(crate) partoo_conversation: Option<i64>,
+    /// The Bird conversation to send into.
+    #[arg(long, value_name = "ID", value_parser = non_empty)]
+    pub(crate) bird_conversation: Option<String>,
+    /// With --accounts: the account (its name in the file) that sends.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) source: Option<String>,
+    /// Send this text.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) text: Option<String>,
+    /// Send the image at this URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) image: Option<String>,
+    /// Send the video at this URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) video: Option<String>,
+    /// Send the audio file at this URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) audio: Option<String>,
+    /// Send the document or file at this URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) file: Option<String>,
+    /// The file's size in bytes: a file over the provider's limit for its kind is refused
+    /// before anything is sent.
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) size: Option<u64>,
+    /// The file's name as shown [default: the URL's last segment].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) file_name: Option<String>,
+    /// The file's MIME type [default: guessed from its name].
+    #[arg(long, value_name = "TYPE")]
+    pub(crate) mime: Option<String>,
+    /// Only write it to the outbox; do not wait for it to be sent.
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+    /// How long to wait for the outcome.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    pub(crate) timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RetryArgs {
+    #[command(flatten)]
+    pub(crate) sources: SendSources,
+    /// The Partoo message (its status `Failed`) to send again.
+    #[arg(long, value_name = "ID")]
+    pub(crate) partoo_message: i64,
+    /// With --accounts: the account (its name in the file).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) source: Option<String>,
+}
+
+/// How `inbox outbox` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutboxFormat {
+    /// A readable table.
+    Table,
+    /// One JSON array.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutboxArgs {
+    #[command(flatten)]
+    pub(crate) sources: SendSources,
+    #[command(flatten)]
+    pub(crate) db: DbArgs,
+    /// List sent rows too.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutboxFormat::Table)]
+    pub(crate) format: OutboxFormat,
+    /// Send what is due, until nothing is left to send (retries wait their turn), then list.
+    #[arg(long)]
+    pub(crate) send: bool,
+    /// How long a sender holds a row it sends (an attempt is given up on at half of it; a
+    /// dead sender's rows go to another once it runs out).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    pub(crate) lease: std::time::Duration,
+    /// Attempts before a send fails for good.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) max_attempts: u32,
+    /// The first retry's delay (each next one doubles it, up to 10 minutes).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
+    pub(crate) backoff: std::time::Duration,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct EmulatorArgs {
     /// The Partoo API's port (the Bird API listens on the next one) [default: any free
@@ -404,6 +524,10 @@ pub(crate) struct EmulatorArgs {
     /// `5xx=0.1,429=0.05,cut=0.02,drop=0.02,slow=0.01,hang=0.01,trickle=0.01,retry-after=2`.
     #[arg(long, value_name = "SPEC", value_parser = faults)]
     pub(crate) faults: Option<inbox_emulator::Faults>,
+    /// Faults of accepted sends, as fractions of them: `timeout=0.05` (accepted, then no
+    /// answer ever), `fail=0.05` (a Partoo message whose delivery fails, for `inbox retry`).
+    #[arg(long, value_name = "SPEC", value_parser = send_faults)]
+    pub(crate) send_faults: Option<inbox_emulator::SendFaults>,
     /// Post signed webhooks for the activity it simulates to URL/webhooks/partoo and
     /// URL/webhooks/bird (an `inbox serve`); the keys to verify them are printed at start.
     #[arg(long, value_name = "URL")]
@@ -427,6 +551,10 @@ pub(crate) struct EmulatorArgs {
 }
 
 fn webhook_faults(text: &str) -> Result<inbox_emulator::WebhookFaults, String> {
+    text.parse().map_err(|e| format!("{e}"))
+}
+
+fn send_faults(text: &str) -> Result<inbox_emulator::SendFaults, String> {
     text.parse().map_err(|e| format!("{e}"))
 }
 

@@ -19,6 +19,7 @@ pub(crate) async fn run(args: &EmulatorArgs) -> Outcome {
         },
         latency: Duration::from_millis(args.latency_ms),
         faults: args.faults.clone().unwrap_or_default(),
+        send_faults: args.send_faults.unwrap_or_default(),
         partoo_port: args.port,
         bird_port: args.port.map(|p| p.saturating_add(1)),
         webhooks: match &args.webhook_url {

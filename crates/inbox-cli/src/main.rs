@@ -12,6 +12,7 @@ mod mirror;
 mod normalize;
 mod output;
 mod progress;
+mod send;
 mod serve;
 mod worker;
 
@@ -109,6 +110,9 @@ async fn run(command: &Command) -> Outcome {
         Command::Serve(args) => serve::run(args).await,
         Command::Worker(args) => worker::run(args).await,
         Command::Status(args) => worker::status(args).await,
+        Command::Send(args) => send::send(args).await,
+        Command::Retry(args) => send::retry(args).await,
+        Command::Outbox(args) => send::outbox(args).await,
         Command::Normalize(_) => Outcome::Failed("normalize runs without a runtime".into()),
     }
 }
@@ -401,7 +405,7 @@ pub(crate) struct Wanted {
 }
 
 /// The providers named with `--provider`, or else those with credentials.
-fn providers(connection: &Connection, named: &[ProviderArg]) -> Result<Wanted, String> {
+pub(crate) fn providers(connection: &Connection, named: &[ProviderArg]) -> Result<Wanted, String> {
     if !named.is_empty() {
         return Ok(Wanted {
             partoo: named.contains(&ProviderArg::Partoo),

@@ -261,6 +261,15 @@ pub(crate) async fn run(args: &ServeArgs) -> Outcome {
             args.overlap,
         ));
     }
+    if let Some(inbox) = &inbox {
+        // The outbox's sender: what `inbox send --no-wait` (or a send cut short) left.
+        let outbox = inbox::store::Outbox::new(app.store.clone(), Inbox::clone(inbox));
+        background.spawn(async move {
+            if let Err(error) = outbox.run(shutdown()).await {
+                tracing::warn!(%error, "the outbox sender stopped");
+            }
+        });
+    }
     {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();

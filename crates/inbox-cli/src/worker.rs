@@ -58,6 +58,9 @@ pub(crate) async fn run(args: &WorkerArgs) -> Outcome {
         .grace_period(args.grace_period)
         .max_attempts(args.max_attempts)
         .sync(SyncOptions::default().overlap(args.overlap));
+    // The outbox's sender runs beside the syncs, for the accounts of this worker.
+    let sender = inbox::store::Outbox::new(store.clone(), inbox.clone());
+    let sending = tokio::spawn(async move { sender.run(crate::serve::shutdown()).await });
     let worker = Worker::new(store.clone(), inbox, refs, options);
     let queue_name = match &queue {
         Queue::Postgres { .. } => "the PostgreSQL job queue",
@@ -71,6 +74,16 @@ pub(crate) async fn run(args: &WorkerArgs) -> Outcome {
         concurrency,
     );
     let ran = worker.run(queue, crate::serve::shutdown()).await;
+    // The sender stops on the same signal; a worker that stopped for another reason stops
+    // it too (a send cut short is looked for before it is sent again).
+    let mut sending = sending;
+    let stopped = tokio::time::timeout(args.grace_period, &mut sending).await;
+    if stopped.is_err() {
+        sending.abort();
+    }
+    if let Ok(Ok(Err(error))) = stopped {
+        tracing::warn!(%error, "the outbox sender failed");
+    }
     store.close().await;
     match ran {
         Ok(summary) => {

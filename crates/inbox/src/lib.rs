@@ -4,7 +4,7 @@
 //! [`model`]), and [`Inbox`], which fetches many conversations from many sources
 //! concurrently and merges them. With the `store` feature (on by default), [`store`] is the
 //! durable mirror: [`Store`] syncs through an `Inbox` into SQLite, incrementally, exactly
-//! once. With the `worker` feature, [`worker`] keeps many accounts synced from worker
+//! once, and [`store::Outbox`] sends replies exactly once. With the `worker` feature, [`worker`] keeps many accounts synced from worker
 //! processes sharing a PostgreSQL job queue.
 //!
 //! # Example

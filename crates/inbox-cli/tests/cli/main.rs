@@ -11,6 +11,7 @@ use inbox_emulator::{Config, Dataset, Emulator, Faults};
 use serde_json::Value;
 
 mod mirror;
+mod sending;
 mod serve;
 mod workers;
 
