@@ -98,9 +98,9 @@ inbox_wire::wire_struct! {
         /// Who created it.
         source: req MessageSource = "source",
         /// The template it was sent from (nullable).
-        template: maybe Template = "template",
+        template: maybe Box<Template> = "template",
         /// Its content (nullable).
-        body: maybe Body = "body",
+        body: maybe Box<Body> = "body",
         /// Why sending or delivery failed.
         reason: opt String = "reason",
         /// What happened to it: reads, clicks, reactions, ... (nullable; Bird sends `null`
@@ -111,11 +111,11 @@ inbox_wire::wire_struct! {
         /// When it was last updated.
         updated_at: req Timestamp = "updatedAt",
         /// Channel-dependent metadata.
-        meta: opt MessageMeta = "meta",
+        meta: opt Box<MessageMeta> = "meta",
         /// The email headers the receiver was in (inbound email).
         receiver_types: opt Vec<RecipientType> = "receiverTypes",
         /// The inbox it belongs to.
-        inbox: opt InboxRef = "inbox",
+        inbox: opt Box<InboxRef> = "inbox",
         /// The channel it went through (sent by Bird, not in the list schema).
         channel_id: opt String = "channelId",
         /// When its conversation was created (sent by Bird, not in the list schema).
@@ -132,12 +132,12 @@ impl Message {
 
     /// The body, when there is one (neither absent nor `null`).
     pub fn body(&self) -> Option<&Body> {
-        self.body.as_ref().and_then(Option::as_ref)
+        self.body.as_ref().and_then(Option::as_deref)
     }
 
     /// The template, when there is one (neither absent nor `null`).
     pub fn template(&self) -> Option<&Template> {
-        self.template.as_ref().and_then(Option::as_ref)
+        self.template.as_ref().and_then(Option::as_deref)
     }
 
     /// The interactions (none when absent or `null`).

@@ -117,3 +117,21 @@ fn median(times: &mut [Duration]) -> Duration {
     times.sort_unstable();
     times[times.len() / 2]
 }
+
+/// `decode-probe PROVIDER N`: N decodes of the page, nothing else, for a profiler
+/// (`perf record`, `heaptrack`) to see where a decode's time and bytes go.
+pub(crate) fn probe(provider: &str, n: usize) -> bool {
+    let (bytes, typed): (Vec<u8>, fn(&[u8]) -> usize) = match provider {
+        "partoo" => (
+            inbox_emulator::generate::partoo_page(7, MESSAGES),
+            typed_partoo,
+        ),
+        "bird" => (inbox_emulator::generate::bird_page(7, MESSAGES), typed_bird),
+        _ => return false,
+    };
+    let mut total = 0;
+    for _ in 0..n {
+        total += black_box(typed(&bytes));
+    }
+    total > 0
+}

@@ -13,6 +13,8 @@
 //! - `inbox-bench workers`: accounts synced per second by three workers sharing one
 //!   PostgreSQL (the tests' throwaway server) against one, at L=20 ms; and the store's
 //!   write rate on PostgreSQL against SQLite for the same sync.
+//! - `inbox-bench decode-probe partoo|bird N`: N decodes of the page and nothing else, for a
+//!   profiler.
 //! - `inbox-bench fetch-probe K LATENCY_MS`: one fetch with its figures, to see where time
 //!   goes at other sizes; `plain-probe K LATENCY_MS`: the same round trips by plain loops.
 
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     };
     let met = match args.as_slice() {
         ["decode"] => decode::run(),
+        ["decode-probe", provider, n] => n.parse().is_ok_and(|n| decode::probe(provider, n)),
         ["fetch"] => runtime().is_ok_and(|rt| rt.block_on(fetch::run())),
         ["fetch-probe", k, ms] => match (k.parse(), ms.parse()) {
             (Ok(k), Ok(ms)) => runtime().is_ok_and(|rt| rt.block_on(fetch::probe(k, ms))),
@@ -77,7 +80,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: inbox-bench [decode|fetch|sync|webhook|workers|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
+                "usage: inbox-bench [decode|fetch|sync|webhook|workers|decode-probe PROVIDER N|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
             );
             return ExitCode::from(2);
         }
