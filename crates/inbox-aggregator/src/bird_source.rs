@@ -111,6 +111,10 @@ fn send_error(error: bird_client::Error) -> SendError {
     SendError::from_client(error, ErrorBody::invalid_fields)
 }
 
+fn read_error(error: bird_client::Error) -> SendError {
+    SendError::from_read(error, ErrorBody::invalid_fields)
+}
+
 /// What Bird is sent for a draft: text, an image, a file (video, audio and documents go as
 /// files, with their MIME type) or a template; with `reference`.
 fn wire_draft(draft: &Draft, reference: &str) -> SendMessage {
@@ -250,7 +254,7 @@ impl MessageSource for BirdSource {
                 .client
                 .list_messages_attempt(id, &query)
                 .await
-                .map_err(send_error)?;
+                .map_err(read_error)?;
             let page: MessagesPage =
                 body.decode::<_, ErrorBody>()
                     .map_err(|e| SendError::NotSent {

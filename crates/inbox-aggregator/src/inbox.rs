@@ -169,9 +169,31 @@ impl Inbox {
         draft: &Draft,
         reference: &str,
     ) -> Result<Sent, SendError> {
-        let found = self.find(source)?;
-        self.single(found, || found.source.send(conversation, draft, reference))
+        self.send_before(source, conversation, draft, reference, None)
             .await
+    }
+
+    /// [`Inbox::send`] within a deadline: no attempt starts after it (that is
+    /// [`SendError::NotSent`]: nothing went out), and an attempt still out at the deadline
+    /// is given up on as [`SendError::Uncertain`]. Waits (a 429's pause, a backoff) count
+    /// against it. A sender that holds a lease on the send passes the lease's end, so that
+    /// no attempt of it is ever in flight once another sender may take the send over.
+    pub async fn send_before(
+        &self,
+        source: &str,
+        conversation: &ConversationId,
+        draft: &Draft,
+        reference: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Sent, SendError> {
+        let found = self.find(source)?;
+        let late = |budget: std::time::Duration| {
+            SendError::Uncertain(format!("no answer within {budget:?}"))
+        };
+        self.single(found, deadline, late, || {
+            found.source.send(conversation, draft, reference)
+        })
+        .await
     }
 
     /// Checks `draft` for `source`, with no request (see [`MessageSource::check_draft`]);
@@ -187,20 +209,29 @@ impl Inbox {
     }
 
     /// Looks at the provider for the message of a send that may have gone out (see
-    /// [`MessageSource::find_sent`]), retried like a read.
+    /// [`MessageSource::find_sent`]), retried like a read; within `deadline` when given.
     pub async fn find_sent(
         &self,
         source: &str,
         lookup: Lookup<'_>,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<Option<Sent>, SendError> {
         let found = self.find(source)?;
-        self.single(found, || found.source.find_sent(lookup)).await
+        let late = |budget: std::time::Duration| SendError::NotSent {
+            class: inbox_http::ErrorClass::Timeout,
+            message: format!("the lookup took over {budget:?}"),
+        };
+        self.single(found, deadline, late, || found.source.find_sent(lookup))
+            .await
     }
 
     /// Asks the provider to send a failed message again (Partoo), retried like a send.
     pub async fn retry_failed(&self, source: &str, message_id: &str) -> Result<(), SendError> {
         let found = self.find(source)?;
-        self.single(found, || found.source.retry_failed(message_id))
+        let late = |budget: std::time::Duration| {
+            SendError::Uncertain(format!("no answer within {budget:?}"))
+        };
+        self.single(found, None, late, || found.source.retry_failed(message_id))
             .await
     }
 
@@ -218,15 +249,41 @@ impl Inbox {
 
     /// One call of a source that sends or looks, through the source's limiter and the
     /// inbox's retry policy: only [`SendError::NotSent`] is tried again.
-    async fn single<T, F, Fut>(&self, found: &Source, mut call: F) -> Result<T, SendError>
+    async fn single<T, F, Fut>(
+        &self,
+        found: &Source,
+        deadline: Option<tokio::time::Instant>,
+        late: impl Fn(std::time::Duration) -> SendError,
+        mut call: F,
+    ) -> Result<T, SendError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, SendError>>,
     {
         let counters = Counters::default();
+        let late = &late;
         let outcome = scheduler::request_with(&self.shared, found, &counters, || {
             let attempt = call();
             async move {
+                let attempt = async {
+                    let Some(deadline) = deadline else {
+                        return attempt.await;
+                    };
+                    let now = tokio::time::Instant::now();
+                    if now >= deadline {
+                        // Nothing went out, and nothing will within this deadline: not
+                        // retried here (permanent), tried later by whoever holds it then.
+                        return Err(SendError::NotSent {
+                            class: inbox_http::ErrorClass::Permanent,
+                            message: "out of time before the attempt started".into(),
+                        });
+                    }
+                    let budget = deadline - now;
+                    match tokio::time::timeout(budget, attempt).await {
+                        Ok(result) => result,
+                        Err(_) => Err(late(budget)),
+                    }
+                };
                 match attempt.await {
                     Ok(value) => Ok(Ok(value)),
                     Err(SendError::NotSent { class, message }) => {

@@ -151,6 +151,10 @@ fn send_error(error: partoo_client::Error) -> SendError {
     SendError::from_client(error, invalid_fields)
 }
 
+fn read_error(error: partoo_client::Error) -> SendError {
+    SendError::from_read(error, invalid_fields)
+}
+
 /// What Partoo is sent for a draft, and the file's size when the draft gives it.
 fn wire_draft(id: i64, draft: &Draft) -> Result<(SendMessage, Option<u64>), SendError> {
     let media = |kind, m: &crate::MediaDraft| (SendMessage::media(id, kind, m.url.clone()), m.size);
@@ -294,7 +298,7 @@ impl MessageSource for PartooSource {
                 .client
                 .conversation_attempt(*id)
                 .await
-                .map_err(send_error)?;
+                .map_err(read_error)?;
             let found: Conversation =
                 body.decode::<_, ErrorBody>()
                     .map_err(|e| SendError::NotSent {
@@ -341,7 +345,7 @@ impl MessageSource for PartooSource {
                 .client
                 .list_messages_attempt(&query)
                 .await
-                .map_err(send_error)?;
+                .map_err(read_error)?;
             let page: MessagesPage =
                 body.decode::<_, ErrorBody>()
                     .map_err(|e| SendError::NotSent {

@@ -308,6 +308,20 @@ impl SendError {
         }
     }
 
+    /// A provider client's error on a read made for a send (a conversation read first, a
+    /// lookup): nothing was sent by it, so a failure that may pass is
+    /// [`SendError::NotSent`] with its retry class, never uncertain.
+    pub fn from_read<B: fmt::Display>(
+        error: inbox_http::Error<B>,
+        fields: impl Fn(&B) -> Vec<(String, Vec<String>)>,
+    ) -> Self {
+        let class = error.class();
+        match SendError::from_client(error, fields) {
+            SendError::Uncertain(message) => SendError::NotSent { class, message },
+            other => other,
+        }
+    }
+
     /// The retry class of a [`SendError::NotSent`]; permanent for the others.
     pub fn class(&self) -> ErrorClass {
         match self {
@@ -335,8 +349,8 @@ pub struct Lookup<'a> {
 }
 
 /// The margin taken before an attempt's start when looking for its message: the provider's
-/// clock may be behind ours.
-pub const CLOCK_MARGIN: Duration = Duration::from_secs(300);
+/// clock may be a little behind ours (a message older than this is another one).
+pub const CLOCK_MARGIN: Duration = Duration::from_secs(60);
 
 /// Now, on the wall clock (`None` only for a clock outside years 0 to 9999).
 pub(crate) fn now() -> Option<Timestamp> {

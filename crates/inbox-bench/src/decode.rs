@@ -11,6 +11,9 @@ const MESSAGES: usize = 100;
 const ROUNDS: usize = 41;
 const TARGET: f64 = 1.0;
 
+/// A typed decode of a page, returning something that depends on all of it.
+type Decoder = fn(&[u8]) -> usize;
+
 /// Runs both providers; returns whether both met the target.
 pub(crate) fn run() -> bool {
     let partoo = inbox_emulator::generate::partoo_page(7, MESSAGES);
@@ -121,7 +124,7 @@ fn median(times: &mut [Duration]) -> Duration {
 /// `decode-probe PROVIDER N`: N decodes of the page, nothing else, for a profiler
 /// (`perf record`, `heaptrack`) to see where a decode's time and bytes go.
 pub(crate) fn probe(provider: &str, n: usize) -> bool {
-    let (bytes, typed): (Vec<u8>, fn(&[u8]) -> usize) = match provider {
+    let (bytes, typed): (Vec<u8>, Decoder) = match provider {
         "partoo" => (
             inbox_emulator::generate::partoo_page(7, MESSAGES),
             typed_partoo,

@@ -503,6 +503,10 @@ pub(crate) struct OutboxArgs {
     /// The first retry's delay (each next one doubles it, up to 10 minutes).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
     pub(crate) backoff: std::time::Duration,
+    /// How long after a send that may have gone out the provider is looked at, at least
+    /// (an accepted message may take a moment to be listed).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = duration)]
+    pub(crate) lookup_delay: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -206,7 +206,8 @@ async fn outbox_on(args: &OutboxArgs, store: &Store) -> Outcome {
         let options = OutboxOptions::default()
             .lease(args.lease)
             .max_attempts(args.max_attempts)
-            .backoff(args.backoff);
+            .backoff(args.backoff)
+            .lookup_delay(args.lookup_delay);
         let outbox = Outbox::new(store.clone(), inbox).with_options(options);
         let stop = crate::serve::shutdown();
         tokio::pin!(stop);
@@ -278,7 +279,10 @@ fn entry_json(e: &OutboxEntry) -> serde_json::Value {
         "source": e.source,
         "provider": e.provider,
         "conversation_id": e.conversation_id,
-        "draft": e.draft,
+        "draft": match &e.draft {
+            Some(draft) => json!(draft),
+            None => json!({ "raw": e.raw_draft }),
+        },
         "status": e.status.as_str(),
         "attempts": e.attempts,
         "next_attempt_at": time(e.next_attempt_at),
@@ -304,7 +308,10 @@ fn table(out: &mut impl Write, entries: &[OutboxEntry]) -> io::Result<()> {
         let tail = match (&e.message_id, &e.last_error) {
             (Some(id), _) => id.clone(),
             (None, Some(error)) => error.clone(),
-            (None, None) => format!("{} {}", e.draft.kind(), e.draft.content()),
+            (None, None) => match &e.draft {
+                Some(draft) => format!("{} {}", draft.kind(), draft.content()),
+                None => format!("(a draft this version cannot read) {}", e.raw_draft),
+            },
         };
         writeln!(
             out,

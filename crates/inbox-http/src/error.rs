@@ -234,20 +234,23 @@ impl<B> Error<B> {
     /// sender must know before it sends again.
     ///
     /// [`Effect::None`] when the provider answered a refusal (any 4xx), asked to slow
-    /// down (429: not processed, per both providers), failed with a 5xx (documented as
-    /// safe to retry by both), or when no connection was made, so the request never left;
-    /// and for errors raised before sending ([`Error::InvalidArgument`],
-    /// [`Error::Config`]). [`Effect::Unknown`] when the request went out and no complete
-    /// answer came back (a timeout, a connection dropped or a body cut short), or when a
-    /// 2xx came back that cannot be read ([`Error::InvalidResponse`],
-    /// [`Error::BodyTooLarge`] of a success): the provider may have done it.
+    /// down (429: not processed, per both providers), or when no connection was made, so
+    /// the request never left; and for errors raised before sending
+    /// ([`Error::InvalidArgument`], [`Error::Config`]). [`Effect::Unknown`] when the
+    /// request went out and no complete answer came back (a timeout, a connection dropped
+    /// or a body cut short), when a 2xx came back that cannot be read
+    /// ([`Error::InvalidResponse`], [`Error::BodyTooLarge`] of a success), and for a 5xx:
+    /// both providers call 5xx safe to retry, but a gateway's 502 or 504, or a 500 raised
+    /// after the write, can come after the provider took it, so a send looks first.
     pub fn effect(&self) -> Effect {
         match self {
             Error::Transport {
                 kind: TransportKind::Connect,
                 ..
             } => Effect::None,
-            Error::Transport { .. } | Error::InvalidResponse { .. } => Effect::Unknown,
+            Error::Transport { .. } | Error::InvalidResponse { .. } | Error::Server(_) => {
+                Effect::Unknown
+            }
             Error::BodyTooLarge { status, .. } if (200..300).contains(status) => Effect::Unknown,
             _ => Effect::None,
         }

@@ -267,7 +267,7 @@ impl Transport {
     /// POSTs `body` as JSON to `segments`: a request that changes something (a send), so
     /// retried only when it cannot have taken effect ([`Error::effect`] is
     /// [`Effect::None`](crate::Effect::None)) and the policy allows it: a 429 (after its
-    /// `Retry-After`), a 5xx, a connection that could not be made. A timeout or a
+    /// `Retry-After`), a connection that could not be made. A 5xx, a timeout or a
     /// connection lost after the request went out is returned at once: the provider may
     /// have done it, and only the caller can find out (by looking for it) before sending
     /// again.

@@ -510,7 +510,7 @@ async fn post(t: &Transport) -> Result<serde_json::Value, E> {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_post_is_sent_as_json_and_retried_after_a_429_and_a_503() {
+async fn a_post_is_sent_as_json_and_retried_after_429s() {
     let server = server().await;
     let matches = || {
         Mock::given(method("POST"))
@@ -528,7 +528,7 @@ async fn a_post_is_sent_as_json_and_retried_after_a_429_and_a_503() {
         .mount(&server)
         .await;
     matches()
-        .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
+        .respond_with(ResponseTemplate::new(429))
         .up_to_n_times(1)
         .with_priority(2)
         .mount(&server)
@@ -542,6 +542,19 @@ async fn a_post_is_sent_as_json_and_retried_after_a_429_and_a_503() {
     let sent = post(&transport(&server, patient())).await.unwrap();
     assert_eq!(sent["id"], 7);
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_post_answered_503_is_not_retried_it_may_have_been_taken() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string(r#"{"message":"busy"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = post(&transport(&server, patient())).await.unwrap_err();
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(err.effect(), inbox_http::Effect::Unknown);
 }
 
 #[tokio::test(start_paused = true)]

@@ -85,8 +85,11 @@ pub struct OutboxEntry {
     pub provider: String,
     /// The conversation.
     pub conversation_id: String,
-    /// What to send.
-    pub draft: Draft,
+    /// What to send; `None` when the stored draft does not decode (written by a newer
+    /// version, say): such a row fails as `damaged` instead of stopping the others.
+    pub draft: Option<Draft>,
+    /// The draft as stored (JSON).
+    pub raw_draft: String,
     /// Where it stands.
     pub status: OutboxStatus,
     /// Attempts made.
@@ -99,7 +102,8 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     /// What its refusal means, when it failed for good: `unauthorized`, `forbidden`,
     /// `not_found`, `closed`, `invalid_payload`, `invalid`, `other`, or `attempts` (out of
-    /// attempts), `uncertain` (it may have been sent and cannot be checked).
+    /// attempts), `uncertain` (it may have been sent and cannot be checked), `damaged` (its
+    /// draft does not decode).
     pub refusal: Option<String>,
     /// The provider's id of the message, once sent.
     pub message_id: Option<String>,
@@ -124,6 +128,9 @@ pub struct OutboxOptions {
     pub poll: Duration,
     /// The first retry's delay; each next one doubles it, up to 10 minutes (default 1 s).
     pub backoff: Duration,
+    /// How long after an attempt that may have gone out the provider is looked at (at
+    /// least; default 5 s): an accepted message may take a moment to be listed.
+    pub lookup_delay: Duration,
 }
 
 impl Default for OutboxOptions {
@@ -134,6 +141,7 @@ impl Default for OutboxOptions {
             batch: 8,
             poll: Duration::from_secs(1),
             backoff: Duration::from_secs(1),
+            lookup_delay: Duration::from_secs(5),
         }
     }
 }
@@ -166,6 +174,12 @@ impl OutboxOptions {
     /// With this first retry delay.
     pub fn backoff(mut self, first: Duration) -> Self {
         self.backoff = first;
+        self
+    }
+
+    /// Looking at the provider no sooner than `delay` after an uncertain attempt.
+    pub fn lookup_delay(mut self, delay: Duration) -> Self {
+        self.lookup_delay = delay;
         self
     }
 
@@ -220,8 +234,12 @@ struct Leased {
     entry: OutboxEntry,
     /// The previous attempt may have gone out.
     was_uncertain: bool,
-    /// When the previous attempt started.
+    /// When the oldest attempt that may have gone out started (kept while uncertain).
     previous_start: Option<i64>,
+    /// This lease's own owner mark (the sender and the attempt): what its settle matches.
+    owner: String,
+    /// No request of this lease is in flight after this (half the lease).
+    deadline: tokio::time::Instant,
 }
 
 /// How an attempt ended, for the row.
@@ -272,13 +290,9 @@ impl Store {
         row: &sqlx::any::AnyRow,
     ) -> Result<(OutboxEntry, Option<i64>), StoreError> {
         let damaged = |e: sqlx::Error| self.err("reading the outbox", e);
-        let draft: String = row.try_get(4).map_err(damaged)?;
+        let raw_draft: String = row.try_get(4).map_err(damaged)?;
         let status: String = row.try_get(5).map_err(damaged)?;
         let id: String = row.try_get(0).map_err(damaged)?;
-        let draft = serde_json::from_str(&draft).map_err(|e| StoreError::Damaged {
-            what: format!("outbox row {id}"),
-            reason: format!("its draft does not decode: {e}"),
-        })?;
         let status = OutboxStatus::parse(&status).ok_or_else(|| StoreError::Damaged {
             what: format!("outbox row {id}"),
             reason: format!("unknown status `{status}`"),
@@ -291,9 +305,10 @@ impl Store {
                 source: row.try_get(1).map_err(damaged)?,
                 provider: row.try_get(2).map_err(damaged)?,
                 conversation_id: row.try_get(3).map_err(damaged)?,
-                draft,
+                draft: serde_json::from_str(&raw_draft).ok(),
+                raw_draft,
                 status,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                attempts: u32::try_from(attempts.max(0)).unwrap_or(u32::MAX),
                 next_attempt_at: row.try_get(7).map_err(damaged)?,
                 uncertain: uncertain != 0,
                 last_error: row.try_get(9).map_err(damaged)?,
@@ -307,7 +322,8 @@ impl Store {
     }
 
     /// The outbox rows with one of `statuses` (all when empty), oldest first, at most
-    /// `limit`.
+    /// `limit`. A row this version cannot read (an unknown status) is left out, with a
+    /// warning.
     pub async fn outbox_entries(
         &self,
         statuses: &[OutboxStatus],
@@ -323,7 +339,13 @@ impl Store {
         .map_err(|e| self.err("reading the outbox", e))?;
         let mut out = Vec::new();
         for row in &rows {
-            let (entry, _) = self.outbox_row(row)?;
+            let entry = match self.outbox_row(row) {
+                Ok((entry, _)) => entry,
+                Err(error) => {
+                    tracing::warn!(%error, "an outbox row this version cannot read");
+                    continue;
+                }
+            };
             if statuses.is_empty() || statuses.contains(&entry.status) {
                 out.push(entry);
                 if out.len() >= limit {
@@ -345,6 +367,9 @@ impl Store {
             .transpose()
     }
 }
+
+/// Rows read per page while looking for due rows of this inbox's sources.
+const LEASE_PAGE: i64 = 256;
 
 impl Outbox {
     /// The outbox of `store`, sent through `inbox`'s sources, with the default options.
@@ -434,7 +459,7 @@ impl Outbox {
 
     /// Sends until `shutdown` resolves: a round, then the next at once when it leased
     /// anything, else after [`OutboxOptions::poll`]. A round under way when shutdown comes
-    /// finishes (its attempts are bounded by half the lease).
+    /// finishes (its requests end by half the lease).
     pub async fn run(
         &self,
         shutdown: impl std::future::Future<Output = ()>,
@@ -461,119 +486,176 @@ impl Outbox {
         }
     }
 
-    /// Whether any row is still to be sent (pending or sending).
+    /// How many rows of this inbox's sources are still to be sent (pending or sending).
     pub async fn unsettled(&self) -> Result<usize, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
-            .fetch_one(&self.store.pool)
-            .await
-            .map_err(|e| self.store.err("reading the outbox", e))?;
-        let n: i64 = row
-            .try_get(0)
-            .map_err(|e| self.store.err("reading the outbox", e))?;
-        Ok(usize::try_from(n).unwrap_or(0))
+        let rows = sqlx::query(
+            "SELECT source, COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') \
+             GROUP BY source",
+        )
+        .fetch_all(&self.store.pool)
+        .await
+        .map_err(|e| self.store.err("reading the outbox", e))?;
+        let sources = self.inbox.source_names();
+        let mut n = 0usize;
+        for row in &rows {
+            let source: String = row
+                .try_get(0)
+                .map_err(|e| self.store.err("reading the outbox", e))?;
+            let count: i64 = row
+                .try_get(1)
+                .map_err(|e| self.store.err("reading the outbox", e))?;
+            if sources.contains(&source.as_str()) {
+                n = n.saturating_add(usize::try_from(count).unwrap_or(0));
+            }
+        }
+        Ok(n)
     }
 
     /// Takes the due rows of this inbox's sources: each the oldest unsettled row of its
-    /// conversation, its lease run out (or never taken), its attempt due. The lease and the
-    /// uncertain mark are one write per row, conditioned on the row being as read (another
-    /// sender's lease wins).
+    /// conversation, its lease run out (or never taken), its attempt due. Read page by page
+    /// (rows of sources this inbox does not have are left to a sender that has them, and
+    /// never hide this one's). The lease and the uncertain mark are one write per row,
+    /// conditioned on the row being as read (another sender's lease wins); while a row is
+    /// uncertain, it keeps the start of its oldest unresolved attempt, where a lookup
+    /// starts.
     async fn lease(&self) -> Result<Vec<Leased>, StoreError> {
         let at = now();
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM outbox o \
-             WHERE o.status IN ('pending', 'sending') AND o.next_attempt_at <= $1 \
-             AND (o.lease_until IS NULL OR o.lease_until < $1) \
-             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.source = o.source \
-               AND e.conversation_id = o.conversation_id \
-               AND e.status IN ('pending', 'sending') \
-               AND (e.created_at < o.created_at OR (e.created_at = o.created_at AND e.id < o.id))) \
-             ORDER BY o.next_attempt_at, o.created_at LIMIT $2"
-        ))
-        .bind(at)
-        // More than a batch: rows of sources this inbox does not have are left to a
-        // sender that has them.
-        .bind(i64::try_from(self.options.batch.saturating_mul(8)).unwrap_or(64))
-        .fetch_all(&self.store.pool)
-        .await
-        .map_err(|e| self.store.err("leasing outbox rows", e))?;
-        let lease = i64::try_from(self.options.lease.as_nanos()).unwrap_or(i64::MAX);
-        let mut leased = Vec::with_capacity(rows.len());
         let sources = self.inbox.source_names();
-        for row in &rows {
-            if leased.len() >= self.options.batch {
-                break;
-            }
-            let (mut entry, previous_start) = self.store.outbox_row(row)?;
-            if !sources.contains(&entry.source.as_str()) {
-                continue;
-            }
-            let taken = sqlx::query(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, uncertain = 1, \
-                 lease_owner = $2, lease_until = $3, attempt_started_at = $4 \
-                 WHERE id = $1 AND attempts = $5 AND status IN ('pending', 'sending') \
-                 AND (lease_until IS NULL OR lease_until < $4)",
-            )
-            .bind(&entry.id)
-            .bind(&self.owner)
-            .bind(at.saturating_add(lease))
+        let lease = i64::try_from(self.options.lease.as_nanos()).unwrap_or(i64::MAX);
+        let mut leased = Vec::new();
+        let mut offset = 0i64;
+        loop {
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM outbox o \
+                 WHERE o.status IN ('pending', 'sending') AND o.next_attempt_at <= $1 \
+                 AND (o.lease_until IS NULL OR o.lease_until < $1) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.source = o.source \
+                   AND e.conversation_id = o.conversation_id \
+                   AND e.status IN ('pending', 'sending') \
+                   AND (e.created_at < o.created_at \
+                     OR (e.created_at = o.created_at AND e.id < o.id))) \
+                 ORDER BY o.next_attempt_at, o.created_at, o.id LIMIT $2 OFFSET $3"
+            ))
             .bind(at)
-            .bind(i64::from(entry.attempts))
-            .execute(&self.store.pool)
+            .bind(LEASE_PAGE)
+            .bind(offset)
+            .fetch_all(&self.store.pool)
             .await
             .map_err(|e| self.store.err("leasing outbox rows", e))?;
-            if taken.rows_affected() == 1 {
-                let was_uncertain = entry.uncertain;
-                entry.attempts += 1;
-                entry.status = OutboxStatus::Sending;
-                entry.uncertain = true;
-                leased.push(Leased {
-                    entry,
-                    was_uncertain,
-                    previous_start,
-                });
+            let page = rows.len();
+            for row in &rows {
+                if leased.len() >= self.options.batch {
+                    return Ok(leased);
+                }
+                let (mut entry, previous_start) = match self.store.outbox_row(row) {
+                    Ok(read) => read,
+                    Err(error) => {
+                        tracing::warn!(%error, "an outbox row this version cannot read");
+                        continue;
+                    }
+                };
+                if !sources.contains(&entry.source.as_str()) {
+                    continue;
+                }
+                let Some(attempts) = entry.attempts.checked_add(1) else {
+                    continue;
+                };
+                let owner = format!("{}#{attempts}", self.owner);
+                // Taken before the lease is written: the deadline is never past its end.
+                let deadline = tokio::time::Instant::now() + self.options.lease / 2;
+                let started = now();
+                let taken = sqlx::query(
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, \
+                     lease_owner = $2, lease_until = $3, \
+                     attempt_started_at = CASE WHEN uncertain = 1 AND attempt_started_at \
+                       IS NOT NULL THEN attempt_started_at ELSE $4 END, \
+                     uncertain = 1 \
+                     WHERE id = $1 AND attempts = $5 AND status IN ('pending', 'sending') \
+                     AND (lease_until IS NULL OR lease_until < $4)",
+                )
+                .bind(&entry.id)
+                .bind(&owner)
+                .bind(started.saturating_add(lease))
+                .bind(started)
+                .bind(i64::from(entry.attempts))
+                .execute(&self.store.pool)
+                .await
+                .map_err(|e| self.store.err("leasing outbox rows", e))?;
+                if taken.rows_affected() == 1 {
+                    let was_uncertain = entry.uncertain;
+                    entry.attempts = attempts;
+                    entry.status = OutboxStatus::Sending;
+                    entry.uncertain = true;
+                    leased.push(Leased {
+                        entry,
+                        was_uncertain,
+                        previous_start: if was_uncertain { previous_start } else { None },
+                        owner,
+                        deadline,
+                    });
+                }
             }
+            if i64::try_from(page).unwrap_or(0) < LEASE_PAGE {
+                return Ok(leased);
+            }
+            offset = offset.saturating_add(LEASE_PAGE);
         }
-        Ok(leased)
     }
 
     /// One leased row: looked for first when its last attempt may have gone out, then
-    /// sent; the row settled by how it ended.
+    /// sent; the row settled by how it ended. Every request of it ends by the lease's
+    /// deadline (half the lease).
     async fn attempt(&self, row: Leased) -> Result<Settle, StoreError> {
         let entry = &row.entry;
+        let Some(draft) = &entry.draft else {
+            let error = format!("its draft does not decode: {}", entry.raw_draft);
+            return self.settle(&row, Settle::Failed(error, "damaged")).await;
+        };
         let Some(conversation) = conversation_of(&entry.provider, &entry.conversation_id) else {
             let error = format!(
                 "conversation `{}` is not a {} conversation id",
                 entry.conversation_id, entry.provider
             );
-            return self.settle(entry, Settle::Failed(error, "invalid")).await;
+            return self.settle(&row, Settle::Failed(error, "invalid")).await;
         };
         if row.was_uncertain {
-            match self.look_up(&row, &conversation).await? {
+            match self.look_up(&row, draft, &conversation).await? {
                 Ok(Some(sent)) => {
-                    return self.settle(entry, Settle::Sent(Box::new(sent), true)).await;
+                    return self.settle(&row, Settle::Sent(Box::new(sent), true)).await;
                 }
-                Ok(None) => {}
-                Err(settle) => return self.settle(entry, settle).await,
+                Ok(None) => {
+                    // Not there: that attempt did not land. This one starts now.
+                    sqlx::query(
+                        "UPDATE outbox SET attempt_started_at = $3 \
+                         WHERE id = $1 AND lease_owner = $2",
+                    )
+                    .bind(&entry.id)
+                    .bind(&row.owner)
+                    .bind(now())
+                    .execute(&self.store.pool)
+                    .await
+                    .map_err(|e| self.store.err("leasing outbox rows", e))?;
+                }
+                Err(settle) => return self.settle(&row, settle).await,
             }
         }
-        let budget = self.options.lease / 2;
-        let sent = tokio::time::timeout(
-            budget,
-            self.inbox
-                .send(&entry.source, &conversation, &entry.draft, &entry.id),
-        )
-        .await;
+        let sent = self
+            .inbox
+            .send_before(
+                &entry.source,
+                &conversation,
+                draft,
+                &entry.id,
+                Some(row.deadline),
+            )
+            .await;
         let settle = match sent {
-            Err(_) => Settle::Retry {
-                error: format!("no answer within {budget:?}: it may have been sent"),
-                uncertain: true,
-            },
-            Ok(Ok(sent)) => Settle::Sent(Box::new(sent), false),
-            Ok(Err(error)) => self.after(entry, error),
+            Ok(sent) => Settle::Sent(Box::new(sent), false),
+            Err(error) => self.after(entry, error),
         };
-        self.settle(entry, settle).await
+        self.settle(&row, settle).await
     }
 
     /// Looks for the message of an uncertain attempt: `Ok(Some)` found (not to be sent
@@ -581,56 +663,64 @@ impl Outbox {
     async fn look_up(
         &self,
         row: &Leased,
+        draft: &Draft,
         conversation: &ConversationId,
     ) -> Result<Result<Option<Sent>, Settle>, StoreError> {
         let entry = &row.entry;
-        let since = row
-            .previous_start
-            .or(Some(entry.created_at))
-            .and_then(timestamp);
-        let Some(since) = since else {
+        let start = row.previous_start.unwrap_or(entry.created_at);
+        let Some(since) = timestamp(start) else {
             return Ok(Err(Settle::Failed(
                 "may have been sent; its attempt has no time to look from".into(),
                 "uncertain",
             )));
         };
-        // Every message id another send of this source took: never this one's.
-        let rows = sqlx::query(
-            "SELECT message_id FROM outbox WHERE source = $1 AND conversation_id = $2 \
-             AND message_id IS NOT NULL",
+        // Never this one's: the messages other sends of the conversation took, and those
+        // the mirror held before the attempt.
+        let taken = sqlx::query(
+            "SELECT message_id FROM outbox WHERE conversation_id = $1 AND provider = $2 \
+             AND message_id IS NOT NULL AND id <> $3",
         )
-        .bind(&entry.source)
         .bind(&entry.conversation_id)
+        .bind(&entry.provider)
+        .bind(&entry.id)
         .fetch_all(&self.store.pool)
         .await
         .map_err(|e| self.store.err("reading the outbox", e))?;
-        let exclude: Vec<String> = rows
+        let mirrored = sqlx::query(
+            "SELECT id FROM messages WHERE conversation_id = $1 AND provider = $2 \
+             AND stored_at < $3",
+        )
+        .bind(&entry.conversation_id)
+        .bind(&entry.provider)
+        .bind(start)
+        .fetch_all(&self.store.pool)
+        .await
+        .map_err(|e| self.store.err("reading the mirror", e))?;
+        let exclude: Vec<String> = taken
             .iter()
+            .chain(&mirrored)
             .filter_map(|r| r.try_get::<String, _>(0).ok())
             .collect();
         let lookup = Lookup {
             conversation,
-            draft: &entry.draft,
+            draft,
             reference: &entry.id,
             since: &since,
             exclude: &exclude,
         };
-        let budget = self.options.lease / 2;
-        let found = tokio::time::timeout(budget, self.inbox.find_sent(&entry.source, lookup)).await;
+        let found = self
+            .inbox
+            .find_sent(&entry.source, lookup, Some(row.deadline))
+            .await;
         Ok(match found {
-            Ok(Ok(found)) => Ok(found),
-            Ok(Err(SendError::Invalid(why))) => Err(Settle::Failed(
+            Ok(found) => Ok(found),
+            Err(SendError::Invalid(why)) => Err(Settle::Failed(
                 format!("may have been sent, and cannot be looked for: {why}"),
                 "uncertain",
             )),
-            Ok(Err(error)) => Err(self.give_up_or_retry(
+            Err(error) => Err(self.give_up_or_retry(
                 entry,
                 format!("may have been sent; looking for it failed: {error}"),
-                true,
-            )),
-            Err(_) => Err(self.give_up_or_retry(
-                entry,
-                format!("may have been sent; looking for it took over {budget:?}"),
                 true,
             )),
         })
@@ -655,120 +745,121 @@ impl Outbox {
             SendError::Refused { reason, .. } => Settle::Failed(message, refusal_name(&reason)),
             SendError::Invalid(_) => Settle::Failed(message, "invalid"),
             SendError::Uncertain(_) => self.give_up_or_retry(entry, message, true),
-            SendError::NotSent { class, .. } if class.is_retryable() => {
-                self.give_up_or_retry(entry, message, false)
-            }
-            _ => Settle::Failed(message, "other"),
+            // Nothing went out: later, while attempts last.
+            _ => self.give_up_or_retry(entry, message, false),
         }
     }
 
-    /// Writes how a row settled, if the lease is still this sender's.
-    async fn settle(&self, entry: &OutboxEntry, settle: Settle) -> Result<Settle, StoreError> {
+    /// Writes how a row settled, if the lease is still this one.
+    async fn settle(&self, row: &Leased, settle: Settle) -> Result<Settle, StoreError> {
+        let entry = &row.entry;
         let at = now();
         match &settle {
-            Settle::Sent(sent, _) => self.mark_sent(entry, sent, at).await?,
+            Settle::Sent(sent, _) => self.mark_sent(row, sent, at).await?,
             Settle::Failed(error, refusal) => {
                 tracing::warn!(id = %entry.id, error = %error, "a send failed for good");
-                self.update(
-                    entry,
+                let done = sqlx::query(
                     "UPDATE outbox SET status = 'failed', uncertain = 0, last_error = $3, \
                      refusal = $4, lease_owner = NULL, lease_until = NULL \
                      WHERE id = $1 AND lease_owner = $2",
-                    Some(error),
-                    Some(refusal),
-                    None,
                 )
-                .await?;
+                .bind(&entry.id)
+                .bind(&row.owner)
+                .bind(error)
+                .bind(*refusal)
+                .execute(&self.store.pool)
+                .await
+                .map_err(|e| self.store.err("settling an outbox row", e))?;
+                lease_kept(entry, done.rows_affected());
             }
             Settle::Retry { error, uncertain } => {
-                let delay = self.options.retry_delay(entry.attempts);
+                let mut delay = self.options.retry_delay(entry.attempts);
+                if *uncertain {
+                    delay = delay.max(self.options.lookup_delay);
+                }
                 let next = at.saturating_add(i64::try_from(delay.as_nanos()).unwrap_or(i64::MAX));
                 tracing::info!(id = %entry.id, error = %error, uncertain, "a send will be tried again");
-                self.update(
-                    entry,
+                let done = sqlx::query(
                     "UPDATE outbox SET status = 'pending', uncertain = $5, last_error = $3, \
                      next_attempt_at = $4, lease_owner = NULL, lease_until = NULL \
                      WHERE id = $1 AND lease_owner = $2",
-                    Some(error),
-                    None,
-                    Some((next, i64::from(*uncertain))),
                 )
-                .await?;
+                .bind(&entry.id)
+                .bind(&row.owner)
+                .bind(error)
+                .bind(next)
+                .bind(i64::from(*uncertain))
+                .execute(&self.store.pool)
+                .await
+                .map_err(|e| self.store.err("settling an outbox row", e))?;
+                lease_kept(entry, done.rows_affected());
             }
         }
         Ok(settle)
     }
 
-    async fn update(
-        &self,
-        entry: &OutboxEntry,
-        sql: &'static str,
-        error: Option<&String>,
-        refusal: Option<&&str>,
-        retry: Option<(i64, i64)>,
-    ) -> Result<(), StoreError> {
-        let mut query = sqlx::query(sql)
-            .bind(&entry.id)
-            .bind(&self.owner)
-            .bind(error.map(String::as_str));
-        if let Some(refusal) = refusal {
-            query = query.bind(*refusal);
-        }
-        if let Some((next, uncertain)) = retry {
-            query = query.bind(next).bind(uncertain);
-        }
-        let done = query
-            .execute(&self.store.pool)
-            .await
-            .map_err(|e| self.store.err("settling an outbox row", e))?;
-        if done.rows_affected() == 0 {
-            tracing::warn!(id = %entry.id, "an outbox row's lease ran out before it settled");
-        }
-        Ok(())
-    }
-
     /// Marks a row sent and stores its message (insert only: a sync or a webhook that
-    /// brought it first keeps its state), in one transaction.
-    async fn mark_sent(&self, entry: &OutboxEntry, sent: &Sent, at: i64) -> Result<(), StoreError> {
-        // The account names the message in the mirror; when it cannot be told now, the
-        // message comes with the next sync instead.
+    /// brought it first keeps its state), in one transaction; when the message cannot be
+    /// stored, the row is marked sent alone (the next sync brings the message).
+    async fn mark_sent(&self, row: &Leased, sent: &Sent, at: i64) -> Result<(), StoreError> {
+        let entry = &row.entry;
+        // The account names the message in the mirror: asked once per inbox, and not
+        // waited for long (the message then comes with the next sync).
         let account = match &sent.message {
-            Some(_) => self.inbox.account(&entry.source).await.ok(),
+            Some(_) => {
+                tokio::time::timeout(Duration::from_secs(5), self.inbox.account(&entry.source))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
             None => None,
         };
         let store = &self.store;
-        let mut tx = store
-            .pool
-            .begin_with(store.backend.begin_write())
-            .await
-            .map_err(|e| store.err("recording a send", e))?;
-        let done = sqlx::query(
-            "UPDATE outbox SET status = 'sent', uncertain = 0, message_id = $3, sent_at = $4, \
-             last_error = NULL, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $1 AND lease_owner = $2",
-        )
-        .bind(&entry.id)
-        .bind(&self.owner)
-        .bind(&sent.id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| store.err("recording a send", e))?;
-        if done.rows_affected() == 0 {
-            tracing::warn!(id = %entry.id, "an outbox row's lease ran out before it was marked sent");
-        }
+        let mark = "UPDATE outbox SET status = 'sent', uncertain = 0, message_id = $3, \
+                    sent_at = $4, last_error = NULL, lease_owner = NULL, lease_until = NULL \
+                    WHERE id = $1 AND lease_owner = $2";
         if let (Some(message), Some(account)) = (&sent.message, account) {
-            let provider = account.provider.to_string();
-            let id = write::account(&mut tx, &provider, &account.identity)
-                .await
-                .map_err(|e| store.err("recording a send", e))?;
-            write::messages(&mut tx, &[(id, message)], at, true)
-                .await
-                .map_err(|e| store.err("recording a send", e))?;
+            let together = async {
+                let mut tx = store.pool.begin_with(store.backend.begin_write()).await?;
+                let done = sqlx::query(mark)
+                    .bind(&entry.id)
+                    .bind(&row.owner)
+                    .bind(&sent.id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                let provider = account.provider.to_string();
+                let id = write::account(&mut tx, &provider, &account.identity).await?;
+                write::messages(&mut tx, &[(id, message)], at, true).await?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(done.rows_affected())
+            };
+            match together.await {
+                Ok(n) => {
+                    lease_kept(entry, n);
+                    return Ok(());
+                }
+                Err(error) => {
+                    tracing::warn!(id = %entry.id, %error, "a sent message could not be stored; the next sync brings it");
+                }
+            }
         }
-        tx.commit()
+        let done = sqlx::query(mark)
+            .bind(&entry.id)
+            .bind(&row.owner)
+            .bind(&sent.id)
+            .bind(at)
+            .execute(&store.pool)
             .await
             .map_err(|e| store.err("recording a send", e))?;
+        lease_kept(entry, done.rows_affected());
         Ok(())
+    }
+}
+
+/// Warns when a settle found the lease gone (another sender took the row over).
+fn lease_kept(entry: &OutboxEntry, rows: u64) {
+    if rows == 0 {
+        tracing::warn!(id = %entry.id, "an outbox row's lease ran out before it settled");
     }
 }

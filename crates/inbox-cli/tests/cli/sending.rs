@@ -296,6 +296,8 @@ async fn two_hundred_sends_under_faults_with_the_sender_killed_twice_each_arrive
             "2s",
             "--backoff",
             "50ms",
+            "--lookup-delay",
+            "100ms",
         ])
         .args(&flags)
         .env_remove("PARTOO_API_KEY")

@@ -123,7 +123,8 @@ async fn an_answer_lost_after_acceptance_is_found_at_the_provider_not_sent_again
     let store = Store::open(&db.location("inbox.db")).await.unwrap();
     let options = OutboxOptions::default()
         .lease(Duration::from_millis(1200))
-        .backoff(Duration::from_millis(10));
+        .backoff(Duration::from_millis(10))
+        .lookup_delay(Duration::from_millis(50));
     let outbox = Outbox::new(store.clone(), inbox(&emulator)).with_options(options);
     let (p, b) = open_conversations(&emulator);
     // Twice the same text into one conversation: each finds its own message, not the other's.
@@ -241,4 +242,39 @@ fn bird_client_for(
         .base_url(&emulator.bird_base_url())
         .build()
         .unwrap()
+}
+
+on_both! {
+async fn rows_of_sources_a_sender_lacks_neither_block_it_nor_are_touched(db: Db) {
+    let emulator = Emulator::start(config(SendFaults::default())).await.unwrap();
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
+    let (p, _) = open_conversations(&emulator);
+    // Another account's sender ("other") wrote many due rows, one conversation each.
+    let c = emulator.config();
+    let other = inbox_aggregator::Inbox::builder()
+        .source(inbox_aggregator::PartooSource::new(
+            inbox_aggregator::partoo::Client::builder(c.partoo_key.as_str())
+                .base_url(&emulator.partoo_base_url())
+                .build()
+                .unwrap(),
+        ).named("other"))
+        .build()
+        .unwrap();
+    let theirs = Outbox::new(store.clone(), other);
+    for n in 0..300 {
+        let conversation = ConversationId::Partoo(1_000_000 + n);
+        theirs.send("other", &conversation, Draft::text("theirs")).await.unwrap();
+    }
+    let ours = Outbox::new(store.clone(), inbox(&emulator));
+    ours.send("partoo", &p, Draft::text("ours")).await.unwrap();
+    assert_eq!(ours.unsettled().await.unwrap(), 1, "only its own rows count");
+    drain(&ours).await;
+    let sent = emulator.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].content, "ours");
+    let left = store.outbox_entries(&[OutboxStatus::Pending], 1000).await.unwrap();
+    assert_eq!(left.len(), 300, "the other source's rows are left as they were");
+    assert!(left.iter().all(|e| e.attempts == 0 && e.source == "other"));
+    store.close().await;
+}
 }
