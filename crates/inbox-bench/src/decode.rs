@@ -9,7 +9,7 @@ use crate::alloc::allocated;
 
 const MESSAGES: usize = 100;
 const ROUNDS: usize = 41;
-const TARGET: f64 = 1.0;
+const TARGET: f64 = 0.5;
 
 /// A typed decode of a page, returning something that depends on all of it.
 type Decoder = fn(&[u8]) -> usize;
@@ -89,7 +89,9 @@ fn one(name: &str, bytes: &[u8], typed: fn(&[u8]) -> usize) -> bool {
     let ratio = t.as_secs_f64() / v.as_secs_f64();
     let (typed_bytes, typed_calls) = allocations(|| typed(bytes));
     let (value_bytes, value_calls) = allocations(|| value(bytes));
-    println!("{name}: ratio={ratio:.2} (target {TARGET:.1})");
+    println!(
+        "{name}: ratio={ratio:.2} (target {TARGET:.1}; bytes allocated per page at most Value's)"
+    );
     println!(
         "  page: {MESSAGES} messages, {:.1} KiB; median of {ROUNDS} interleaved rounds of {iters} decodes",
         bytes.len() as f64 / 1024.0
@@ -106,7 +108,7 @@ fn one(name: &str, bytes: &[u8], typed: fn(&[u8]) -> usize) -> bool {
         MESSAGES as f64 / v.as_secs_f64() / 1e6,
         value_bytes as f64 / 1024.0
     );
-    ratio <= TARGET
+    ratio <= TARGET && typed_bytes <= value_bytes
 }
 
 fn allocations(f: impl Fn() -> usize) -> (u64, u64) {

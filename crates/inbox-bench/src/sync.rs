@@ -12,7 +12,7 @@ use crate::fetch::{Endpoints, child_peak_rss, inbox_for, serve, vm_hwm_kib};
 
 /// Conversations synced (half per provider), each of `P` pages of 100.
 const K: usize = 200;
-const INGEST_TARGET: f64 = 2.0;
+const INGEST_TARGET: f64 = 1.5;
 const RESYNC_TARGET: f64 = 1.0;
 const MEMORY_TARGET: f64 = 1.5;
 

@@ -12,8 +12,8 @@ use serde_json::json;
 const EVENTS: usize = 20_000;
 /// Requests in flight at once (a provider delivers concurrently).
 const CONCURRENCY: usize = 16;
-const RATE_TARGET: f64 = 5_000.0;
-const P99_TARGET_MS: f64 = 20.0;
+const RATE_TARGET: f64 = 10_000.0;
+const P99_TARGET_MS: f64 = 10.0;
 
 /// `inbox serve`, stopped when dropped.
 struct Server(Child);

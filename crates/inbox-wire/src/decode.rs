@@ -51,7 +51,12 @@ impl DecodeError {
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     {
         let _strict = StrictPass::enter(true);
-        if let Ok(value) = serde_json::from_slice(bytes) {
+        // UTF-8 checked once for the whole body (a fast pass over bytes), instead of once per
+        // string as `from_slice` does: `from_str` trusts what it reads. A body that is not
+        // UTF-8 goes the tolerant way, which names where.
+        if let Ok(text) = std::str::from_utf8(bytes)
+            && let Ok(value) = serde_json::from_str(text)
+        {
             return Ok(value);
         }
     }
