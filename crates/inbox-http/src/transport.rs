@@ -231,14 +231,26 @@ impl Transport {
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<Body, Error<B>> {
-        let url = self.url(segments, query);
+        self.retried(&self.url(segments, query), None).await
+    }
+
+    /// Attempts until one succeeds or the policy gives up. A POST (with `body`) is tried
+    /// again only when its failure cannot have taken effect ([`Error::effect`]).
+    async fn retried<B: DeserializeOwned + std::fmt::Display>(
+        &self,
+        url: &Url,
+        body: Option<&[u8]>,
+    ) -> Result<Body, Error<B>> {
         let mut backoff = Backoff::new(self.retry);
         loop {
             let started = Instant::now();
-            let error = match self.attempt::<B>(&url, None).await {
+            let error = match self.attempt::<B>(url, body).await {
                 Ok(body) => return Ok(body),
                 Err(error) => error,
             };
+            if body.is_some() && error.effect() != crate::Effect::None {
+                return Err(error);
+            }
             let Some(delay) = backoff.next(error.class(), started.elapsed()) else {
                 return Err(error);
             };
@@ -276,31 +288,8 @@ impl Transport {
         segments: &[&str],
         body: &impl serde::Serialize,
     ) -> Result<Body, Error<B>> {
-        let url = self.url(segments, &[]);
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::InvalidArgument(format!("the request body: {e}")))?;
-        let mut backoff = Backoff::new(self.retry);
-        loop {
-            let started = Instant::now();
-            let error = match self.attempt::<B>(&url, Some(&bytes)).await {
-                Ok(body) => return Ok(body),
-                Err(error) => error,
-            };
-            if error.effect() != crate::Effect::None {
-                return Err(error);
-            }
-            let Some(delay) = backoff.next(error.class(), started.elapsed()) else {
-                return Err(error);
-            };
-            tracing::warn!(
-                path = url.path(),
-                attempt = backoff.attempts(),
-                error = %error,
-                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                "retrying a request that cannot have taken effect"
-            );
-            tokio::time::sleep(delay).await;
-        }
+        let bytes = json_body(body)?;
+        self.retried(&self.url(segments, &[]), Some(&bytes)).await
     }
 
     /// POSTs `body` as JSON to `segments` in one attempt, never retried.
@@ -309,8 +298,7 @@ impl Transport {
         segments: &[&str],
         body: &impl serde::Serialize,
     ) -> Result<Body, Error<B>> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::InvalidArgument(format!("the request body: {e}")))?;
+        let bytes = json_body(body)?;
         self.attempt(&self.url(segments, &[]), Some(&bytes)).await
     }
 
@@ -442,6 +430,11 @@ impl Transport {
         }
         Ok(bytes)
     }
+}
+
+/// A request body as JSON; one that does not serialize is the caller's error.
+fn json_body<B>(body: &impl serde::Serialize) -> Result<Vec<u8>, Error<B>> {
+    serde_json::to_vec(body).map_err(|e| Error::InvalidArgument(format!("the request body: {e}")))
 }
 
 /// A request's error, named by the URL asked for (without its query: cursors are long).

@@ -329,30 +329,44 @@ impl Store {
         statuses: &[OutboxStatus],
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM outbox ORDER BY created_at, id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| self.err("reading the outbox", e))?;
-        let mut out = Vec::new();
+        let cap = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = Vec::new();
+        if statuses.is_empty() {
+            rows = sqlx::query(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM outbox ORDER BY created_at, id LIMIT $1"
+            ))
+            .bind(cap)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.err("reading the outbox", e))?;
+        }
+        // One query per status asked for (there are four), each ordered; merged below.
+        for status in statuses {
+            rows.extend(
+                sqlx::query(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM outbox WHERE status = $1 ORDER BY created_at, id LIMIT $2"
+                ))
+                .bind(status.as_str())
+                .bind(cap)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| self.err("reading the outbox", e))?,
+            );
+        }
+        let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
-            let entry = match self.outbox_row(row) {
-                Ok((entry, _)) => entry,
-                Err(error) => {
-                    tracing::warn!(%error, "an outbox row this version cannot read");
-                    continue;
-                }
-            };
-            if statuses.is_empty() || statuses.contains(&entry.status) {
-                out.push(entry);
-                if out.len() >= limit {
-                    break;
-                }
+            match self.outbox_row(row) {
+                Ok((entry, _)) => out.push(entry),
+                Err(error) => tracing::warn!(%error, "an outbox row this version cannot read"),
             }
         }
+        out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        out.dedup_by(|a, b| a.id == b.id);
+        out.truncate(limit);
         Ok(out)
     }
 
