@@ -90,6 +90,14 @@ impl StoreError {
         if backend != crate::Backend::Sqlite {
             return StoreError::Database { what, source };
         }
+        if matches!(source, sqlx::Error::PoolTimedOut) {
+            // The writer's connection (one per process) stayed taken past the lock timeout:
+            // the same wait as for another process's lock.
+            return StoreError::Locked {
+                location: location.to_owned(),
+                waited_secs: 0,
+            };
+        }
         match Code::of(&source) {
             Some(Code::NotADatabase) => StoreError::NotADatabase {
                 location: location.to_owned(),

@@ -112,8 +112,7 @@ impl Store {
     /// writers. On an error nothing of the batch is written.
     pub async fn ingest(&self, writes: &[Ingest]) -> Result<Vec<Ingested>, StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(self.backend.begin_write())
+            .begin_write()
             .await
             .map_err(|e| self.err("storing webhook events", e))?;
         let mut accounts: Vec<(Account, i64)> = Vec::new();

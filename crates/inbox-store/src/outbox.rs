@@ -834,7 +834,7 @@ impl Outbox {
                     WHERE id = $1 AND lease_owner = $2";
         if let (Some(message), Some(account)) = (&sent.message, account) {
             let together = async {
-                let mut tx = store.pool.begin_with(store.backend.begin_write()).await?;
+                let mut tx = store.begin_write().await?;
                 let done = sqlx::query(mark)
                     .bind(&entry.id)
                     .bind(&row.owner)

@@ -125,8 +125,7 @@ impl Store {
     pub async fn worker_stopped(&self, id: &str) -> Result<(), StoreError> {
         let at = now();
         let mut tx = self
-            .pool
-            .begin_with(self.backend.begin_write())
+            .begin_write()
             .await
             .map_err(|e| self.err("recording a worker's stop", e))?;
         sqlx::query("UPDATE workers SET stopped_at = $2, heartbeat_at = $2 WHERE id = $1")
@@ -150,8 +149,7 @@ impl Store {
     pub async fn schedule_accounts(&self, accounts: &[(&str, &str)]) -> Result<(), StoreError> {
         let at = now();
         let mut tx = self
-            .pool
-            .begin_with(self.backend.begin_write())
+            .begin_write()
             .await
             .map_err(|e| self.err("recording the accounts to sync", e))?;
         for (name, provider) in accounts {
@@ -197,8 +195,7 @@ impl Store {
         let at = now();
         let failed = end.error.is_some();
         let mut tx = self
-            .pool
-            .begin_with(self.backend.begin_write())
+            .begin_write()
             .await
             .map_err(|e| self.err("recording a job's end", e))?;
         let account_id: Option<i64> = match &end.account {

@@ -298,8 +298,7 @@ impl Store {
         };
         let provider = account.provider.to_string();
         let mut tx = self
-            .pool
-            .begin_with(self.backend.begin_write())
+            .begin_write()
             .await
             .map_err(|e| self.err("starting a sync run", e))?;
         let account_id = write::account(&mut tx, &provider, &account.identity)
@@ -362,8 +361,7 @@ impl Store {
                             })?;
                     let listed_at = write::now();
                     let mut tx = self
-                        .pool
-                        .begin_with(self.backend.begin_write())
+                        .begin_write()
                         .await
                         .map_err(|e| self.err("storing the listing", e))?;
                     for summary in &listing.conversations {
@@ -493,8 +491,7 @@ impl Store {
         let at = write::now();
         let mut counts = Counts::default();
         let mut tx = self
-            .pool
-            .begin_with(self.backend.begin_write())
+            .begin_write()
             .await
             .map_err(|e| self.err("storing a page", e))?;
         let rows: Vec<(i64, &inbox_aggregator::model::Message)> =
