@@ -198,9 +198,6 @@ impl Store {
                         // application (a power loss may roll back the last commits, never
                         // corrupt).
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        // Pages read through a mapping of the file instead of copied in by a
-                        // system call each (the log is still read with calls).
-                        conn.execute("PRAGMA mmap_size = 268435456").await?;
                         conn.execute(sqlx::AssertSqlSafe(format!(
                             "PRAGMA wal_autocheckpoint = {autocheckpoint}"
                         )))
