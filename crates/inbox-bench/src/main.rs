@@ -15,6 +15,8 @@
 //!   write rate on PostgreSQL against SQLite for the same sync.
 //! - `inbox-bench decode-probe partoo|bird N`: N decodes of the page and nothing else, for a
 //!   profiler.
+//! - `inbox-bench ingest-probe BATCH`: the webhook server's writer alone: the benchmark's
+//!   events decoded, then stored BATCH to a commit; the cost of each per event.
 //! - `inbox-bench fetch-probe K LATENCY_MS`: one fetch with its figures, to see where time
 //!   goes at other sizes; `plain-probe K LATENCY_MS`: the same round trips by plain loops.
 
@@ -67,6 +69,9 @@ fn main() -> ExitCode {
         },
         ["sync"] => runtime().is_ok_and(|rt| rt.block_on(sync::run())),
         ["webhook"] => runtime().is_ok_and(|rt| rt.block_on(webhook::run())),
+        ["ingest-probe", batch] => batch
+            .parse()
+            .is_ok_and(|b| runtime().is_ok_and(|rt| rt.block_on(webhook::ingest_probe(b)))),
         ["workers"] => runtime().is_ok_and(|rt| rt.block_on(workers::run())),
         ["sync-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(sync::child(rest))),
         ["fetch-child", rest @ ..] => runtime().is_ok_and(|rt| rt.block_on(fetch::child(rest))),
@@ -80,7 +85,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: inbox-bench [decode|fetch|sync|webhook|workers|decode-probe PROVIDER N|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
+                "usage: inbox-bench [decode|fetch|sync|webhook|workers|decode-probe PROVIDER N|ingest-probe BATCH|fetch-probe K LATENCY_MS|plain-probe K LATENCY_MS]"
             );
             return ExitCode::from(2);
         }

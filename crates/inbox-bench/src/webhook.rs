@@ -120,6 +120,7 @@ async fn measure() -> Result<bool, String> {
             .collect(),
     );
     let url = format!("{base}/webhooks/partoo");
+    let client_cpu_before = cpu_seconds(std::process::id());
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..CONCURRENCY {
@@ -152,6 +153,7 @@ async fn measure() -> Result<bool, String> {
         failed += f;
     }
     let wall = started.elapsed();
+    let client_cpu = cpu_seconds(std::process::id()) - client_cpu_before;
     let server_cpu = cpu_seconds(server.0.id());
     drop(server);
     let stored = stored_count(&dir).await?;
@@ -168,12 +170,75 @@ async fn measure() -> Result<bool, String> {
         "webhook: events/s={rate:.0} (target {RATE_TARGET:.0}) p50={p50:.2} ms p99={p99:.2} ms (target {P99_TARGET_MS:.0} ms)"
     );
     println!(
-        "  {EVENTS} signed Partoo message events, {CONCURRENCY} in flight over loopback, each verified (Ed25519), normalized and committed to SQLite before its 200: {:.3} s; {failed} failed; {stored} messages stored; the server used {:.2} s of CPU ({:.0} µs an event), the senders the rest of the 2 cores",
+        "  {EVENTS} signed Partoo message events, {CONCURRENCY} in flight over loopback, each verified (Ed25519), normalized and committed to SQLite before its 200: {:.3} s; {failed} failed; {stored} messages stored; the server used {:.2} s of CPU ({:.0} µs an event), the senders {:.2} s ({:.0} µs an event), of the 2 cores' {:.2} s",
         wall.as_secs_f64(),
         server_cpu,
         server_cpu * 1e6 / EVENTS as f64,
+        client_cpu,
+        client_cpu * 1e6 / EVENTS as f64,
+        2.0 * wall.as_secs_f64(),
     );
     Ok(failed == 0 && stored == EVENTS as u64 && rate >= RATE_TARGET && p99 <= P99_TARGET_MS)
+}
+
+/// `ingest-probe BATCH`: what `inbox serve`'s writer does with the benchmark's events, and
+/// nothing else (no HTTP, no verification): the events decoded and normalized, then stored
+/// BATCH to a commit, as one writer task does under load. Prints the cost of each, per event.
+pub(crate) async fn ingest_probe(batch: usize) -> bool {
+    match ingest(batch.max(1)).await {
+        Ok(()) => true,
+        Err(e) => {
+            println!("ingest-probe: failed: {e}");
+            false
+        }
+    }
+}
+
+async fn ingest(batch: usize) -> Result<(), String> {
+    use inbox::store::{Ingest, OpenOptions, Store};
+    use inbox::webhook::PartooEvent;
+    let dir = std::env::temp_dir().join(format!("inbox-bench-ingest-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let options = OpenOptions::default().checkpoint_every(Some(Duration::from_millis(250)));
+    let store = Store::open_with(&dir.join("inbox.db").display().to_string(), options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let bodies: Vec<Vec<u8>> = (0..EVENTS).map(body).collect();
+    let started = Instant::now();
+    let mut messages = Vec::with_capacity(EVENTS);
+    for body in &bodies {
+        match inbox::webhook::decode_partoo(body) {
+            Ok(PartooEvent::Message {
+                org_id, message, ..
+            }) => messages.push((org_id, *message)),
+            other => return Err(format!("an event did not decode as a message: {other:?}")),
+        }
+    }
+    let decoded = started.elapsed();
+    let started = Instant::now();
+    for chunk in messages.chunks(batch) {
+        let writes: Vec<Ingest> = chunk
+            .iter()
+            .map(|(org, message)| Ingest::Messages {
+                account: inbox::Account::new(inbox::model::Provider::Partoo, org.clone()),
+                messages: vec![message.clone()],
+                only_new: true,
+                delivery: None,
+            })
+            .collect();
+        store.ingest(&writes).await.map_err(|e| e.to_string())?;
+    }
+    let stored = started.elapsed();
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let each = |d: Duration| d.as_secs_f64() * 1e6 / EVENTS as f64;
+    println!(
+        "ingest-probe: {EVENTS} events, {batch} a commit: decode and normalize {:.1} µs an event, store {:.1} µs an event",
+        each(decoded),
+        each(stored)
+    );
+    Ok(())
 }
 
 async fn stored_count(dir: &std::path::Path) -> Result<u64, String> {
