@@ -128,21 +128,33 @@ pub(crate) fn one_line(text: &str) -> String {
 }
 
 /// Whether `text` is already what [`one_line`] makes of it: no white space but single
-/// spaces between words. Told by bytes for ASCII text (most messages); other text takes the
-/// general path.
+/// spaces between words. Told by bytes: Unicode's other white space characters all start
+/// with one of four lead bytes (U+0085 and U+00A0 with `C2`, U+1680 with `E1`, U+2000 to
+/// U+205F with `E2`, U+3000 with `E3`), so only characters starting with those are decoded.
 fn is_one_line(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if !text.is_ascii() || bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
         return false;
     }
     let mut after_space = false;
-    for &b in bytes {
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
             b' ' if after_space => return false,
             b' ' => after_space = true,
             // The rest of ASCII's white space (tab, line feed, vertical tab, form feed,
             // carriage return).
             0x09..=0x0d => return false,
+            0xc2 | 0xe1 | 0xe2 | 0xe3 => {
+                // A lead byte, so `i` is a character boundary.
+                if text
+                    .get(i..)
+                    .and_then(|rest| rest.chars().next())
+                    .is_none_or(char::is_whitespace)
+                {
+                    return false;
+                }
+                after_space = false;
+            }
             _ => after_space = false,
         }
     }
@@ -209,10 +221,26 @@ mod tests {
     #[test]
     fn the_fast_path_folds_as_the_general_one_does() {
         let slow = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        // ASCII's white space, every other Unicode white space character, and characters
+        // that are not white space but share their lead bytes (é, ¢, ᚁ, ‐, ⁠, 、).
         let alphabet = [
-            " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "a", "b", "é", "\u{a0}",
+            " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "a", "é", "\u{a2}", "\u{85}", "\u{a0}",
+            "\u{1680}", "\u{1681}", "\u{2000}", "\u{200a}", "\u{2010}", "\u{2028}", "\u{2029}",
+            "\u{202f}", "\u{205f}", "\u{2060}", "\u{3000}", "\u{3001}",
         ];
-        // Every string of up to 4 symbols of the alphabet.
+        let white: Vec<char> = (0..=0x10ffff_u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .collect();
+        for c in white {
+            assert!(
+                c.is_ascii()
+                    || alphabet.contains(&c.to_string().as_str())
+                    || ('\u{2000}'..='\u{200a}').contains(&c),
+                "{c:?} is white space and not in the alphabet"
+            );
+        }
+        // Every string of up to 4 symbols of the alphabet (23^4: about 290 000).
         let mut strings = vec![String::new()];
         for _ in 0..4 {
             let longer: Vec<String> = strings
