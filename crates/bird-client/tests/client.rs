@@ -182,7 +182,7 @@ async fn a_five_page_walk_yields_every_message_once_in_order() {
     mount_walk(&server, 5, 1).await;
     let got: Vec<String> = client(&server)
         .messages(CONV)
-        .map_ok(|m| m.id)
+        .map_ok(|m| String::from(m.id))
         .try_collect()
         .await
         .unwrap();
@@ -238,7 +238,7 @@ async fn message_pages_from_keeps_the_query_on_every_page() {
         .await;
     let got: Vec<String> = client(&server)
         .messages_from(CONV, ListMessagesQuery::new().reverse(true))
-        .map_ok(|m| m.id)
+        .map_ok(|m| String::from(m.id))
         .try_collect()
         .await
         .unwrap();
@@ -270,7 +270,7 @@ async fn conversations_walk_every_page_with_the_query_kept() {
     let client = client(&server);
     let got: Vec<String> = client
         .conversations(ListConversationsQuery::new().resource("task:1"))
-        .map_ok(|c| c.id)
+        .map_ok(|c| String::from(c.id))
         .try_collect()
         .await
         .unwrap();

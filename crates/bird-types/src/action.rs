@@ -1,6 +1,6 @@
 //! Actions attached to a body (buttons, quick replies, ...): `{"type": KIND, KIND: {...}}`.
 
-use inbox_wire::Extra;
+use inbox_wire::{Extra, Str};
 
 inbox_wire::open_enum! {
     /// The kind of an [`Action`].
@@ -50,9 +50,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct LinkAction {
         /// The button text.
-        text: req String = "text",
+        text: req Str = "text",
         /// The URL: an absolute URI, or a `{{placeholder}}` template.
-        url: req String = "url",
+        url: req Str = "url",
     }
 }
 
@@ -61,9 +61,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ReplyAction {
         /// The reply text.
-        text: req String = "text",
+        text: req Str = "text",
         /// An image for the reply.
-        image_url: opt String = "imageUrl",
+        image_url: opt Str = "imageUrl",
         /// Free-form metadata.
         metadata: opt Extra = "metadata",
     }
@@ -74,7 +74,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct LocationRequestAction {
         /// The button text (Bird's default: "Send location").
-        text: opt String = "text",
+        text: opt Str = "text",
     }
 }
 
@@ -83,11 +83,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct BuyAction {
         /// The button text.
-        text: req String = "text",
+        text: req Str = "text",
         /// The amount in cents.
         amount_cents: req i64 = "amountCents",
         /// The ISO 4217 currency code.
-        currency: req String = "currency",
+        currency: req Str = "currency",
     }
 }
 
@@ -96,11 +96,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct PostbackAction {
         /// The button text.
-        text: req String = "text",
+        text: req Str = "text",
         /// The payload sent back when the button is used.
-        payload: opt String = "payload",
+        payload: opt Str = "payload",
         /// An image for the button.
-        image_url: opt String = "imageUrl",
+        image_url: opt Str = "imageUrl",
         /// Free-form metadata.
         metadata: opt Extra = "metadata",
     }

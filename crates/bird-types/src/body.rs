@@ -1,5 +1,6 @@
 //! Message bodies: `{"type": KIND, KIND: {...}}`, decoded by their `type`.
 
+use inbox_wire::Str;
 use std::collections::BTreeMap;
 
 use crate::action::Action;
@@ -79,7 +80,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct TextBody {
         /// The text.
-        text: req String = "text",
+        text: req Str = "text",
         /// Attachments (email).
         attachments: maybe Vec<TextAttachment> = "attachments",
         /// Buttons and quick replies.
@@ -94,13 +95,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct TextAttachment {
         /// Where the file is.
-        media_url: req String = "mediaUrl",
+        media_url: req Str = "mediaUrl",
         /// Its file name.
-        filename: req String = "filename",
+        filename: req Str = "filename",
         /// Whether it is shown inline.
         inline: opt bool = "inline",
         /// Its content ID, for inline references.
-        content_id: opt String = "contentId",
+        content_id: opt Str = "contentId",
     }
 }
 
@@ -109,7 +110,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TextMetadata {
         /// Email subject.
-        subject: opt String = "subject",
+        subject: opt Str = "subject",
         /// Email headers.
         headers: opt BTreeMap<String, String> = "headers",
         /// WhatsApp settings.
@@ -157,9 +158,9 @@ inbox_wire::wire_struct! {
         /// Position in the text.
         index: req i64 = "index",
         /// LINE product ID of the emoji set.
-        product_id: req String = "productId",
+        product_id: req Str = "productId",
         /// LINE emoji ID.
-        emoji_id: req String = "emojiId",
+        emoji_id: req Str = "emojiId",
         /// Length in the text (read-only).
         length: maybe i64 = "length",
     }
@@ -189,11 +190,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct AppleMetadata {
         /// Summary text.
-        summary_text: opt String = "summaryText",
+        summary_text: opt Str = "summaryText",
         /// Whether an App Clip preview is shown.
         app_clip_preview: opt bool = "appClipPreview",
         /// The App Clip region.
-        app_clip_region: opt String = "appClipRegion",
+        app_clip_region: opt Str = "appClipRegion",
     }
 }
 
@@ -202,9 +203,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct HtmlBody {
         /// The plain-text part.
-        text: opt String = "text",
+        text: opt Str = "text",
         /// The HTML part.
-        html: opt String = "html",
+        html: opt Str = "html",
         /// Attachments.
         attachments: maybe Vec<HtmlAttachment> = "attachments",
         /// Buttons and quick replies.
@@ -220,17 +221,17 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct HtmlAttachment {
         /// Where the file is.
-        media_url: opt String = "mediaUrl",
+        media_url: opt Str = "mediaUrl",
         /// Its file name.
-        filename: req String = "filename",
+        filename: req Str = "filename",
         /// Whether it is shown inline.
         inline: opt bool = "inline",
         /// Its content, inline.
-        content: opt String = "content",
+        content: opt Str = "content",
         /// Its MIME type, for inline content.
-        content_type: opt String = "contentType",
+        content_type: opt Str = "contentType",
         /// Its content ID, for inline references.
-        content_id: opt String = "contentId",
+        content_id: opt Str = "contentId",
     }
 }
 
@@ -239,7 +240,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct HtmlMetadata {
         /// Email subject.
-        subject: opt String = "subject",
+        subject: opt Str = "subject",
         /// The From address.
         email_from: opt EmailFrom = "emailFrom",
         /// Email headers.
@@ -258,9 +259,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct EmailFrom {
         /// The user part of the address (`john.doe` in `john.doe@bird.com`).
-        username: opt String = "username",
+        username: opt Str = "username",
         /// The display name.
-        display_name: opt String = "displayName",
+        display_name: opt Str = "displayName",
     }
 }
 
@@ -269,7 +270,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ImageBody {
         /// A caption.
-        text: opt String = "text",
+        text: opt Str = "text",
         /// The images.
         images: req Vec<Image> = "images",
         /// Channel-specific settings.
@@ -284,9 +285,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Image {
         /// Where the image is.
-        media_url: req String = "mediaUrl",
+        media_url: req Str = "mediaUrl",
         /// Alternative text.
-        alt_text: opt String = "altText",
+        alt_text: opt Str = "altText",
     }
 }
 
@@ -295,11 +296,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct MediaMetadata {
         /// Email subject.
-        subject: opt String = "subject",
+        subject: opt Str = "subject",
         /// Text for channels that cannot show the media.
-        fallback_text: opt String = "fallbackText",
+        fallback_text: opt Str = "fallbackText",
         /// The story type (Instagram).
-        story_type: opt String = "storyType",
+        story_type: opt Str = "storyType",
         /// Telegram settings.
         telegram: opt TelegramMetadata = "telegram",
     }
@@ -310,7 +311,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct FileBody {
         /// A caption.
-        text: opt String = "text",
+        text: opt Str = "text",
         /// The files.
         files: req Vec<FileItem> = "files",
         /// Channel-specific settings.
@@ -325,13 +326,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct FileItem {
         /// Where the file is.
-        media_url: req String = "mediaUrl",
+        media_url: req Str = "mediaUrl",
         /// Its MIME type.
-        content_type: req String = "contentType",
+        content_type: req Str = "contentType",
         /// Its file name.
-        filename: opt String = "filename",
+        filename: opt Str = "filename",
         /// Alternative text.
-        alt_text: opt String = "altText",
+        alt_text: opt Str = "altText",
         /// File settings.
         metadata: opt FileItemMetadata = "metadata",
     }
@@ -351,11 +352,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct GifBody {
         /// A caption.
-        text: opt String = "text",
+        text: opt Str = "text",
         /// Where the GIF is.
-        media_url: req String = "mediaUrl",
+        media_url: req Str = "mediaUrl",
         /// Alternative text.
-        alt_text: opt String = "altText",
+        alt_text: opt Str = "altText",
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
         /// Channel-specific settings.
@@ -408,9 +409,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Place {
         /// The address.
-        address: opt String = "address",
+        address: opt Str = "address",
         /// A label.
-        label: opt String = "label",
+        label: opt Str = "label",
     }
 }
 
@@ -419,7 +420,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct CarouselBody {
         /// Text above the carousel.
-        text: opt String = "text",
+        text: opt Str = "text",
         /// The cards (required and nullable: `None` is `null`).
         items: null Vec<Item> = "items",
     }
@@ -430,11 +431,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Item {
         /// The title.
-        title: opt String = "title",
+        title: opt Str = "title",
         /// An image.
-        media_url: maybe String = "mediaUrl",
+        media_url: maybe Str = "mediaUrl",
         /// Alternative text.
-        alt_text: opt String = "altText",
+        alt_text: opt Str = "altText",
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
     }
@@ -445,11 +446,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ListBody {
         /// The title.
-        title: opt String = "title",
+        title: opt Str = "title",
         /// The text.
-        text: req String = "text",
+        text: req Str = "text",
         /// Alternative text.
-        alt_text: opt String = "altText",
+        alt_text: opt Str = "altText",
         /// The items.
         items: maybe Vec<Item> = "items",
         /// Buttons and quick replies.
@@ -475,7 +476,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ListButton {
         /// Its label.
-        label: opt String = "label",
+        label: opt Str = "label",
     }
 }
 
@@ -484,9 +485,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ListReplyMessage {
         /// Its title.
-        title: opt String = "title",
+        title: opt Str = "title",
         /// Its text.
-        text: opt String = "text",
+        text: opt Str = "text",
     }
 }
 

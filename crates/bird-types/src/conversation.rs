@@ -4,7 +4,7 @@
 //! listing pages; anything else is kept in `extra`. The listing is not part of the published
 //! messages schema, so every field but the conversation's `id` is optional.
 
-use inbox_wire::{DecodeError, Extra, List, Timestamp};
+use inbox_wire::{DecodeError, Extra, List, Str, Timestamp};
 
 use crate::body::BodyType;
 use crate::message::MessageStatus;
@@ -84,11 +84,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Conversation {
         /// Conversation ID.
-        id: req String = "id",
+        id: req Str = "id",
         /// Its name (the subject, for email).
-        name: opt String = "name",
+        name: opt Str = "name",
         /// Its description.
-        description: opt String = "description",
+        description: opt Str = "description",
         /// Its status.
         status: opt ConversationStatus = "status",
         /// Whether it is public or private.
@@ -107,7 +107,7 @@ inbox_wire::wire_struct! {
         /// How many participants await approval to join.
         pending_participant_count: opt u64 = "pendingParticipantCount",
         /// Channel ID.
-        channel_id: opt String = "channelId",
+        channel_id: opt Str = "channelId",
         /// A preview of its last message (nullable: `Some(None)` is an explicit `null`).
         last_message: maybe LastMessage = "lastMessage",
         /// When the last incoming message arrived.
@@ -152,7 +152,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct LastMessage {
         /// Message ID.
-        id: opt String = "id",
+        id: opt Str = "id",
         /// The body type.
         body_type: opt BodyType = "type",
         /// The preview.
@@ -173,7 +173,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct LastMessagePreview {
         /// Its text.
-        text: opt String = "text",
+        text: opt Str = "text",
     }
 }
 
@@ -186,7 +186,7 @@ inbox_wire::wire_struct! {
         /// The conversations.
         results: req List<Conversation> = "results",
         /// The token for the next page; absent on the last page.
-        next_page_token: opt String = "nextPageToken",
+        next_page_token: opt Str = "nextPageToken",
         /// How many conversations there are in all.
         total: opt u64 = "total",
         /// How exact `total` is.

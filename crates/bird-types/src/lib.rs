@@ -72,7 +72,7 @@ pub use action::*;
 pub use body::*;
 pub use conversation::*;
 pub use error::*;
-pub use inbox_wire::{DecodeError, Extra, List, Rejected, Timestamp, TimestampError};
+pub use inbox_wire::{DecodeError, Extra, List, Rejected, Str, Timestamp, TimestampError};
 pub use message::*;
 pub use page::*;
 pub use parameter::*;

@@ -1,6 +1,6 @@
 //! A conversation message and what hangs off it: status, interactions, metadata.
 
-use inbox_wire::{Extra, Timestamp};
+use inbox_wire::{Extra, Str, Timestamp};
 
 use crate::body::{Body, EmailFrom};
 use crate::participant::{InboxRef, Participant, Recipient, RecipientType};
@@ -78,11 +78,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Message {
         /// Message ID.
-        id: req String = "id",
+        id: req Str = "id",
         /// Conversation ID.
-        conversation_id: opt String = "conversationId",
+        conversation_id: opt Str = "conversationId",
         /// Your own ID for messages you sent (unique in the workspace; often `""`).
-        reference: opt String = "reference",
+        reference: opt Str = "reference",
         /// Who sent it.
         sender: req Participant = "sender",
         /// Whether it is a draft.
@@ -90,7 +90,7 @@ inbox_wire::wire_struct! {
         /// Draft details.
         draft_meta: opt DraftMeta = "draftMeta",
         /// The message it replies to (a UUID).
-        reply_to_message_id: opt String = "replyToMessageId",
+        reply_to_message_id: opt Str = "replyToMessageId",
         /// Who receives it.
         recipients: opt Vec<Recipient> = "recipients",
         /// Its status.
@@ -102,7 +102,7 @@ inbox_wire::wire_struct! {
         /// Its content (nullable).
         body: maybe Box<Body> = "body",
         /// Why sending or delivery failed.
-        reason: opt String = "reason",
+        reason: opt Str = "reason",
         /// What happened to it: reads, clicks, reactions, ... (nullable; Bird sends `null`
         /// when there are none).
         interactions: maybe Vec<Interaction> = "interactions",
@@ -117,7 +117,7 @@ inbox_wire::wire_struct! {
         /// The inbox it belongs to.
         inbox: opt Box<InboxRef> = "inbox",
         /// The channel it went through (sent by Bird, not in the list schema).
-        channel_id: opt String = "channelId",
+        channel_id: opt Str = "channelId",
         /// When its conversation was created (sent by Bird, not in the list schema).
         conversation_created_at: opt Timestamp = "conversationCreatedAt",
     }
@@ -163,7 +163,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Interaction {
         /// Its ID within the message (a UUID).
-        id: req String = "id",
+        id: req Str = "id",
         /// What happened.
         interaction_type: req InteractionType = "type",
         /// When.
@@ -191,9 +191,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ClickedLink {
         /// The link's name.
-        name: opt String = "name",
+        name: opt Str = "name",
         /// The link's URL.
-        url: opt String = "url",
+        url: opt Str = "url",
     }
 }
 
@@ -202,7 +202,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ClickedButton {
         /// The button's payload.
-        payload: opt String = "payload",
+        payload: opt Str = "payload",
     }
 }
 
@@ -211,9 +211,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Reaction {
         /// The emoji.
-        emoji: opt String = "emoji",
+        emoji: opt Str = "emoji",
         /// What was done with it (e.g. added or removed; not documented further).
-        action: opt String = "action",
+        action: opt Str = "action",
     }
 }
 
@@ -235,7 +235,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct EmailMeta {
         /// The subject line.
-        subject: opt String = "subject",
+        subject: opt Str = "subject",
         /// Additional headers.
         headers: opt std::collections::BTreeMap<String, String> = "headers",
         /// The From address.
@@ -248,13 +248,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Referral {
         /// Where it comes from.
-        source: opt String = "source",
+        source: opt Str = "source",
         /// Its title.
-        title: opt String = "title",
+        title: opt Str = "title",
         /// Its text.
-        text: opt String = "text",
+        text: opt Str = "text",
         /// Its group.
-        group: opt String = "group",
+        group: opt Str = "group",
         /// Details.
         metadata: opt ReferralMetadata = "metadata",
     }
@@ -265,20 +265,20 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ReferralMetadata {
         /// The post's or ad's ID.
-        source_id: opt String = "sourceId",
+        source_id: opt Str = "sourceId",
         /// The post's or ad's URL.
-        source_url: opt String = "sourceUrl",
+        source_url: opt Str = "sourceUrl",
         /// The media type.
-        media_type: opt String = "mediaType",
+        media_type: opt Str = "mediaType",
         /// The media's URL.
-        media_url: opt String = "mediaUrl",
+        media_url: opt Str = "mediaUrl",
         /// The caption.
-        caption: opt String = "caption",
+        caption: opt Str = "caption",
         /// Who created it.
-        username: opt String = "username",
+        username: opt Str = "username",
         /// When it was created.
         timestamp: opt Timestamp = "timestamp",
         /// A tracking ID.
-        tracking_id: opt String = "trackingId",
+        tracking_id: opt Str = "trackingId",
     }
 }

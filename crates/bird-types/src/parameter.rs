@@ -1,7 +1,7 @@
 //! The structured values of template parameters: sections, time slots, products, Apple Pay
 //! items, WhatsApp products and carousel cards.
 
-use inbox_wire::Timestamp;
+use inbox_wire::{Str, Timestamp};
 
 inbox_wire::wire_struct! {
     /// The value of a `sectionList` parameter.
@@ -17,11 +17,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ListSection {
         /// The section ID.
-        id: maybe String = "id",
+        id: maybe Str = "id",
         /// Whether several items may be picked.
         multiple_selection: opt bool = "multipleSelection",
         /// The title.
-        title: req String = "title",
+        title: req Str = "title",
         /// The items.
         items: req Vec<ReplyActionItem> = "items",
     }
@@ -40,13 +40,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ReplyActionItem {
         /// The item ID.
-        id: opt String = "id",
+        id: opt Str = "id",
         /// Always `reply-action`.
         item_type: req ReplyActionItemType = "type",
         /// A reference.
-        reference: opt String = "reference",
+        reference: opt Str = "reference",
         /// A role.
-        role: opt String = "role",
+        role: opt Str = "role",
         /// Whether the item is hidden.
         hidden: opt bool = "hidden",
         /// The reply.
@@ -59,13 +59,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ReplyActionContent {
         /// The text.
-        text: req String = "text",
+        text: req Str = "text",
         /// An image.
-        image_url: opt String = "imageUrl",
+        image_url: opt Str = "imageUrl",
         /// The payload sent back when picked.
-        payload: opt String = "payload",
+        payload: opt Str = "payload",
         /// A subtitle.
-        sub_title: opt String = "subTitle",
+        sub_title: opt Str = "subTitle",
     }
 }
 
@@ -83,7 +83,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Timeslot {
         /// The slot ID.
-        id: maybe String = "id",
+        id: maybe Str = "id",
         /// When it starts.
         start_time: req Timestamp = "startTime",
         /// How long it lasts, as the JSON number sent.
@@ -105,7 +105,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ProductSection {
         /// The title (1 to 24 characters).
-        title: req String = "title",
+        title: req Str = "title",
         /// The products.
         products: req Vec<Product> = "products",
     }
@@ -116,11 +116,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Product {
         /// The product's ID in the catalogue.
-        external_product_id: req String = "externalProductId",
+        external_product_id: req Str = "externalProductId",
         /// Its price, as text.
-        amount: opt String = "amount",
+        amount: opt Str = "amount",
         /// A description.
-        text: opt String = "text",
+        text: opt Str = "text",
     }
 }
 
@@ -166,13 +166,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ShippingMethod {
         /// Its price, as text.
-        amount: req String = "amount",
+        amount: req Str = "amount",
         /// Its label.
-        label: req String = "label",
+        label: req Str = "label",
         /// Its identifier.
-        identifier: req String = "identifier",
+        identifier: req Str = "identifier",
         /// A description.
-        detail: req String = "detail",
+        detail: req Str = "detail",
     }
 }
 
@@ -200,9 +200,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct LineItem {
         /// Its price, as text.
-        amount: req String = "amount",
+        amount: req Str = "amount",
         /// Its label.
-        text: req String = "text",
+        text: req Str = "text",
         /// Whether the amount is final.
         item_type: opt LineItemType = "type",
     }
@@ -230,13 +230,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct WhatsappProductSection {
         /// The section ID.
-        id: opt String = "id",
+        id: opt Str = "id",
         /// Always `whatsapp-product-section`.
         section_type: req WhatsappProductSectionType = "type",
         /// A reference.
-        reference: opt String = "reference",
+        reference: opt Str = "reference",
         /// A role.
-        role: opt String = "role",
+        role: opt Str = "role",
         /// Whether the section is hidden.
         hidden: opt bool = "hidden",
         /// The section.
@@ -249,7 +249,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct WhatsappProductSectionContent {
         /// The title (1 to 24 characters).
-        title: req String = "title",
+        title: req Str = "title",
         /// The products.
         products: req Vec<WhatsappProductItem> = "products",
     }
@@ -277,13 +277,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct WhatsappProductItem {
         /// The item ID.
-        id: opt String = "id",
+        id: opt Str = "id",
         /// Always `whatsapp-product-item`.
         item_type: req WhatsappProductItemType = "type",
         /// A reference.
-        reference: opt String = "reference",
+        reference: opt Str = "reference",
         /// A role.
-        role: opt String = "role",
+        role: opt Str = "role",
         /// Whether the item is hidden.
         hidden: opt bool = "hidden",
         /// The product.
@@ -296,7 +296,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct WhatsappProductItemContent {
         /// The product's ID in the catalogue.
-        external_product_id: req String = "externalProductId",
+        external_product_id: req Str = "externalProductId",
     }
 }
 
@@ -322,13 +322,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct CarouselCard {
         /// The card ID.
-        id: opt String = "id",
+        id: opt Str = "id",
         /// Always `whatsapp-carousel-card`.
         card_type: req CarouselCardType = "type",
         /// A reference.
-        reference: opt String = "reference",
+        reference: opt Str = "reference",
         /// A role.
-        role: opt String = "role",
+        role: opt Str = "role",
         /// Whether the card is hidden.
         hidden: opt bool = "hidden",
         /// The card.
@@ -383,9 +383,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct CardImage {
         /// Where the image is.
-        media_url: req String = "mediaUrl",
+        media_url: req Str = "mediaUrl",
         /// Alternative text.
-        alt_text: opt String = "altText",
+        alt_text: opt Str = "altText",
     }
 }
 
@@ -394,9 +394,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct CardFile {
         /// Where the file is.
-        media_url: req String = "mediaUrl",
+        media_url: req Str = "mediaUrl",
         /// Its MIME type.
-        content_type: opt String = "contentType",
+        content_type: opt Str = "contentType",
     }
 }
 
@@ -426,7 +426,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct CardText {
         /// The text.
-        text: req String = "text",
+        text: req Str = "text",
     }
 }
 
@@ -454,9 +454,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct CardLink {
         /// The button text.
-        text: req String = "text",
+        text: req Str = "text",
         /// The URL.
-        url: req String = "url",
+        url: req Str = "url",
     }
 }
 

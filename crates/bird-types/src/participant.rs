@@ -1,5 +1,7 @@
 //! Who sends and receives: participants, recipients and inboxes.
 
+use inbox_wire::Str;
+
 inbox_wire::open_enum! {
     /// What a participant is (`ParticipantType`). The main ones are `user`, `contact` and
     /// `agent`; the others are system participants.
@@ -80,11 +82,11 @@ inbox_wire::wire_struct! {
     pub struct Participant {
         /// Participant ID; what it refers to depends on `type` (a user ID, a contact ID, an
         /// access key ID, ...).
-        id: req String = "id",
+        id: req Str = "id",
         /// The participant's name.
-        display_name: opt String = "displayName",
+        display_name: opt Str = "displayName",
         /// URL of the participant's avatar (Bird sends `""` when there is none).
-        avatar_url: opt String = "avatarUrl",
+        avatar_url: opt Str = "avatarUrl",
         /// The contact's identifiers, for contact participants.
         contact: opt ParticipantContact = "contact",
         /// What the participant is.
@@ -99,13 +101,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ParticipantContact {
         /// Identifier key on the channel, e.g. `emailaddress` or `phonenumber`.
-        identifier_key: opt String = "identifierKey",
+        identifier_key: opt Str = "identifierKey",
         /// Identifier value, e.g. an email address or a phone number.
-        identifier_value: opt String = "identifierValue",
+        identifier_value: opt Str = "identifierValue",
         /// The contact's address on the platform.
-        platform_address: opt String = "platformAddress",
+        platform_address: opt Str = "platformAddress",
         /// An expression that picks the platform address dynamically (advanced sending).
-        platform_address_selector: opt String = "platformAddressSelector",
+        platform_address_selector: opt Str = "platformAddressSelector",
     }
 }
 
@@ -114,17 +116,17 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Recipient {
         /// Participant ID.
-        id: req String = "id",
+        id: req Str = "id",
         /// Which email header the recipient is in.
         recipient_type: req RecipientType = "type",
         /// Identifier key on the channel, e.g. `emailaddress`.
-        identifier_key: opt String = "identifierKey",
+        identifier_key: opt Str = "identifierKey",
         /// Identifier value, e.g. an email address.
-        identifier_value: opt String = "identifierValue",
+        identifier_value: opt Str = "identifierValue",
         /// The recipient's address on the platform.
-        platform_address: opt String = "platformAddress",
+        platform_address: opt Str = "platformAddress",
         /// An expression that picks the platform address dynamically.
-        platform_address_selector: opt String = "platformAddressSelector",
+        platform_address_selector: opt Str = "platformAddressSelector",
         /// The contact's name, when known.
         contact_annotation: opt ContactAnnotation = "contactAnnotation",
         /// Whether the recipient is the inbox.
@@ -137,7 +139,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ContactAnnotation {
         /// Contact name (nullable: `Some(None)` is an explicit `null`).
-        name: maybe String = "name",
+        name: maybe Str = "name",
     }
 }
 
@@ -146,11 +148,11 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct InboxRef {
         /// The inbox ID (a UUID).
-        id: req String = "id",
+        id: req Str = "id",
         /// The inbox's identifier inside the workspace (the user part of an email address).
-        identifier: req String = "identifier",
+        identifier: req Str = "identifier",
         /// The ID of the inbox's owner (a UUID).
-        owner_id: req String = "ownerId",
+        owner_id: req Str = "ownerId",
         /// What owns the inbox.
         owner_type: req InboxOwnerType = "ownerType",
         /// What kind of inbox it is.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use inbox_wire::Extra;
+use inbox_wire::{Extra, Str};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -19,13 +19,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Template {
         /// The template's platform name.
-        name: opt String = "name",
+        name: opt Str = "name",
         /// The Studio project ID.
-        project_id: opt String = "projectId",
+        project_id: opt Str = "projectId",
         /// The template version.
-        version: opt String = "version",
+        version: opt Str = "version",
         /// The locale (BCP 47).
-        locale: opt String = "locale",
+        locale: opt Str = "locale",
         /// Attachments.
         attachments: maybe Vec<TemplateAttachment> = "attachments",
         /// SMS link shortening options.
@@ -46,9 +46,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct TemplateAttachment {
         /// Where the file is.
-        media_url: req String = "mediaUrl",
+        media_url: req Str = "mediaUrl",
         /// Its file name.
-        filename: req String = "filename",
+        filename: req Str = "filename",
         /// Whether it is shown inline.
         inline: opt bool = "inline",
     }
@@ -61,7 +61,7 @@ inbox_wire::wire_struct! {
         /// Whether links are shortened.
         enabled: opt bool = "enabled",
         /// The shortening domain (`default`: the workspace's default domain).
-        domain: opt String = "domain",
+        domain: opt Str = "domain",
     }
 }
 
@@ -81,9 +81,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct UtmParameter {
         /// The query-string name.
-        key: req String = "key",
+        key: req Str = "key",
         /// A static value.
-        value: opt String = "value",
+        value: opt Str = "value",
         /// A dynamic value.
         reference: opt UtmReference = "reference",
     }
@@ -137,7 +137,7 @@ tagged_union! {
     /// [`ParameterValue::Untyped`] with no content.
     pub enum ParameterValue: ParameterType, key "value" {
         /// `string`
-        String(String) = String @ "value",
+        String(Str) = String @ "value",
         /// `number`, as the JSON number sent.
         Number(serde_json::Number) = Number @ "value",
         /// `boolean`
@@ -171,7 +171,7 @@ tagged_union! {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateParameter {
     /// The name of the parameter in the template.
-    pub key: String,
+    pub key: Str,
     /// The value, by kind.
     pub value: ParameterValue,
     /// Keys besides `type`, `key` and `value`, as sent.
@@ -180,7 +180,7 @@ pub struct TemplateParameter {
 
 impl TemplateParameter {
     /// A parameter with no other keys.
-    pub fn new(key: impl Into<String>, value: ParameterValue) -> Self {
+    pub fn new(key: impl Into<Str>, value: ParameterValue) -> Self {
         Self {
             key: key.into(),
             value,
@@ -216,7 +216,7 @@ impl<'de> Deserialize<'de> for TemplateParameter {
                 f.write_str("a template parameter object with a `type` and a `key`")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TemplateParameter, A::Error> {
-                let mut key: Option<String> = None;
+                let mut key: Option<Str> = None;
                 let (value, extra) =
                     crate::union::visit::<ParameterValue, A, _>(map, &["key"], |_, map| {
                         if key.is_some() {

@@ -98,7 +98,7 @@ macro_rules! plain_content {
     };
 }
 
-plain_content!(String, bool, serde_json::Number, Extra);
+plain_content!(inbox_wire::Str, bool, serde_json::Number, Extra);
 
 /// A union decoded by its `type` (implemented by [`tagged_union!`]).
 pub(crate) trait Union: Sized {

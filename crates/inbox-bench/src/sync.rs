@@ -70,7 +70,7 @@ fn row(m: &Message) -> Row {
         role: m.sender.role.as_str(),
         status: m.status.as_str(),
         kind: m.content.kind(),
-        text: m.text.clone(),
+        text: m.text.to_string(),
         flags: [
             i64::from(m.is_deleted),
             i64::from(m.is_automated),

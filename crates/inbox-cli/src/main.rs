@@ -141,7 +141,7 @@ pub(crate) fn selected(
         selection
             .bird_conversation
             .iter()
-            .map(|id| Target::conversation("bird", ConversationId::Bird(id.clone()))),
+            .map(|id| Target::conversation("bird", ConversationId::Bird(id.into()))),
     );
     let mut wanted = Wanted {
         partoo: !selection.partoo_conversation.is_empty(),

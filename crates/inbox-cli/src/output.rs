@@ -42,7 +42,7 @@ pub(crate) fn messages(
                     m.provider.to_string(),
                     cell(&m.conversation_id.to_string()),
                     direction(m.direction),
-                    cut(&cell(&sender(m)), SENDER_WIDTH),
+                    cut(&cell(sender(m)), SENDER_WIDTH),
                     kind(m),
                     cut(&cell(&m.text), TEXT_WIDTH),
                 )?;
@@ -141,11 +141,11 @@ fn direction(d: Direction) -> &'static str {
     }
 }
 
-fn sender(m: &Message) -> String {
+fn sender(m: &Message) -> &str {
     m.sender
         .display_name
-        .clone()
-        .unwrap_or_else(|| m.sender.role.as_str().to_owned())
+        .as_deref()
+        .unwrap_or_else(|| m.sender.role.as_str())
 }
 
 /// The `kind` of the content, as in the JSON.

@@ -70,7 +70,7 @@ async fn open(db: &crate::args::DbArgs) -> Result<Store, Outcome> {
 pub(crate) async fn send(args: &SendArgs) -> Outcome {
     let (conversation, provider) = match (&args.partoo_conversation, &args.bird_conversation) {
         (Some(id), _) => (ConversationId::Partoo(*id), "partoo"),
-        (None, Some(id)) => (ConversationId::Bird(id.clone()), "bird"),
+        (None, Some(id)) => (ConversationId::Bird(id.into()), "bird"),
         (None, None) => {
             return Outcome::Usage(
                 "give --partoo-conversation ID or --bird-conversation ID".into(),

@@ -106,7 +106,7 @@ use serde_json::Value;
 
 use crate::model::{
     Action, Content, ConversationId, Direction, Interaction, InteractiveKind, Item, Media, Message,
-    MessageId, Origin, Provider, Recipient, Role, Sender, Status, TemplateParameter,
+    MessageId, Origin, Provider, Recipient, Role, Sender, Status, Str, TemplateParameter,
 };
 use crate::preview::preview;
 
@@ -114,7 +114,7 @@ impl From<wire::Message> for Message {
     fn from(m: wire::Message) -> Self {
         let (direction, role) = participant(&m.sender.participant_type);
         let automated = role == Role::Automation;
-        let status = status(&m.status, m.reason.as_deref());
+        let status = status(&m.status, m.reason.as_ref());
         let content = content(&m);
         let sender = Sender {
             role,
@@ -149,7 +149,7 @@ impl From<wire::Message> for Message {
     }
 }
 
-fn non_empty(s: Option<&String>) -> Option<String> {
+fn non_empty(s: Option<&Str>) -> Option<Str> {
     s.filter(|s| !s.is_empty()).cloned()
 }
 
@@ -163,30 +163,30 @@ fn participant(kind: &wire::ParticipantType) -> (Direction, Role) {
             (Direction::Outbound, Role::Automation)
         }
         P::Channel => (Direction::System, Role::System),
-        other => (Direction::System, Role::Unknown(other.as_str().to_owned())),
+        other => (Direction::System, Role::Unknown(other.as_str().into())),
     }
 }
 
-fn status(status: &wire::MessageStatus, reason: Option<&str>) -> Status {
+fn status(status: &wire::MessageStatus, reason: Option<&Str>) -> Status {
     use wire::MessageStatus as S;
     match status {
         S::Accepted | S::Processing => Status::Pending,
         S::Sent => Status::Sent,
         S::Delivered => Status::Delivered,
         S::SendingFailed | S::DeliveryFailed => Status::Failed {
-            reason: reason.map(str::to_owned),
+            reason: reason.cloned(),
         },
         S::Deleted => Status::Deleted,
         // Matched by spelling, so this keeps working if bird-types documents `read` later.
         other if other.as_str() == "read" => Status::Read,
-        other => Status::Unknown(other.as_str().to_owned()),
+        other => Status::Unknown(other.as_str().into()),
     }
 }
 
 fn recipient(r: &wire::Recipient) -> Recipient {
     Recipient {
         id: r.id.clone(),
-        kind: Some(r.recipient_type.as_str().to_owned()),
+        kind: Some(r.recipient_type.as_str().into()),
         address: non_empty(r.platform_address.as_ref())
             .or_else(|| non_empty(r.identifier_value.as_ref())),
     }
@@ -194,7 +194,7 @@ fn recipient(r: &wire::Recipient) -> Recipient {
 
 fn interaction(i: &wire::Interaction) -> Interaction {
     Interaction {
-        kind: i.interaction_type.as_str().to_owned(),
+        kind: i.interaction_type.as_str().into(),
         at: Some(i.created_at),
         emoji: i
             .metadata
@@ -231,7 +231,7 @@ fn body_template(body: &wire::Body) -> Option<wire::Template> {
 
 fn unknown(body: &wire::Body) -> Content {
     Content::Unknown {
-        declared: Some(body.kind().as_str().to_owned()),
+        declared: Some(body.kind().as_str().into()),
         raw: serde_json::to_value(body).unwrap_or_default(),
     }
 }
@@ -368,8 +368,8 @@ fn body_content(body: &wire::Body) -> Content {
                 .permission_request
                 .iter()
                 .map(|p| Action {
-                    kind: "permission_request".to_owned(),
-                    label: Some(p.resource.as_str().to_owned()),
+                    kind: Str::from_static("permission_request"),
+                    label: Some(p.resource.as_str().into()),
                     url: None,
                     payload: None,
                 })
@@ -385,8 +385,8 @@ fn body_content(body: &wire::Body) -> Content {
 fn html_attachment(a: &wire::HtmlAttachment) -> Media {
     let url = match (&a.media_url, &a.content_id) {
         (Some(url), _) => url.clone(),
-        (None, Some(id)) => format!("cid:{id}"),
-        (None, None) => String::new(),
+        (None, Some(id)) => format!("cid:{id}").into(),
+        (None, None) => Str::default(),
     };
     Media {
         url,
@@ -480,7 +480,7 @@ fn flatten_into(content: Content, out: &mut Vec<Item>) {
 /// when there is no media).
 fn media_items(
     media: Vec<Media>,
-    mut caption: Option<String>,
+    mut caption: Option<Str>,
     mut actions: Vec<Action>,
     out: &mut Vec<Item>,
 ) {
@@ -525,16 +525,16 @@ fn action(a: &wire::Action) -> Action {
                 .and_then(|raw| serde_json::from_str::<LooseAction>(raw.get()).ok())
                 .unwrap_or_default();
             return Action {
-                kind: u.kind.as_str().to_owned(),
-                label: loose.text,
-                url: loose.url,
-                payload: loose.payload,
+                kind: u.kind.as_str().into(),
+                label: loose.text.map(Str::from),
+                url: loose.url.map(Str::from),
+                payload: loose.payload.map(Str::from),
             };
         }
         // A kind added to bird-types later: its kind, nothing more (it stays in `origin`).
         _ => {
             return Action {
-                kind: a.kind().as_str().to_owned(),
+                kind: a.kind().as_str().into(),
                 label: None,
                 url: None,
                 payload: None,
@@ -542,7 +542,7 @@ fn action(a: &wire::Action) -> Action {
         }
     };
     Action {
-        kind: kind.to_owned(),
+        kind: Str::from_static(kind),
         label,
         url,
         payload,
@@ -579,8 +579,8 @@ fn template_content(t: &wire::Template) -> Content {
             .into_iter()
             .flatten()
             .map(|(key, value)| TemplateParameter {
-                key: key.clone(),
-                kind: "string".to_owned(),
+                key: key.into(),
+                kind: Str::from_static("string"),
                 value: Value::String(value.clone()),
             })
             .collect(),
@@ -603,7 +603,7 @@ fn template_content(t: &wire::Template) -> Content {
 fn parameter(p: &wire::TemplateParameter) -> TemplateParameter {
     use wire::ParameterValue as V;
     let value = match &p.value {
-        V::String(s) => Value::String(s.clone()),
+        V::String(s) => Value::String(s.to_string()),
         V::Number(n) => Value::Number(n.clone()),
         V::Boolean(b) => Value::Bool(*b),
         V::Object(o) => Value::Object(o.clone()),
@@ -620,7 +620,7 @@ fn parameter(p: &wire::TemplateParameter) -> TemplateParameter {
     };
     TemplateParameter {
         key: p.key.clone(),
-        kind: p.kind().as_str().to_owned(),
+        kind: p.kind().as_str().into(),
         value,
     }
 }

@@ -89,7 +89,7 @@ use partoo_types as partoo;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::model::{ConversationId, MessageId, Provider, Timestamp};
+use crate::model::{ConversationId, MessageId, Provider, Str, Timestamp};
 
 /// Whether a conversation is open. JSON: `"open"`, `"closed"`, or `"unknown"` with
 /// `"status_raw"` beside it.
@@ -101,7 +101,7 @@ pub enum ConversationStatus {
     /// No message can be sent (Partoo `Closed`, Bird `closed`).
     Closed,
     /// A status the provider did not document, as sent.
-    Unknown(String),
+    Unknown(Str),
 }
 
 impl ConversationStatus {
@@ -136,7 +136,7 @@ pub enum Channel {
     /// A channel the business connected itself (Partoo `Custom`).
     Custom,
     /// A channel the provider did not document, as sent.
-    Unknown(String),
+    Unknown(Str),
 }
 
 impl Channel {
@@ -161,13 +161,13 @@ impl Channel {
 pub struct Contact {
     /// The provider's id of the contact, where given (Bird's participant id).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// A name to show, where given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Str>,
     /// A phone number, email address or other platform address, where given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<Str>,
 }
 
 /// The last-activity marker of a conversation: what the listing says about its last
@@ -192,11 +192,11 @@ pub struct LastActivity {
     /// When the last message was sent (Partoo `date`, Bird `createdAt`).
     pub message_at: Option<Timestamp>,
     /// The last message's status, as the provider spells it (`Success`, `delivered`...).
-    pub message_status: Option<String>,
+    pub message_status: Option<Str>,
     /// Whether the last message was deleted (Partoo `is_deleted`, Bird status `deleted`).
     pub message_deleted: bool,
     /// The conversation's status, as the provider spells it (`Open`, `active`...).
-    pub conversation_status: Option<String>,
+    pub conversation_status: Option<Str>,
     /// When the conversation was last updated (Bird `updatedAt`; Partoo gives none).
     pub updated_at: Option<Timestamp>,
     /// A digest of a last message this crate could not read as one (Partoo's
@@ -324,7 +324,7 @@ pub struct ConversationSummary {
     /// The kind of channel it goes through, where the listing says.
     pub channel: Option<Channel>,
     /// The provider's id of its channel, where given (Bird `channelId`).
-    pub channel_id: Option<String>,
+    pub channel_id: Option<Str>,
     /// The customer it is with, where the listing names one.
     pub contact: Option<Contact>,
     /// When it was created, where given.
@@ -368,12 +368,12 @@ impl Serialize for ConversationSummary {
     }
 }
 
-fn non_empty(s: Option<&String>) -> Option<String> {
+fn non_empty(s: Option<&Str>) -> Option<Str> {
     s.filter(|s| !s.is_empty()).cloned()
 }
 
 /// A contact, or none when nothing about it is known.
-fn contact(id: Option<String>, name: Option<String>, address: Option<String>) -> Option<Contact> {
+fn contact(id: Option<Str>, name: Option<Str>, address: Option<Str>) -> Option<Contact> {
     (id.is_some() || name.is_some() || address.is_some()).then_some(Contact { id, name, address })
 }
 
@@ -382,7 +382,7 @@ impl From<partoo::Conversation> for ConversationSummary {
         let status = c.status.as_ref().map(|s| match s {
             partoo::ConversationStatus::Open => ConversationStatus::Open,
             partoo::ConversationStatus::Closed => ConversationStatus::Closed,
-            other => ConversationStatus::Unknown(other.as_str().to_owned()),
+            other => ConversationStatus::Unknown(other.as_str().into()),
         });
         let channel = c.messaging_partner.as_ref().map(|p| {
             use partoo::MessagingPartner as P;
@@ -393,14 +393,14 @@ impl From<partoo::Conversation> for ConversationSummary {
                 P::Sms => Channel::Sms,
                 P::Whatsapp => Channel::Whatsapp,
                 P::Custom => Channel::Custom,
-                other => Channel::Unknown(other.as_str().to_owned()),
+                other => Channel::Unknown(other.as_str().into()),
             }
         });
         let mut last_activity = match &c.last_message {
             Some(partoo::LastMessage::Message(m)) => LastActivity {
                 message_id: Some(MessageId::Partoo(m.id)),
                 message_at: Some(m.date),
-                message_status: m.status.as_ref().map(|s| s.as_str().to_owned()),
+                message_status: m.status.as_ref().map(|s| s.as_str().into()),
                 message_deleted: m.is_deleted == Some(true),
                 ..LastActivity::default()
             },
@@ -411,7 +411,7 @@ impl From<partoo::Conversation> for ConversationSummary {
                 .unwrap_or_default(),
             None => LastActivity::default(),
         };
-        last_activity.conversation_status = c.status.as_ref().map(|s| s.as_str().to_owned());
+        last_activity.conversation_status = c.status.as_ref().map(|s| s.as_str().into());
         ConversationSummary {
             provider: Provider::Partoo,
             id: ConversationId::Partoo(c.id),
@@ -438,7 +438,7 @@ fn raw_activity(raw: &Value) -> LastActivity {
             .get("date")
             .and_then(Value::as_str)
             .and_then(|d| Timestamp::parse(d).ok()),
-        message_status: raw.get("status").and_then(Value::as_str).map(str::to_owned),
+        message_status: raw.get("status").and_then(Value::as_str).map(Str::from),
         message_deleted: raw.get("is_deleted").and_then(Value::as_bool) == Some(true),
         raw_digest: Some(digest(raw)),
         ..LastActivity::default()
@@ -505,11 +505,11 @@ impl From<bird::Conversation> for ConversationSummary {
         let status = c.status.as_ref().map(|s| match s {
             bird::ConversationStatus::Active => ConversationStatus::Open,
             bird::ConversationStatus::Closed => ConversationStatus::Closed,
-            other => ConversationStatus::Unknown(other.as_str().to_owned()),
+            other => ConversationStatus::Unknown(other.as_str().into()),
         });
         let channel = c.platform_style.as_ref().map(|p| match p {
             bird::PlatformStyle::Email => Channel::Email,
-            other => Channel::Unknown(other.as_str().to_owned()),
+            other => Channel::Unknown(other.as_str().into()),
         });
         let is_contact =
             |p: &&bird::Participant| p.participant_type == bird::ParticipantType::Contact;
@@ -536,9 +536,9 @@ impl From<bird::Conversation> for ConversationSummary {
                 .and_then(|m| non_empty(m.id.as_ref()))
                 .map(MessageId::Bird),
             message_at: last.and_then(|m| m.created_at),
-            message_status: message_status.map(|s| s.as_str().to_owned()),
+            message_status: message_status.map(|s| s.as_str().into()),
             message_deleted: message_status == Some(&bird::MessageStatus::Deleted),
-            conversation_status: c.status.as_ref().map(|s| s.as_str().to_owned()),
+            conversation_status: c.status.as_ref().map(|s| s.as_str().into()),
             updated_at: c.updated_at,
             raw_digest: None,
         };

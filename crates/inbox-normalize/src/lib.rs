@@ -107,7 +107,7 @@ pub use conversation::{
 };
 pub use model::{
     Action, Content, ConversationId, Direction, Event, Interaction, InteractiveKind, Item, Media,
-    Message, MessageId, Origin, Provider, Recipient, Role, Sender, Status, TemplateParameter,
+    Message, MessageId, Origin, Provider, Recipient, Role, Sender, Status, Str, TemplateParameter,
     Timestamp, WithoutOrigin,
 };
 pub use preview::preview;

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::ser::{Serialize, Serializer};
 use serde_json::Value;
 
-pub use inbox_wire::Timestamp;
+pub use inbox_wire::{Str, Timestamp};
 
 /// Which provider a message came from. JSON: `"partoo"` or `"bird"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -35,7 +35,7 @@ pub enum MessageId {
     /// A Partoo message id.
     Partoo(i64),
     /// A Bird message id (a UUID).
-    Bird(String),
+    Bird(Str),
 }
 
 /// A conversation id, typed by provider like [`MessageId`]. JSON: the provider's own id as a
@@ -46,7 +46,7 @@ pub enum ConversationId {
     /// A Partoo conversation id.
     Partoo(i64),
     /// A Bird conversation id (a UUID).
-    Bird(String),
+    Bird(Str),
 }
 
 macro_rules! provider_id {
@@ -112,7 +112,7 @@ pub enum Role {
     /// The platform itself (Partoo `Metadata`, Bird `channel`).
     System,
     /// A sender kind the provider did not document, as sent.
-    Unknown(String),
+    Unknown(Str),
 }
 
 impl Direction {
@@ -146,11 +146,11 @@ pub struct Sender {
     /// The role.
     pub role: Role,
     /// The provider's id of the sender, where given.
-    pub id: Option<String>,
+    pub id: Option<Str>,
     /// A name to show, where given.
-    pub display_name: Option<String>,
+    pub display_name: Option<Str>,
     /// A phone number or email address, where given.
-    pub address: Option<String>,
+    pub address: Option<Str>,
 }
 
 impl Serialize for Sender {
@@ -179,13 +179,13 @@ impl Serialize for Sender {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Recipient {
     /// The provider's id of the recipient.
-    pub id: String,
+    pub id: Str,
     /// How it was addressed (`to`, `cc`, `bcc`), as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<Str>,
     /// A phone number or email address, where given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<Str>,
 }
 
 /// Where a message is in its life, on one lifecycle for both providers.
@@ -204,12 +204,12 @@ pub enum Status {
     /// Sending or delivery failed, with the provider's reason where given.
     Failed {
         /// Why, where the provider says.
-        reason: Option<String>,
+        reason: Option<Str>,
     },
     /// Deleted.
     Deleted,
     /// A status the provider did not document (or none at all: empty), as sent.
-    Unknown(String),
+    Unknown(Str),
 }
 
 impl Status {
@@ -231,32 +231,32 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct Media {
     /// Where it is.
-    pub url: String,
+    pub url: Str,
     /// Its file name, where given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
+    pub file_name: Option<Str>,
     /// Its MIME type, where given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mime_type: Option<String>,
+    pub mime_type: Option<Str>,
     /// A text alternative, where given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alt_text: Option<String>,
+    pub alt_text: Option<Str>,
 }
 
 /// Something the recipient can do with a message: a button, a quick reply, a link.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Action {
     /// `link`, `reply`, `location_request`, `buy`, `postback`, or the provider's raw kind.
-    pub kind: String,
+    pub kind: Str,
     /// The label shown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
+    pub label: Option<Str>,
     /// The URL a link opens.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<Str>,
     /// The payload sent back when chosen.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub payload: Option<String>,
+    pub payload: Option<Str>,
 }
 
 /// One entry of a carousel, list or section.
@@ -264,10 +264,10 @@ pub struct Action {
 pub struct Item {
     /// Its title.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
+    pub title: Option<Str>,
     /// Its text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
+    pub text: Option<Str>,
     /// Its picture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<Media>,
@@ -310,9 +310,9 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TemplateParameter {
     /// The parameter's key.
-    pub key: String,
+    pub key: Str,
     /// Its kind as the provider names it (`string`, `number`, `productList`, ...).
-    pub kind: String,
+    pub kind: Str,
     /// Its value: a plain value for scalars, the provider's JSON for structured kinds.
     pub value: Value,
 }
@@ -327,7 +327,7 @@ pub enum Content {
     /// Plain text, with attachments and actions where given.
     Text {
         /// The text.
-        text: String,
+        text: Str,
         /// Attached files.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         attachments: Vec<Media>,
@@ -339,10 +339,10 @@ pub enum Content {
     Html {
         /// The HTML.
         #[serde(skip_serializing_if = "Option::is_none")]
-        html: Option<String>,
+        html: Option<Str>,
         /// The plain-text part.
         #[serde(skip_serializing_if = "Option::is_none")]
-        text: Option<String>,
+        text: Option<Str>,
         /// Attached files.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         attachments: Vec<Media>,
@@ -356,7 +356,7 @@ pub enum Content {
         images: Vec<Media>,
         /// The caption.
         #[serde(skip_serializing_if = "Option::is_none")]
-        caption: Option<String>,
+        caption: Option<Str>,
         /// Buttons, quick replies.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         actions: Vec<Action>,
@@ -367,7 +367,7 @@ pub enum Content {
         media: Media,
         /// The caption.
         #[serde(skip_serializing_if = "Option::is_none")]
-        caption: Option<String>,
+        caption: Option<Str>,
     },
     /// A sound.
     Audio {
@@ -375,7 +375,7 @@ pub enum Content {
         media: Media,
         /// The caption.
         #[serde(skip_serializing_if = "Option::is_none")]
-        caption: Option<String>,
+        caption: Option<Str>,
     },
     /// One or more files (documents too).
     File {
@@ -383,7 +383,7 @@ pub enum Content {
         files: Vec<Media>,
         /// The caption.
         #[serde(skip_serializing_if = "Option::is_none")]
-        caption: Option<String>,
+        caption: Option<Str>,
         /// Buttons, quick replies.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         actions: Vec<Action>,
@@ -394,7 +394,7 @@ pub enum Content {
         media: Media,
         /// The caption.
         #[serde(skip_serializing_if = "Option::is_none")]
-        caption: Option<String>,
+        caption: Option<Str>,
         /// Buttons.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         actions: Vec<Action>,
@@ -409,21 +409,21 @@ pub enum Content {
         longitude: Option<f64>,
         /// A name for the place.
         #[serde(skip_serializing_if = "Option::is_none")]
-        label: Option<String>,
+        label: Option<Str>,
         /// Its address.
         #[serde(skip_serializing_if = "Option::is_none")]
-        address: Option<String>,
+        address: Option<Str>,
     },
     /// A reply to an Instagram story.
     StoryReply {
         /// The story replied to.
-        story_url: String,
+        story_url: Str,
         /// The story's id, where given.
         #[serde(skip_serializing_if = "Option::is_none")]
-        story_id: Option<String>,
+        story_id: Option<Str>,
         /// The reply's text, for a text reply.
         #[serde(skip_serializing_if = "Option::is_none")]
-        text: Option<String>,
+        text: Option<Str>,
         /// The reply's image, for an image reply.
         #[serde(skip_serializing_if = "Option::is_none")]
         image: Option<Media>,
@@ -431,7 +431,7 @@ pub enum Content {
     /// A mention in an Instagram story.
     StoryMention {
         /// The story.
-        story_url: String,
+        story_url: Str,
     },
     /// A carousel, list, section, buttons, authentication or permission request.
     Interactive {
@@ -439,10 +439,10 @@ pub enum Content {
         interactive: InteractiveKind,
         /// Its title.
         #[serde(skip_serializing_if = "Option::is_none")]
-        title: Option<String>,
+        title: Option<Str>,
         /// Its text.
         #[serde(skip_serializing_if = "Option::is_none")]
-        text: Option<String>,
+        text: Option<Str>,
         /// Its entries (cards, list items, sections).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         items: Vec<Item>,
@@ -454,10 +454,10 @@ pub enum Content {
     Template {
         /// The template's name.
         #[serde(skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
+        name: Option<Str>,
         /// Its locale (BCP 47).
         #[serde(skip_serializing_if = "Option::is_none")]
-        locale: Option<String>,
+        locale: Option<Str>,
         /// The parameters it was filled with.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         parameters: Vec<TemplateParameter>,
@@ -474,14 +474,14 @@ pub enum Content {
     Unsupported {
         /// What the provider says it is, where it says.
         #[serde(skip_serializing_if = "Option::is_none")]
-        detail: Option<String>,
+        detail: Option<Str>,
     },
     /// Content of a kind the provider did not document, or that does not fit its declared
     /// kind: the raw JSON, and the declared kind where there was one.
     Unknown {
         /// The declared kind, as sent.
         #[serde(skip_serializing_if = "Option::is_none")]
-        declared: Option<String>,
+        declared: Option<Str>,
         /// The content as sent.
         raw: Value,
     },
@@ -514,13 +514,13 @@ impl Content {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Interaction {
     /// `read`, `opened`, `clicked`, `reaction`, ... as the provider names it.
-    pub kind: String,
+    pub kind: Str,
     /// When, where given.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "utc_opt")]
     pub at: Option<Timestamp>,
     /// The emoji, for a reaction.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub emoji: Option<String>,
+    pub emoji: Option<Str>,
 }
 
 /// The provider's own message, kept whole so nothing is lost. JSON: the wire message as the
@@ -567,7 +567,7 @@ pub struct Message {
     /// What it says.
     pub content: Content,
     /// A one-line plain-text preview; never empty.
-    pub text: String,
+    pub text: Str,
     /// Deleted by its sender or the customer.
     pub is_deleted: bool,
     /// Sent by an automation (bot, flow, chatbot, API key).

@@ -34,7 +34,7 @@ use partoo_types as wire;
 
 use crate::model::{
     Content, ConversationId, Direction, Event, Media, Message, MessageId, Origin, Provider, Role,
-    Sender, Status,
+    Sender, Status, Str,
 };
 use crate::preview::preview;
 
@@ -46,7 +46,7 @@ impl From<wire::Message> for Message {
             wire::SenderType::User if automated => (Direction::Outbound, Role::Automation),
             wire::SenderType::User => (Direction::Outbound, Role::BusinessUser),
             wire::SenderType::Metadata => (Direction::System, Role::System),
-            other => (Direction::System, Role::Unknown(other.as_str().to_owned())),
+            other => (Direction::System, Role::Unknown(other.as_str().into())),
         };
         let deleted = m.is_deleted.unwrap_or(false);
         let status = if deleted {
@@ -87,8 +87,8 @@ fn status(status: Option<&wire::MessageStatus>) -> Status {
         Some(wire::MessageStatus::Sending) => Status::Pending,
         Some(wire::MessageStatus::Success) => Status::Sent,
         Some(wire::MessageStatus::Failed) => Status::Failed { reason: None },
-        Some(other) => Status::Unknown(other.as_str().to_owned()),
-        None => Status::Unknown(String::new()),
+        Some(other) => Status::Unknown(other.as_str().into()),
+        None => Status::Unknown(Str::default()),
     }
 }
 
@@ -151,7 +151,7 @@ fn content(declared: &wire::ContentType, content: &wire::Content) -> Content {
             story_url: url.clone(),
         },
         wire::Content::Unsupported(u) => Content::Unsupported {
-            detail: u.kind.as_ref().map(|k| k.as_str().to_owned()),
+            detail: u.kind.as_ref().map(|k| k.as_str().into()),
         },
         wire::Content::Solving => Content::Event {
             event: Event::ConversationSolved,
@@ -160,12 +160,12 @@ fn content(declared: &wire::ContentType, content: &wire::Content) -> Content {
             event: Event::ConversationReopened,
         },
         wire::Content::Raw(raw) => Content::Unknown {
-            declared: Some(declared.as_str().to_owned()),
+            declared: Some(declared.as_str().into()),
             raw: raw.clone(),
         },
         // `Content` is non-exhaustive: a variant added to partoo-types later is kept whole.
         other => Content::Unknown {
-            declared: Some(declared.as_str().to_owned()),
+            declared: Some(declared.as_str().into()),
             raw: serde_json::to_value(other).unwrap_or_default(),
         },
     }

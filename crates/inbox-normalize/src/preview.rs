@@ -1,20 +1,20 @@
 //! The one-line preview of a message.
 
-use crate::model::{Content, Event, InteractiveKind, Media};
+use crate::model::{Content, Event, InteractiveKind, Media, Str};
 
 /// The one-line plain-text preview of `content`: its text with white space folded, or a
 /// placeholder in brackets (`[Image]`, `[Conversation solved]`, `[Unhandled content]`...).
-/// Never empty.
-pub fn preview(content: &Content) -> String {
+/// Never empty. A text already on one line is shared with the content, not copied.
+pub fn preview(content: &Content) -> Str {
     let line = match content {
         Content::Text {
             text, attachments, ..
         } => with_count(one_line(text), attachments.len(), "attachment"),
         Content::Html { html, text, .. } => text
-            .as_deref()
+            .as_ref()
             .map(one_line)
             .filter(|t| !t.is_empty())
-            .or_else(|| html.as_deref().map(|h| one_line(&strip_tags(h))))
+            .or_else(|| html.as_deref().map(|h| one_line_of(&strip_tags(h))))
             .unwrap_or_default(),
         Content::Image {
             images, caption, ..
@@ -38,15 +38,18 @@ pub fn preview(content: &Content) -> String {
             let place = [label, address]
                 .into_iter()
                 .flatten()
-                .map(|s| one_line(s))
+                .map(one_line)
                 .find(|s| !s.is_empty());
-            place.map_or_else(|| "[Location]".to_owned(), |p| format!("[Location: {p}]"))
+            place.map_or_else(
+                || Str::from_static("[Location]"),
+                |p| format!("[Location: {p}]").into(),
+            )
         }
-        Content::StoryReply { text, .. } => match text.as_deref().map(one_line) {
-            Some(t) if !t.is_empty() => format!("[Story reply] {t}"),
-            _ => "[Story reply]".to_owned(),
+        Content::StoryReply { text, .. } => match text.as_ref().map(one_line) {
+            Some(t) if !t.is_empty() => format!("[Story reply] {t}").into(),
+            _ => Str::from_static("[Story reply]"),
         },
-        Content::StoryMention { .. } => "[Story mention]".to_owned(),
+        Content::StoryMention { .. } => Str::from_static("[Story mention]"),
         Content::Interactive {
             interactive,
             title,
@@ -55,22 +58,22 @@ pub fn preview(content: &Content) -> String {
         } => [text, title]
             .into_iter()
             .flatten()
-            .map(|s| one_line(s))
+            .map(one_line)
             .find(|s| !s.is_empty())
-            .unwrap_or_else(|| interactive_placeholder(*interactive).to_owned()),
-        Content::Template { name, .. } => match name.as_deref().map(one_line) {
-            Some(n) if !n.is_empty() => format!("[Template: {n}]"),
-            _ => "[Template]".to_owned(),
+            .unwrap_or_else(|| Str::from_static(interactive_placeholder(*interactive))),
+        Content::Template { name, .. } => match name.as_ref().map(one_line) {
+            Some(n) if !n.is_empty() => format!("[Template: {n}]").into(),
+            _ => Str::from_static("[Template]"),
         },
-        Content::Event { event } => match event {
-            Event::ConversationSolved => "[Conversation solved]".to_owned(),
-            Event::ConversationReopened => "[Conversation reopened]".to_owned(),
-        },
-        Content::Unsupported { .. } => "[Unsupported content]".to_owned(),
-        Content::Unknown { .. } => "[Unhandled content]".to_owned(),
+        Content::Event { event } => Str::from_static(match event {
+            Event::ConversationSolved => "[Conversation solved]",
+            Event::ConversationReopened => "[Conversation reopened]",
+        }),
+        Content::Unsupported { .. } => Str::from_static("[Unsupported content]"),
+        Content::Unknown { .. } => Str::from_static("[Unhandled content]"),
     };
     if line.is_empty() {
-        "[Empty message]".to_owned()
+        Str::from_static("[Empty message]")
     } else {
         line
     }
@@ -87,10 +90,10 @@ fn interactive_placeholder(kind: InteractiveKind) -> &'static str {
     }
 }
 
-fn captioned(caption: &Option<String>, placeholder: &str) -> String {
-    match caption.as_deref().map(one_line) {
-        Some(c) if !c.is_empty() => format!("{placeholder} {c}"),
-        _ => placeholder.to_owned(),
+fn captioned(caption: &Option<Str>, placeholder: &str) -> Str {
+    match caption.as_ref().map(one_line) {
+        Some(c) if !c.is_empty() => format!("{placeholder} {c}").into(),
+        _ => placeholder.into(),
     }
 }
 
@@ -102,21 +105,37 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
-fn with_count(text: String, n: usize, what: &str) -> String {
+fn with_count(text: Str, n: usize, what: &str) -> Str {
     match n {
         0 => text,
-        1 if text.is_empty() => format!("[1 {what}]"),
-        1 => format!("{text} [+1 {what}]"),
-        n if text.is_empty() => format!("[{n} {what}s]"),
-        n => format!("{text} [+{n} {what}s]"),
+        1 if text.is_empty() => format!("[1 {what}]").into(),
+        1 => format!("{text} [+1 {what}]").into(),
+        n if text.is_empty() => format!("[{n} {what}s]").into(),
+        n => format!("{text} [+{n} {what}s]").into(),
     }
 }
 
-/// Text on one line: every run of white space (newlines included) becomes one space.
-pub(crate) fn one_line(text: &str) -> String {
+/// Text on one line: every run of white space (newlines included) becomes one space. A text
+/// already on one line is shared, not copied.
+pub(crate) fn one_line(text: &Str) -> Str {
     if is_one_line(text) {
-        return text.to_owned();
+        text.clone()
+    } else {
+        folded(text).into()
     }
+}
+
+/// [`one_line`] of a text that is not a [`Str`] yet.
+fn one_line_of(text: &str) -> Str {
+    if is_one_line(text) {
+        text.into()
+    } else {
+        folded(text).into()
+    }
+}
+
+/// Every run of white space made one space, none at either end.
+fn folded(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
@@ -251,7 +270,8 @@ mod tests {
             strings.dedup();
         }
         for text in &strings {
-            assert_eq!(one_line(text), slow(text), "{text:?}");
+            assert_eq!(one_line_of(text), slow(text), "{text:?}");
+            assert_eq!(one_line(&Str::from(text)), slow(text), "{text:?}");
         }
     }
 

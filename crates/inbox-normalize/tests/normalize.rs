@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use inbox_normalize::{
-    Action, Content, Event, InteractiveKind, Item, Media, Message, Provider, TemplateParameter,
-    preview,
+    Action, Content, Event, InteractiveKind, Item, Media, Message, Provider, Str,
+    TemplateParameter, preview,
 };
 use serde_json::{Value, json};
 
@@ -597,7 +597,7 @@ fn the_preview_is_never_empty_over_generated_bird_messages() {
 
 /// Every content kind, with `t` in each text field and the other fields empty.
 fn contents(t: &str) -> Vec<Content> {
-    let s = || Some(t.to_owned());
+    let s = || Some(Str::from(t));
     let media = || Media {
         url: t.into(),
         file_name: s(),
@@ -737,7 +737,7 @@ fn contents(t: &str) -> Vec<Content> {
             image: None,
         },
         Content::StoryReply {
-            story_url: String::new(),
+            story_url: Str::default(),
             story_id: None,
             text: None,
             image: Some(media()),

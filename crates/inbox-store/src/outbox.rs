@@ -267,7 +267,7 @@ fn refusal_name(reason: &Refusal) -> &'static str {
 fn conversation_of(provider: &str, id: &str) -> Option<ConversationId> {
     match provider {
         "partoo" => id.parse().ok().map(ConversationId::Partoo),
-        "bird" => Some(ConversationId::Bird(id.to_owned())),
+        "bird" => Some(ConversationId::Bird(id.into())),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@
 //! - [`wire_struct!`]: structs that keep unknown fields in `extra`, at derive speed.
 //! - [`List`]: arrays where an item that does not decode is kept raw, not fatal.
 //! - [`from_slice`]: one fast pass, and a tolerant second pass only when needed.
+//! - [`Str`]: the strings of the wire types, cheap to clone (inline when short, else shared).
 //!
 //! ```
 //! use inbox_wire::{List, Timestamp};
@@ -33,11 +34,13 @@
 mod decode;
 mod list;
 mod open_enum;
+mod str;
 mod timestamp;
 mod wire_struct;
 
 pub use decode::{DecodeError, from_slice, from_str};
 pub use list::{List, Rejected, is_strict_pass};
+pub use str::Str;
 pub use timestamp::{Timestamp, TimestampError};
 pub use wire_struct::Extra;
 

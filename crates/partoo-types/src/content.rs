@@ -1,6 +1,9 @@
 //! A message's `content`, decoded by its `content_type` (and `sender_type`).
 
-use serde::de::DeserializeOwned;
+use std::fmt;
+
+use inbox_wire::Str;
+use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -40,9 +43,9 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct Media {
         /// The url of the file.
-        url: req String = "url",
+        url: req Str = "url",
         /// The name of the file, when Partoo knows it.
-        file_name: null String = "file_name",
+        file_name: null Str = "file_name",
     }
 }
 
@@ -55,13 +58,13 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct IgStoryReply {
         /// The url of the story that received the reply.
-        url: req String = "url",
+        url: req Str = "url",
         /// The text of the reply, or the url of the image, per `content_type`.
-        content: req String = "content",
+        content: req Str = "content",
         /// Whether `content` is text or an image url.
         content_type: req IgStoryReplyType = "content_type",
         /// The Instagram id of the story.
-        id: opt String = "id",
+        id: opt Str = "id",
     }
 }
 
@@ -92,9 +95,9 @@ inbox_wire::wire_struct! {
 #[non_exhaustive]
 pub enum Content {
     /// `Text`: the text of the message.
-    Text(String),
+    Text(Str),
     /// `Image`: the url of the image.
-    Image(String),
+    Image(Str),
     /// `Video`: the url and file name of the video.
     Video(Media),
     /// `Audio`: the url and file name of the audio file.
@@ -104,7 +107,7 @@ pub enum Content {
     /// `IgStoryReply`: a reply to an Instagram story.
     IgStoryReply(IgStoryReply),
     /// `IgStoryMention`: the url of the Instagram story that mentions the business.
-    IgStoryMention(String),
+    IgStoryMention(Str),
     /// `Unsupported`: a content Partoo cannot show.
     Unsupported(Unsupported),
     /// A `Metadata` event: the conversation was marked solved (`"Solving"`).
@@ -135,19 +138,45 @@ impl Content {
     /// assert!(c.is_raw());
     /// ```
     pub fn decode(content_type: &ContentType, sender_type: &SenderType, value: Value) -> Self {
+        match value {
+            Value::String(text) => {
+                Self::typed(content_type, sender_type, Buffered::Text(text.into()))
+            }
+            other => Self::typed(content_type, sender_type, Buffered::Other(other)),
+        }
+    }
+
+    /// [`Content::decode`] of a content buffered while its message was read.
+    pub(crate) fn typed(
+        content_type: &ContentType,
+        sender_type: &SenderType,
+        value: Buffered,
+    ) -> Self {
+        let value = match value {
+            Buffered::Text(text) => {
+                if *sender_type == SenderType::Metadata {
+                    // Partoo documents these two events only: whatever else a `Metadata`
+                    // sender sends is undocumented, never a text to show the business as
+                    // the customer's.
+                    return match text.as_str() {
+                        "Solving" => Content::Solving,
+                        "Reopening" => Content::Reopening,
+                        _ => Content::Raw(Value::String(text.into())),
+                    };
+                }
+                return match content_type {
+                    ContentType::Text => Content::Text(text),
+                    ContentType::Image => Content::Image(text),
+                    ContentType::IgStoryMention => Content::IgStoryMention(text),
+                    _ => Content::Raw(Value::String(text.into())),
+                };
+            }
+            Buffered::Other(value) => value,
+        };
         if *sender_type == SenderType::Metadata {
-            // Partoo documents these two events only: whatever else a `Metadata` sender
-            // sends is undocumented, never a text to show the business as the customer's.
-            return match value.as_str() {
-                Some("Solving") => Content::Solving,
-                Some("Reopening") => Content::Reopening,
-                _ => Content::Raw(value),
-            };
+            return Content::Raw(value);
         }
         match (content_type, value) {
-            (ContentType::Text, Value::String(s)) => Content::Text(s),
-            (ContentType::Image, Value::String(s)) => Content::Image(s),
-            (ContentType::IgStoryMention, Value::String(s)) => Content::IgStoryMention(s),
             (ContentType::Video, v @ Value::Object(_)) => typed(v, Content::Video),
             (ContentType::Audio, v @ Value::Object(_)) => typed(v, Content::Audio),
             (ContentType::Document, v @ Value::Object(_)) => typed(v, Content::Document),
@@ -168,6 +197,75 @@ impl Content {
     /// Whether this content was kept raw ([`Content::Raw`]).
     pub fn is_raw(&self) -> bool {
         matches!(self, Content::Raw(_))
+    }
+}
+
+/// A message's content as read before its `content_type` is known: a string straight into a
+/// [`Str`] (most contents are texts and urls), anything else as a [`Value`].
+pub(crate) enum Buffered {
+    /// A JSON string.
+    Text(Str),
+    /// Any other JSON value.
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for Buffered {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(BufferedVisitor)
+    }
+}
+
+struct BufferedVisitor;
+
+impl<'de> Visitor<'de> for BufferedVisitor {
+    type Value = Buffered;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Buffered, E> {
+        Ok(Buffered::Text(v.into()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Buffered, E> {
+        Ok(Buffered::Text(v.into()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Buffered, E> {
+        Ok(Buffered::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Buffered, E> {
+        Ok(Buffered::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Buffered, E> {
+        Ok(Buffered::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Buffered, E> {
+        Ok(Buffered::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Buffered, E> {
+        Ok(Buffered::Other(Value::Null))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Buffered, E> {
+        Ok(Buffered::Other(Value::Null))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Buffered, D::Error> {
+        Buffered::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Buffered, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Buffered::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Buffered, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Buffered::Other)
     }
 }
 

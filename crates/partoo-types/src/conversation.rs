@@ -1,6 +1,6 @@
 //! Conversations and the conversations page (`GET /conversations`).
 
-use inbox_wire::{DecodeError, List, Timestamp};
+use inbox_wire::{DecodeError, List, Str, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -53,17 +53,17 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Business {
         /// The id of the business (what `business__in` filters on).
-        id: opt String = "id",
+        id: opt Str = "id",
         /// Its name.
-        name: null String = "name",
+        name: null Str = "name",
         /// Its city.
-        city: null String = "city",
+        city: null Str = "city",
         /// Its postal code.
-        zipcode: null String = "zipcode",
+        zipcode: null Str = "zipcode",
         /// Its country code.
-        country: null String = "country",
+        country: null Str = "country",
         /// Its full address on one line.
-        formatted_address: null String = "formatted_address",
+        formatted_address: null Str = "formatted_address",
     }
 }
 
@@ -74,7 +74,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct CustomChannelConversation {
         /// The id of the conversation in the custom channel's own system.
-        external_conversation_id: opt String = "external_conversation_id",
+        external_conversation_id: opt Str = "external_conversation_id",
     }
 }
 
@@ -144,11 +144,11 @@ inbox_wire::wire_struct! {
         /// The id of the conversation (what [`crate::ListMessagesQuery`] takes).
         id: req i64 = "id",
         /// The url of the consumer's profile picture.
-        consumer_img: null String = "consumer_img",
+        consumer_img: null Str = "consumer_img",
         /// The consumer's name; its format depends on the channel, and it may be empty.
-        consumer_name: null String = "consumer_name",
+        consumer_name: null Str = "consumer_name",
         /// The consumer's phone number, E.164 (`+33612345678`).
-        consumer_phone_number: null String = "consumer_phone_number",
+        consumer_phone_number: null Str = "consumer_phone_number",
         /// The last message exchanged.
         last_message: null LastMessage = "last_message",
         /// Whether the last message received was read, for the user making the request.
@@ -172,7 +172,7 @@ inbox_wire::wire_struct! {
         /// Whether the conversation was marked solved.
         is_solved: opt bool = "is_solved",
         /// The Partoo user the conversation is assigned to.
-        assigned_user_id: null String = "assigned_user_id",
+        assigned_user_id: null Str = "assigned_user_id",
         /// Custom channel data, when the messaging partner is `Custom`.
         custom_channel: null CustomChannelConversation = "custom_channel",
     }

@@ -80,7 +80,7 @@ pub use conversation::{
     CustomChannelConversation, LastMessage, MessagingPartner,
 };
 pub use error_body::ErrorBody;
-pub use inbox_wire::{DecodeError, Extra, List, Rejected, Timestamp, TimestampError};
+pub use inbox_wire::{DecodeError, Extra, List, Rejected, Str, Timestamp, TimestampError};
 pub use message::{
     ContentType, CustomChannelMessage, Message, MessageStatus, MessagesPage, SenderType,
 };

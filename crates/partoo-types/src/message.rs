@@ -2,12 +2,12 @@
 
 use std::fmt;
 
-use inbox_wire::{DecodeError, Extra, List, Timestamp};
+use inbox_wire::{DecodeError, Extra, List, Str, Timestamp};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use crate::content::Content;
+use crate::content::{Buffered, Content};
 
 inbox_wire::open_enum! {
     /// The type of a message's content (`content_type`). Partoo adds values without notice.
@@ -62,7 +62,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct CustomChannelMessage {
         /// The id of the message in the custom channel's own system.
-        external_message_id: opt String = "external_message_id",
+        external_message_id: opt Str = "external_message_id",
     }
 }
 
@@ -112,7 +112,7 @@ pub struct Message {
     /// Who sent it, as sent (unknown values kept).
     pub sender_type: SenderType,
     /// The name of the sender.
-    pub sender_label: Option<String>,
+    pub sender_label: Option<Str>,
     /// The delivery status.
     pub status: Option<MessageStatus>,
     /// Whether the consumer deleted it on the messaging channel (Instagram only, for now).
@@ -122,7 +122,7 @@ pub struct Message {
     /// The content, typed by `content_type`.
     pub content: Content,
     /// For `User` messages sent from the Partoo application, the id of the Partoo user.
-    pub user_id: Option<String>,
+    pub user_id: Option<Str>,
     /// Custom channel data, when the messaging partner is `Custom`.
     pub custom_channel: Option<CustomChannelMessage>,
     /// Fields this crate does not model, as Partoo sent them.
@@ -231,7 +231,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
         let mut is_automated = None;
         // The content is buffered (it is small) because `content_type` and `sender_type`
         // may come after it; it is typed once the whole object has been read.
-        let mut content: Option<Value> = None;
+        let mut content: Option<Buffered> = None;
         let mut user_id = None;
         let mut custom_channel = None;
         let mut extra = Extra::new();
@@ -263,7 +263,7 @@ impl<'de> Visitor<'de> for MessageVisitor {
             id: id.ok_or_else(|| missing("id"))?,
             conversation_id: conversation_id.ok_or_else(|| missing("conversation_id"))?,
             date: date.ok_or_else(|| missing("date"))?,
-            content: Content::decode(&content_type, &sender_type, content),
+            content: Content::typed(&content_type, &sender_type, content),
             content_type,
             sender_type,
             sender_label,

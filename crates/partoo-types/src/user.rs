@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use inbox_wire::DecodeError;
+use inbox_wire::{DecodeError, Str};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -13,19 +13,19 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct User {
         /// The user's id.
-        id: opt String = "id",
+        id: opt Str = "id",
         /// First name.
-        first_name: opt String = "first_name",
+        first_name: opt Str = "first_name",
         /// Last name.
-        last_name: opt String = "last_name",
+        last_name: opt Str = "last_name",
         /// Email address.
-        email: opt String = "email",
+        email: opt Str = "email",
         /// Role in the organisation (`ORG_ADMIN`, `BUSINESS_MANAGER`, ...), as sent.
-        role: opt String = "role",
+        role: opt Str = "role",
         /// The organisation.
         org_id: opt OrgId = "org_id",
         /// Account status, as sent.
-        status: opt String = "status",
+        status: opt Str = "status",
     }
 }
 

@@ -34,7 +34,7 @@
 
 use std::fmt;
 
-use inbox_wire::{DecodeError, Extra};
+use inbox_wire::{DecodeError, Extra, Str};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -71,7 +71,7 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct WebhookBusiness {
         /// The id of the business (what `business__in` filters on).
-        id: opt String = "id",
+        id: opt Str = "id",
     }
 }
 
@@ -88,9 +88,9 @@ inbox_wire::wire_struct! {
         /// The id of the conversation (what [`crate::ListMessagesQuery`] takes).
         id: req i64 = "id",
         /// The url of the consumer's profile picture.
-        consumer_img: null String = "consumer_img",
+        consumer_img: null Str = "consumer_img",
         /// The consumer's name; its format depends on the channel, and it may be empty.
-        consumer_name: null String = "consumer_name",
+        consumer_name: null Str = "consumer_name",
         /// The business the conversation belongs to.
         business: opt WebhookBusiness = "business",
         /// The channel (unknown values kept).

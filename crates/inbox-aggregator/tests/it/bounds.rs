@@ -55,7 +55,7 @@ fn every_conversation(emulator: &Emulator) -> Vec<Target> {
         emulator
             .bird_conversation_ids()
             .into_iter()
-            .map(|id| Target::conversation("bird", ConversationId::Bird(id))),
+            .map(|id| Target::conversation("bird", ConversationId::Bird(id.into()))),
     );
     targets
 }
@@ -153,7 +153,7 @@ async fn dropping_the_stream_stops_the_listing_and_every_conversation_at_once() 
         emulator
             .bird_conversation_ids()
             .into_iter()
-            .map(|id| Target::conversation("bird", ConversationId::Bird(id))),
+            .map(|id| Target::conversation("bird", ConversationId::Bird(id.into()))),
     );
     // Boxed, not `pin_mut!`ed: dropping a `pin_mut!` binding drops a reference, not the stream.
     let mut stream = Box::pin(inbox.stream(targets).unwrap());

@@ -275,7 +275,10 @@ async fn two_hundred_sends_under_faults_with_the_sender_killed_twice_each_arrive
             let (source, conversation) = if n % 2 == 0 {
                 ("partoo", ConversationId::Partoo(partoo[n / 2 % 8]))
             } else {
-                ("bird", ConversationId::Bird(bird[n / 2 % 8].clone()))
+                (
+                    "bird",
+                    ConversationId::Bird(bird[n / 2 % 8].as_str().into()),
+                )
             };
             outbox
                 .send(source, &conversation, Draft::text(format!("draft {n:03}")))

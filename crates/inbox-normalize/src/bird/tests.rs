@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::model::{
     Action, Content, ConversationId, Direction, Interaction, InteractiveKind, Item, Media, Message,
-    MessageId, Recipient, Role, Status, TemplateParameter, Timestamp,
+    MessageId, Recipient, Role, Status, Str, TemplateParameter, Timestamp,
 };
 
 /// A Bird message: an inbound text from a contact, with `patch`'s keys set over it.
@@ -383,7 +383,7 @@ rows! {
             assert_eq!(m.conversation_id, ConversationId::Bird("c-9".into()));
         };
     field_conversation_id_absent_is_empty: normalize {"conversationId": "__absent"} =>
-        |m| assert_eq!(m.conversation_id, ConversationId::Bird(String::new()));
+        |m| assert_eq!(m.conversation_id, ConversationId::Bird(Str::default()));
     field_created_at_and_updated_at: normalize {"createdAt": "2024-11-25T14:42:10-05:30", "updatedAt": "2024-11-26T05:12:10.5+09:00"} =>
         |m| {
             assert_eq!(m.timestamp.to_rfc3339_utc(), "2024-11-25T20:12:10Z");

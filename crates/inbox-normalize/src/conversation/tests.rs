@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Channel, Contact, ConversationOrigin, ConversationStatus, ConversationSummary};
-use crate::model::{ConversationId, MessageId, Provider, Timestamp};
+use crate::model::{ConversationId, MessageId, Provider, Str, Timestamp};
 
 /// `base` with `patch`'s keys set over it; `"__absent"` removes a key.
 fn patched(mut base: Value, patch: &Value) -> Value {
@@ -92,9 +92,9 @@ fn at(s: &str) -> Option<Timestamp> {
 
 fn contact(id: Option<&str>, name: Option<&str>, address: Option<&str>) -> Option<Contact> {
     Some(Contact {
-        id: id.map(str::to_owned),
-        name: name.map(str::to_owned),
-        address: address.map(str::to_owned),
+        id: id.map(Str::from),
+        name: name.map(Str::from),
+        address: address.map(Str::from),
     })
 }
 

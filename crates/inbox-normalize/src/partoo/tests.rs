@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{Content, Direction, Event, Media, Message, Role, Status};
+use crate::model::{Content, Direction, Event, Media, Message, Role, Status, Str};
 
 /// A Partoo message: a plain inbound text, with `patch`'s keys set over it.
 fn normalize(patch: Value) -> Message {
@@ -61,7 +61,7 @@ rows! {
     status_failed_is_failed_without_reason: {"status": "Failed"} =>
         |m| assert_eq!(m.status, Status::Failed { reason: None });
     status_absent_is_unknown_empty: {"status": "__absent"} =>
-        |m| assert_eq!(m.status, Status::Unknown(String::new()));
+        |m| assert_eq!(m.status, Status::Unknown(Str::default()));
     status_unknown_keeps_raw: {"status": "Read"} =>
         |m| assert_eq!(m.status, Status::Unknown("Read".into()));
     status_any_deleted_is_deleted: {"status": "Success", "is_deleted": true} =>

@@ -51,7 +51,7 @@ fn open_conversations(emulator: &Emulator) -> (ConversationId, ConversationId) {
         .into_iter()
         .find(|id| !closed.contains(id))
         .unwrap();
-    (ConversationId::Partoo(p), ConversationId::Bird(b))
+    (ConversationId::Partoo(p), ConversationId::Bird(b.into()))
 }
 
 on_both! {
@@ -172,7 +172,7 @@ async fn refusals_are_typed_and_send_nothing(db: Db) {
     // Refused by what the conversation is: media into SMS (Partoo reads the conversation
     // first), text into a closed Bird conversation (Bird's 409).
     let sms = ConversationId::Partoo(emulator.sms_partoo_conversations(0)[0]);
-    let closed = ConversationId::Bird(emulator.closed_bird_conversations(0)[0].clone());
+    let closed = ConversationId::Bird(emulator.closed_bird_conversations(0)[0].as_str().into());
     let photo = Draft::Image(MediaDraft::new("https://cdn.example/p.jpg"));
     match inbox.send("partoo", &sms, &photo, "ref").await {
         Err(SendError::Invalid(why)) => assert!(why.contains("SMS"), "{why}"),
