@@ -76,33 +76,72 @@ struct Job {
 /// The most writes one transaction takes.
 const BATCH: usize = 256;
 
+/// How long the committer keeps the store's writing connection while events keep coming,
+/// so the other writers of this process (scheduled syncs, the outbox) still get their turn.
+const HOLD: Duration = Duration::from_millis(100);
+
+/// How long the committer keeps the connection waiting for the next event before giving it
+/// back: longer than the gap between the commits of a busy stream.
+const IDLE: Duration = Duration::from_millis(5);
+
 /// Commits what the handlers hand it: whatever is queued when it gets to it, up to
 /// [`BATCH`], in one transaction (one commit for many events: group commit), then answers
-/// each handler.
+/// each handler. While events keep coming it holds the store's writing connection (up to
+/// [`HOLD`]), so a commit costs its transaction only.
 async fn committer(store: Store, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let (writes, replies): (Vec<Ingest>, Vec<_>) =
-            batch.into_iter().map(|j| (j.write, j.reply)).unzip();
-        match store.ingest(&writes).await {
-            Ok(done) => {
-                for (reply, done) in replies.into_iter().zip(done) {
-                    let _ = reply.send(Ok(done));
-                }
-            }
+        let mut writer = match store.writer().await {
+            Ok(writer) => writer,
             Err(e) => {
-                let message = e.to_string();
-                for reply in replies {
-                    let _ = reply.send(Err(message.clone()));
-                }
+                answer(batch(first, &mut jobs).1, Err(e.to_string()));
+                continue;
             }
+        };
+        let held = Instant::now();
+        let mut next = Some(first);
+        while let Some(first) = next.take() {
+            let (writes, replies) = batch(first, &mut jobs);
+            let failed = match writer.ingest(&writes).await {
+                Ok(done) => {
+                    for (reply, done) in replies.into_iter().zip(done) {
+                        let _ = reply.send(Ok(done));
+                    }
+                    false
+                }
+                Err(e) => {
+                    answer(replies, Err(e.to_string()));
+                    true
+                }
+            };
+            if failed || held.elapsed() >= HOLD {
+                break;
+            }
+            next = tokio::time::timeout(IDLE, jobs.recv()).await.ok().flatten();
         }
+    }
+}
+
+/// `first` and whatever else is queued, up to [`BATCH`]: the writes and who waits for each.
+type Batch = (Vec<Ingest>, Vec<oneshot::Sender<Result<Ingested, String>>>);
+
+fn batch(first: Job, jobs: &mut mpsc::Receiver<Job>) -> Batch {
+    let mut batch = vec![first];
+    while batch.len() < BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    batch.into_iter().map(|j| (j.write, j.reply)).unzip()
+}
+
+/// Gives every handler of a batch the same answer.
+fn answer(
+    replies: Vec<oneshot::Sender<Result<Ingested, String>>>,
+    result: Result<Ingested, String>,
+) {
+    for reply in replies {
+        let _ = reply.send(result.clone());
     }
 }
 

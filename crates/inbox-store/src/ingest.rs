@@ -94,6 +94,30 @@ pub enum Ingest {
     Rejected(WebhookRejection),
 }
 
+/// The store's writing connection, held (see [`Store::writer`]).
+pub struct Writer {
+    store: Store,
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("store", &self.store.location())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    /// [`Store::ingest`] on the held connection: `writes` in one transaction, in order.
+    pub async fn ingest(&mut self, writes: &[Ingest]) -> Result<Vec<Ingested>, StoreError> {
+        let tx = sqlx::Connection::begin_with(&mut *self.conn, self.store.backend().begin_write())
+            .await
+            .map_err(|e| self.store.err("storing webhook events", e))?;
+        self.store.ingest_in(tx, writes).await
+    }
+}
+
 /// What one [`Ingest`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -111,10 +135,36 @@ impl Store {
     /// is one statement that compares with the stored row, and the database serializes
     /// writers. On an error nothing of the batch is written.
     pub async fn ingest(&self, writes: &[Ingest]) -> Result<Vec<Ingested>, StoreError> {
-        let mut tx = self
+        let tx = self
             .begin_write()
             .await
             .map_err(|e| self.err("storing webhook events", e))?;
+        self.ingest_in(tx, writes).await
+    }
+
+    /// Takes the store's writing connection and holds it until the [`Writer`] is dropped,
+    /// for a process that writes many transactions in a row (a webhook server under load):
+    /// each [`Writer::ingest`] then costs its transaction only, not taking the connection
+    /// from the pool and giving it back. Other writers of this process wait while it is
+    /// held (up to the store's lock timeout, then [`StoreError::Locked`]), so hold it for a
+    /// burst, not for good.
+    pub async fn writer(&self) -> Result<Writer, StoreError> {
+        let conn = self
+            .writing_connection()
+            .await
+            .map_err(|e| self.err("storing webhook events", e))?;
+        Ok(Writer {
+            store: self.clone(),
+            conn,
+        })
+    }
+
+    /// [`Store::ingest`] in the transaction `tx`.
+    async fn ingest_in(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
+        writes: &[Ingest],
+    ) -> Result<Vec<Ingested>, StoreError> {
         let mut accounts: Vec<(Account, i64)> = Vec::new();
         let mut done = Vec::with_capacity(writes.len());
         // The messages of consecutive message writes of one kind, written together in one

@@ -70,7 +70,7 @@ mod sync;
 mod write;
 
 pub use error::StoreError;
-pub use ingest::{Delivery, Ingest, Ingested, StoredWebhookRejected, WebhookRejection};
+pub use ingest::{Delivery, Ingest, Ingested, StoredWebhookRejected, WebhookRejection, Writer};
 pub use open::{Backend, OpenOptions, Store};
 pub use outbox::{Outbox, OutboxEntry, OutboxError, OutboxOptions, OutboxStatus, SendRound};
 pub use read::{

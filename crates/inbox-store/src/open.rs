@@ -210,7 +210,11 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|e| open_error(&shown, e, options.lock_timeout))?;
+        // Not pinged before each use: a write begins with `BEGIN IMMEDIATE`, which finds a
+        // broken connection as well, and the ping was one more round trip to SQLite's thread
+        // in every transaction (the pool still checks a connection when it is given back).
         let writer = connections(1)
+            .test_before_acquire(false)
             .connect(&url)
             .await
             .map_err(|e| open_error(&shown, e, options.lock_timeout))?;
@@ -307,6 +311,13 @@ impl Store {
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         self.writer.begin_with(self.backend.begin_write()).await
+    }
+
+    /// The writer's connection, to hold across transactions.
+    pub(crate) async fn writing_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        self.writer.acquire().await
     }
 
     /// An error met while doing `what`.

@@ -250,3 +250,37 @@ async fn a_long_open_store_sees_what_another_one_commits_between_its_checkpoints
         );
     }
 }
+
+on_both! {
+async fn a_held_writer_commits_each_batch_as_it_goes_and_gives_the_connection_back(db: Db) {
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
+    let delivery = Delivery {
+        provider: "partoo".into(),
+        id: "evt-9".into(),
+        event_type: Some("message_created".into()),
+    };
+    let mut writer = store.writer().await.unwrap();
+    let first = writer
+        .ingest(&[messages(vec![partoo(1, "Success", false)], true, Some(delivery.clone()))])
+        .await
+        .unwrap();
+    assert_eq!(counts(first[0]).new, 1);
+    // Committed before the next batch, though the connection is still held: readers see
+    // it, and the same delivery in the next batch is a duplicate.
+    assert_eq!(rows(&store).await, [("1".into(), "sent".into(), 1)]);
+    let second = writer
+        .ingest(&[
+            messages(vec![partoo(2, "Success", false)], true, Some(delivery)),
+            messages(vec![partoo(3, "Success", false)], true, None),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(second[0], Ingested::Duplicate);
+    assert_eq!(counts(second[1]).new, 1);
+    drop(writer);
+    // The connection went back to the store: its own writes go on.
+    one(&store, messages(vec![partoo(4, "Success", false)], true, None)).await;
+    let ids: Vec<String> = rows(&store).await.into_iter().map(|(id, ..)| id).collect();
+    assert_eq!(ids, ["1", "3", "4"]);
+}
+}
