@@ -86,7 +86,7 @@ inbox_wire::wire_struct! {
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
         /// Channel-specific settings.
-        metadata: opt TextMetadata = "metadata",
+        metadata: opt Box<TextMetadata> = "metadata",
     }
 }
 
@@ -211,7 +211,7 @@ inbox_wire::wire_struct! {
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
         /// Email settings.
-        metadata: opt HtmlMetadata = "metadata",
+        metadata: opt Box<HtmlMetadata> = "metadata",
     }
 }
 
@@ -274,7 +274,7 @@ inbox_wire::wire_struct! {
         /// The images.
         images: req Vec<Image> = "images",
         /// Channel-specific settings.
-        metadata: opt MediaMetadata = "metadata",
+        metadata: opt Box<MediaMetadata> = "metadata",
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
     }
@@ -315,7 +315,7 @@ inbox_wire::wire_struct! {
         /// The files.
         files: req Vec<FileItem> = "files",
         /// Channel-specific settings.
-        metadata: opt MediaMetadata = "metadata",
+        metadata: opt Box<MediaMetadata> = "metadata",
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
     }
@@ -360,7 +360,7 @@ inbox_wire::wire_struct! {
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
         /// Channel-specific settings.
-        metadata: opt GifMetadata = "metadata",
+        metadata: opt Box<GifMetadata> = "metadata",
     }
 }
 
@@ -456,7 +456,7 @@ inbox_wire::wire_struct! {
         /// Buttons and quick replies.
         actions: maybe Vec<Action> = "actions",
         /// Channel-specific settings.
-        metadata: opt ListMetadata = "metadata",
+        metadata: opt Box<ListMetadata> = "metadata",
     }
 }
 

@@ -19,6 +19,11 @@
 //!   absent, but for `lastMessage`, `attributes` and `recipients`, which keep `null` apart
 //!   (see [`Conversation`] and [`LastMessage`]).
 //!
+//! Strings are [`Str`]s (cheap to clone: the unified model shares them). Parts that are
+//! large and seldom sent are boxed, so that a message stays small to move while it is
+//! decoded: a message's `body`, `template`, `meta` and `inbox`, and the `metadata` of bodies
+//! and interactions.
+//!
 //! ```
 //! use bird_types::{BodyContent, MessageSource, MessageStatus, MessagesPage};
 //!

@@ -169,7 +169,7 @@ inbox_wire::wire_struct! {
         /// When.
         created_at: req Timestamp = "createdAt",
         /// Details; free-form beyond the documented keys, which stay in its `extra`.
-        metadata: opt InteractionMetadata = "metadata",
+        metadata: opt Box<InteractionMetadata> = "metadata",
     }
 }
 
