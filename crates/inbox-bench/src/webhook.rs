@@ -233,10 +233,13 @@ async fn ingest(batch: usize) -> Result<(), String> {
         })
         .collect();
     let started = Instant::now();
+    // The connection held, as the server's committer holds it while events keep coming.
+    let mut writer = store.writer().await.map_err(|e| e.to_string())?;
     for writes in &batches {
-        store.ingest(writes).await.map_err(|e| e.to_string())?;
+        writer.ingest(writes).await.map_err(|e| e.to_string())?;
     }
     let stored = started.elapsed();
+    drop(writer);
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     let each = |d: Duration| d.as_secs_f64() * 1e6 / EVENTS as f64;

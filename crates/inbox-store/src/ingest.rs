@@ -147,7 +147,7 @@ impl Store {
     /// each [`Writer::ingest`] then costs its transaction only, not taking the connection
     /// from the pool and giving it back. Other writers of this process wait while it is
     /// held (up to the store's lock timeout, then [`StoreError::Locked`]), so hold it for a
-    /// burst, not for good.
+    /// burst, not for good; and [`Store::close`] waits until it is dropped.
     pub async fn writer(&self) -> Result<Writer, StoreError> {
         let conn = self
             .writing_connection()

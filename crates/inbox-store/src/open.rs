@@ -300,7 +300,10 @@ impl Store {
         &self.location
     }
 
-    /// Closes every connection (waiting for the ones in use).
+    /// Closes every connection (waiting for the ones in use, a held [`Writer`] among
+    /// them: drop it first).
+    ///
+    /// [`Writer`]: crate::Writer
     pub async fn close(self) {
         self.writer.close().await;
         self.pool.close().await;
