@@ -93,6 +93,12 @@ fn one(name: &str, bytes: &[u8], typed: Decoder, parts: &[(&str, Decoder)]) -> b
     // Check the page is what we think it is before timing it.
     let decoded = typed(bytes);
     assert!(decoded > 0, "{name}: the generated page did not decode");
+    for (part, f) in parts {
+        assert!(
+            f(bytes) > 0,
+            "{name}: the generated page did not decode ({part})"
+        );
+    }
     // Warm up, and size the rounds to about 20 ms each.
     for _ in 0..200 {
         black_box(typed(bytes));

@@ -173,7 +173,7 @@ async fn measure() -> Result<bool, String> {
     drop(timeline);
     let floor_pages = floor(&dir.db("floor.db"), &rows, PAGE).await?;
     // The same with one transaction for everything: what committing each page costs.
-    let floor_one = floor(&dir.db("floor-one.db"), &rows, rows.len()).await?;
+    let floor_one = floor(&dir.db("floor-one.db"), &rows, rows.len().max(1)).await?;
     let floor = floor_pages;
 
     let store = Store::open(&dir.db("inbox.db"))

@@ -76,8 +76,9 @@ struct Job {
 /// The most writes one transaction takes.
 const BATCH: usize = 256;
 
-/// How long the committer keeps the store's writing connection while events keep coming,
-/// so the other writers of this process (scheduled syncs, the outbox) still get their turn.
+/// The longest the committer keeps the store's writing connection while events keep coming
+/// (it gives it back at once when another writer of this process waits for it: a scheduled
+/// sync, the Bird reader, the outbox).
 const HOLD: Duration = Duration::from_millis(100);
 
 /// How long the committer keeps the connection waiting for the next event before giving it
@@ -87,7 +88,8 @@ const IDLE: Duration = Duration::from_millis(5);
 /// Commits what the handlers hand it: whatever is queued when it gets to it, up to
 /// [`BATCH`], in one transaction (one commit for many events: group commit), then answers
 /// each handler. While events keep coming it holds the store's writing connection (up to
-/// [`HOLD`]), so a commit costs its transaction only.
+/// [`HOLD`], and not while another writer waits for it), so a commit costs its
+/// transaction only.
 async fn committer(store: Store, mut jobs: mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut writer = match store.writer().await {
@@ -113,7 +115,7 @@ async fn committer(store: Store, mut jobs: mpsc::Receiver<Job>) {
                     true
                 }
             };
-            if failed || held.elapsed() >= HOLD {
+            if failed || held.elapsed() >= HOLD || writer.others_waiting() {
                 break;
             }
             next = tokio::time::timeout(IDLE, jobs.recv()).await.ok().flatten();

@@ -526,9 +526,9 @@ fn action(a: &wire::Action) -> Action {
                 .unwrap_or_default();
             return Action {
                 kind: u.kind.as_str().into(),
-                label: loose.text.map(Str::from),
-                url: loose.url.map(Str::from),
-                payload: loose.payload.map(Str::from),
+                label: loose.text,
+                url: loose.url,
+                payload: loose.payload,
             };
         }
         // A kind added to bird-types later: its kind, nothing more (it stays in `origin`).
@@ -554,17 +554,17 @@ fn action(a: &wire::Action) -> Action {
 #[derive(Default, serde::Deserialize)]
 struct LooseAction {
     #[serde(default, deserialize_with = "string_or_none")]
-    text: Option<String>,
+    text: Option<Str>,
     #[serde(default, deserialize_with = "string_or_none")]
-    url: Option<String>,
+    url: Option<Str>,
     #[serde(default, deserialize_with = "string_or_none")]
-    payload: Option<String>,
+    payload: Option<Str>,
 }
 
-fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+fn string_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Str>, D::Error> {
     use serde::Deserialize;
     Ok(match Value::deserialize(d)? {
-        Value::String(s) => Some(s),
+        Value::String(s) => Some(s.into()),
         _ => None,
     })
 }

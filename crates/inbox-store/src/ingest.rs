@@ -109,6 +109,12 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
+    /// Whether another write of this process is waiting for the connection this writer
+    /// holds: the time to drop it, so that it gets its turn.
+    pub fn others_waiting(&self) -> bool {
+        self.store.writers_waiting()
+    }
+
     /// [`Store::ingest`] on the held connection: `writes` in one transaction, in order.
     pub async fn ingest(&mut self, writes: &[Ingest]) -> Result<Vec<Ingested>, StoreError> {
         let tx = sqlx::Connection::begin_with(&mut *self.conn, self.store.backend().begin_write())
@@ -145,9 +151,16 @@ impl Store {
     /// Takes the store's writing connection and holds it until the [`Writer`] is dropped,
     /// for a process that writes many transactions in a row (a webhook server under load):
     /// each [`Writer::ingest`] then costs its transaction only, not taking the connection
-    /// from the pool and giving it back. Other writers of this process wait while it is
-    /// held (up to the store's lock timeout, then [`StoreError::Locked`]), so hold it for a
-    /// burst, not for good; and [`Store::close`] waits until it is dropped.
+    /// from the pool and giving it back.
+    ///
+    /// On SQLite the store has one writing connection, so while it is held every other write
+    /// of this process waits for it (syncs, the outbox, other `ingest` calls, the holder's
+    /// own included), up to the store's lock timeout, then fails with
+    /// [`StoreError::Locked`]. Hold it for a burst, and give it back as soon as
+    /// [`Writer::others_waiting`] says another write is waiting. [`Store::close`] waits until
+    /// it is dropped, and dropping it hands the connection back through a task of the Tokio
+    /// runtime. On PostgreSQL it is one connection of the store's pool: nobody waits for it,
+    /// but the other users of the pool have one connection fewer.
     pub async fn writer(&self) -> Result<Writer, StoreError> {
         let conn = self
             .writing_connection()

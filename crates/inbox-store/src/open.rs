@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -116,6 +117,23 @@ async fn checkpoints(pool: AnyPool, every: Duration) {
     }
 }
 
+/// Counts one transaction waiting for the writer's connection while it lives (dropped when
+/// it has it, fails, or is cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A durable mirror of conversations and messages. Cheap to clone: clones share one pool of
 /// connections.
 #[derive(Debug, Clone)]
@@ -126,6 +144,9 @@ pub struct Store {
     /// next instead of being thrown away whenever another connection wrote. PostgreSQL: the
     /// pool.
     writer: AnyPool,
+    /// Transactions of this process waiting for the writer's connection (`begin_write`), so
+    /// that a [`crate::Writer`] holding it knows to give it back.
+    waiting: Arc<AtomicUsize>,
     pub(crate) location: String,
     pub(crate) lock_timeout: Duration,
     pub(crate) backend: Backend,
@@ -225,6 +246,7 @@ impl Store {
             lock_timeout: options.lock_timeout,
             backend: Backend::Sqlite,
             accounts: Arc::default(),
+            waiting: Arc::default(),
             _checkpointer: None,
         };
         store.check_schema().await?;
@@ -274,6 +296,7 @@ impl Store {
             lock_timeout: options.lock_timeout,
             backend: Backend::Postgres,
             accounts: Arc::default(),
+            waiting: Arc::default(),
             _checkpointer: None,
         };
         store.check_schema().await?;
@@ -313,7 +336,13 @@ impl Store {
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        let _waiting = Waiting::new(&self.waiting);
         self.writer.begin_with(self.backend.begin_write()).await
+    }
+
+    /// Whether a transaction of this process is waiting for the writer's connection.
+    pub(crate) fn writers_waiting(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) > 0
     }
 
     /// The writer's connection, to hold across transactions.

@@ -94,7 +94,7 @@ impl fmt::Display for Str {
 impl From<&str> for Str {
     #[inline]
     fn from(text: &str) -> Self {
-        // What `SmolStr::new` does, without its search for runs of white space to share.
+        // Short texts inline, longer ones copied once into their shared allocation.
         if text.len() <= INLINE {
             Self(SmolStr::new_inline(text))
         } else {

@@ -284,3 +284,41 @@ async fn a_held_writer_commits_each_batch_as_it_goes_and_gives_the_connection_ba
     assert_eq!(ids, ["1", "3", "4"]);
 }
 }
+
+/// SQLite only: there the store has one writing connection, which a held writer keeps from
+/// the rest of the process (on PostgreSQL it is one connection of the pool).
+#[tokio::test]
+async fn a_held_writer_hears_another_write_waiting_which_goes_on_once_it_is_dropped() {
+    let db = crate::support::Db::sqlite("held_writer_waiting");
+    let store = Store::open(&db.location("inbox.db")).await.unwrap();
+    let mut writer = store.writer().await.unwrap();
+    assert!(!writer.others_waiting());
+    writer
+        .ingest(&[messages(vec![partoo(1, "Success", false)], true, None)])
+        .await
+        .unwrap();
+    let other = store.clone();
+    let waiting = tokio::spawn(async move {
+        other
+            .ingest(&[messages(vec![partoo(2, "Success", false)], true, None)])
+            .await
+    });
+    let mut polls = 0;
+    while !writer.others_waiting() {
+        polls += 1;
+        assert!(
+            polls < 5_000,
+            "the other write never queued for the connection"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert!(
+        !waiting.is_finished(),
+        "it cannot write while the connection is held"
+    );
+    drop(writer);
+    let done = waiting.await.unwrap().unwrap();
+    assert_eq!(counts(done[0]).new, 1);
+    let ids: Vec<String> = rows(&store).await.into_iter().map(|(id, ..)| id).collect();
+    assert_eq!(ids, ["1", "2"]);
+}
