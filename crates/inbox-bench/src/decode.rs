@@ -87,8 +87,9 @@ fn time_per_call(f: &dyn Fn() -> usize, iters: u32) -> Duration {
     started.elapsed() / iters
 }
 
-/// Times `typed` against `Value` (and `parts`, the pieces of `typed` shown beside it), all
-/// interleaved in the same rounds; prints the line and returns whether the target was met.
+/// Times `typed` against `Value`, interleaved, then each of `parts` (the pieces of `typed`
+/// shown beside it) against `Value` in rounds of its own; prints the lines and returns
+/// whether the target was met.
 fn one(name: &str, bytes: &[u8], typed: Decoder, parts: &[(&str, Decoder)]) -> bool {
     // Check the page is what we think it is before timing it.
     let decoded = typed(bytes);

@@ -171,10 +171,9 @@ async fn measure() -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     let rows: Vec<Row> = timeline.messages.iter().map(row).collect();
     drop(timeline);
-    let floor_pages = floor(&dir.db("floor.db"), &rows, PAGE).await?;
+    let paged = floor(&dir.db("floor.db"), &rows, PAGE).await?;
     // The same with one transaction for everything: what committing each page costs.
-    let floor_one = floor(&dir.db("floor-one.db"), &rows, rows.len().max(1)).await?;
-    let floor = floor_pages;
+    let one = floor(&dir.db("floor-one.db"), &rows, rows.len().max(1)).await?;
 
     let store = Store::open(&dir.db("inbox.db"))
         .await
@@ -187,7 +186,7 @@ async fn measure() -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     let wall = started.elapsed();
     let total = first.total();
-    let ingest = wall.as_secs_f64() / floor.as_secs_f64();
+    let ingest = wall.as_secs_f64() / paged.as_secs_f64();
     println!("sync-ingest: ratio={ingest:.2} (target {INGEST_TARGET:.1})");
     println!(
         "  K={K} conversations (half per provider), {} messages from the emulator at zero latency into an empty store: {:.3} s, {} requests; floor (the same {} rows, a page of {PAGE} a statement and a transaction): {:.3} s ({:.3} s in one transaction)",
@@ -195,8 +194,8 @@ async fn measure() -> Result<bool, String> {
         wall.as_secs_f64(),
         total.requests,
         rows.len(),
-        floor.as_secs_f64(),
-        floor_one.as_secs_f64()
+        paged.as_secs_f64(),
+        one.as_secs_f64()
     );
     let complete = first.failures.is_empty() && total.new as usize == emulator.message_count();
 

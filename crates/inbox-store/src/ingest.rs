@@ -165,7 +165,7 @@ impl Store {
         let conn = self
             .writing_connection()
             .await
-            .map_err(|e| self.err("storing webhook events", e))?;
+            .map_err(|e| self.err("taking the writing connection", e))?;
         Ok(Writer {
             store: self.clone(),
             conn,
