@@ -291,11 +291,12 @@ impl Client {
     /// Every message of a conversation, 100 a page, in the order the API returns them.
     ///
     /// A message that does not decode comes as [`Error::InvalidItem`] (holding its raw JSON)
-    /// in its place and the stream goes on; any other error ends it.
+    /// in its place and the stream goes on; any other error ends it. Messages come boxed, as
+    /// the page holds them.
     pub fn messages(
         &self,
         conversation_id: impl Into<String>,
-    ) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Box<Message>, Error>> + Send + 'static {
         inbox_http::items(self.message_pages(conversation_id), |page| page.results)
     }
 
@@ -305,7 +306,7 @@ impl Client {
         &self,
         conversation_id: impl Into<String>,
         query: ListMessagesQuery,
-    ) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Box<Message>, Error>> + Send + 'static {
         inbox_http::items(self.message_pages_from(conversation_id, query), |page| {
             page.results
         })
@@ -338,7 +339,7 @@ impl Client {
     pub fn conversations(
         &self,
         query: ListConversationsQuery,
-    ) -> impl Stream<Item = Result<Conversation, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Box<Conversation>, Error>> + Send + 'static {
         inbox_http::items(self.conversation_pages(query), |page| page.results)
     }
 }

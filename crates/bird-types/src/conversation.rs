@@ -183,8 +183,9 @@ inbox_wire::wire_struct! {
     /// A conversation that does not decode is kept raw in `results.rejected()`.
     #[derive(Debug, Clone, PartialEq)]
     pub struct ConversationsPage {
-        /// The conversations.
-        results: req List<Conversation> = "results",
+        /// The conversations, each in its own box: a page grows by pointers, and a
+        /// conversation becomes a unified summary's `origin` without being copied.
+        results: req List<Box<Conversation>> = "results",
         /// The token for the next page; absent on the last page.
         next_page_token: opt Str = "nextPageToken",
         /// How many conversations there are in all.

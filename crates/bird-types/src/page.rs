@@ -24,8 +24,10 @@ inbox_wire::wire_struct! {
     /// path and error); the others still decode.
     #[derive(Debug, Clone, PartialEq)]
     pub struct MessagesPage {
-        /// The messages.
-        results: req List<Message> = "results",
+        /// The messages, each in its own box: a page grows by pointers, not by copies of
+        /// 700-byte messages, and a message becomes a unified message's `origin` without
+        /// being copied.
+        results: req List<Box<Message>> = "results",
         /// The token for the next page; absent on the last page.
         next_page_token: opt String = "nextPageToken",
         /// How many messages there are in all.

@@ -919,13 +919,13 @@ fn conversation_webhooks_carry_the_listed_conversations() {
     let updated = webhook("webhooks/conversation-updated.json");
     assert_eq!(
         updated.conversation_event(),
-        Some((ConversationEventKind::Updated, &listed.results[0])),
+        Some((ConversationEventKind::Updated, &*listed.results[0])),
         "the conversation as listed"
     );
     let deleted = webhook("webhooks/conversation-deleted.json");
     assert_eq!(
         deleted.conversation_event(),
-        Some((ConversationEventKind::Deleted, &listed.results[1]))
+        Some((ConversationEventKind::Deleted, &*listed.results[1]))
     );
     assert_eq!(
         deleted.conversation_event_kind(),

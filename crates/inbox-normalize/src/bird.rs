@@ -112,6 +112,14 @@ use crate::preview::preview;
 
 impl From<wire::Message> for Message {
     fn from(m: wire::Message) -> Self {
+        Message::from(Box::new(m))
+    }
+}
+
+/// A page's messages come boxed ([`bird_types::MessagesPage::results`]): the box becomes the
+/// `origin` as it is, without a copy.
+impl From<Box<wire::Message>> for Message {
+    fn from(m: Box<wire::Message>) -> Self {
         let (direction, role) = participant(&m.sender.participant_type);
         let automated = role == Role::Automation;
         let status = status(&m.status, m.reason.as_ref());
@@ -144,7 +152,7 @@ impl From<wire::Message> for Message {
             is_draft: m.draft,
             reply_to: non_empty(m.reply_to_message_id.as_ref()).map(MessageId::Bird),
             interactions,
-            origin: Origin::Bird(Box::new(m)),
+            origin: Origin::Bird(m),
         }
     }
 }

@@ -379,6 +379,13 @@ fn contact(id: Option<Str>, name: Option<Str>, address: Option<Str>) -> Option<C
 
 impl From<partoo::Conversation> for ConversationSummary {
     fn from(c: partoo::Conversation) -> Self {
+        ConversationSummary::from(Box::new(c))
+    }
+}
+
+/// A page's conversations come boxed: the box becomes the `origin` as it is, without a copy.
+impl From<Box<partoo::Conversation>> for ConversationSummary {
+    fn from(c: Box<partoo::Conversation>) -> Self {
         let status = c.status.as_ref().map(|s| match s {
             partoo::ConversationStatus::Open => ConversationStatus::Open,
             partoo::ConversationStatus::Closed => ConversationStatus::Closed,
@@ -425,7 +432,7 @@ impl From<partoo::Conversation> for ConversationSummary {
             ),
             created_at: c.created_at,
             last_activity,
-            origin: ConversationOrigin::Partoo(Box::new(c)),
+            origin: ConversationOrigin::Partoo(c),
         }
     }
 }
@@ -502,6 +509,13 @@ fn digest(value: &Value) -> u64 {
 
 impl From<bird::Conversation> for ConversationSummary {
     fn from(c: bird::Conversation) -> Self {
+        ConversationSummary::from(Box::new(c))
+    }
+}
+
+/// A page's conversations come boxed: the box becomes the `origin` as it is, without a copy.
+impl From<Box<bird::Conversation>> for ConversationSummary {
+    fn from(c: Box<bird::Conversation>) -> Self {
         let status = c.status.as_ref().map(|s| match s {
             bird::ConversationStatus::Active => ConversationStatus::Open,
             bird::ConversationStatus::Closed => ConversationStatus::Closed,
@@ -551,7 +565,7 @@ impl From<bird::Conversation> for ConversationSummary {
             contact,
             created_at: c.created_at,
             last_activity,
-            origin: ConversationOrigin::Bird(Box::new(c)),
+            origin: ConversationOrigin::Bird(c),
         }
     }
 }

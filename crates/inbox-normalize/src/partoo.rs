@@ -40,6 +40,14 @@ use crate::preview::preview;
 
 impl From<wire::Message> for Message {
     fn from(m: wire::Message) -> Self {
+        Message::from(Box::new(m))
+    }
+}
+
+/// A page's messages come boxed ([`partoo_types::MessagesPage::messages`]): the box becomes
+/// the `origin` as it is, without a copy.
+impl From<Box<wire::Message>> for Message {
+    fn from(m: Box<wire::Message>) -> Self {
         let automated = m.is_automated.unwrap_or(false);
         let (direction, role) = match &m.sender_type {
             wire::SenderType::Consumer => (Direction::Inbound, Role::Customer),
@@ -77,7 +85,7 @@ impl From<wire::Message> for Message {
             is_draft: false,
             reply_to: None,
             interactions: Vec::new(),
-            origin: Origin::Partoo(Box::new(m)),
+            origin: Origin::Partoo(m),
         }
     }
 }

@@ -259,11 +259,12 @@ impl Client {
     /// Every message of a conversation, in the order the API returns them.
     ///
     /// A message that does not decode comes as [`Error::InvalidItem`] (holding its raw JSON)
-    /// and the stream goes on; any other error ends it.
+    /// and the stream goes on; any other error ends it. Messages come boxed, as the page holds
+    /// them.
     pub fn messages(
         &self,
         conversation_id: i64,
-    ) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Box<Message>, Error>> + Send + 'static {
         inbox_http::items(self.message_pages(conversation_id), |page| page.messages)
     }
 
@@ -298,7 +299,7 @@ impl Client {
     pub fn conversations(
         &self,
         query: ListConversationsQuery,
-    ) -> impl Stream<Item = Result<Conversation, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Box<Conversation>, Error>> + Send + 'static {
         inbox_http::items(self.conversation_pages(query), |page| page.conversations)
     }
 }

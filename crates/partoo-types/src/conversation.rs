@@ -186,8 +186,10 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct ConversationsPage {
         /// The conversations of this page. One that does not decode is kept raw in
-        /// `conversations.rejected()` with its path and reason.
-        conversations: req List<Conversation> = "conversations",
+        /// `conversations.rejected()` with its path and reason. Each is in its own box: a page
+        /// grows by pointers, and a conversation becomes a unified summary's `origin` without
+        /// being copied.
+        conversations: req List<Box<Conversation>> = "conversations",
         /// The total number of conversations for the query.
         count: opt u64 = "count",
         /// The cursor of the next page; `None` on the last page.

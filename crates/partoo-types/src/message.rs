@@ -286,8 +286,10 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct MessagesPage {
         /// The messages of this page. A message that does not decode is kept raw in
-        /// `messages.rejected()` with its path and reason.
-        messages: req List<Message> = "messages",
+        /// `messages.rejected()` with its path and reason. Each is in its own box: a page grows
+        /// by pointers, and a message becomes a unified message's `origin` without being
+        /// copied.
+        messages: req List<Box<Message>> = "messages",
         /// The total number of messages for the query.
         count: opt u64 = "count",
         /// The cursor of the next page; `None` on the last page.
