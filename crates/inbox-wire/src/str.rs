@@ -1,41 +1,55 @@
 //! [`Str`]: the string of the wire types and the unified model.
 
 use std::borrow::{Borrow, Cow};
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
-use std::sync::Arc;
 
-use smol_str::SmolStr;
+/// The longest text kept inline: 38 bytes, so that a UUID (36) never allocates.
+const INLINE: usize = 38;
 
-/// The longest text kept inline.
-const INLINE: usize = 23;
-
-/// An immutable string that is cheap to clone: up to 23 bytes are kept inline (no allocation
+/// An immutable string that is cheap to clone: up to 38 bytes are kept inline (no allocation
 /// at all), a longer one is allocated once and shared by its clones (a reference count).
 ///
 /// Every string a wire type decodes is a `Str`, and the unified model holds clones of them:
 /// a normalized message shares its ids, names and texts with the provider's message it keeps
-/// in `origin` instead of copying each one. It reads as a `&str` (`Deref`), compares with
-/// `str`, `&str` and `String`, and encodes as a JSON string. To change one, make a `String`
-/// (`to_string`, `String::from`) and convert it back (`Str::from`).
+/// in `origin` instead of copying each one. Ids, the most repeated strings (Bird's are UUIDs,
+/// 36 bytes), are inline: decoding one allocates nothing and cloning one is a copy of 40
+/// bytes, not a reference count shared across threads. It reads as a `&str` (`Deref`),
+/// compares with `str`, `&str` and `String`, and encodes as a JSON string. To change one,
+/// make a `String` (`to_string`, `String::from`) and convert it back (`Str::from`).
 ///
 /// ```
 /// use inbox_wire::Str;
 ///
 /// let id = Str::from("2041fb87-3bea-4e66-a9d8-6f7d05133f7f");
-/// let shared = id.clone(); // no copy of the text
-/// assert_eq!(shared, "2041fb87-3bea-4e66-a9d8-6f7d05133f7f");
+/// let copy = id.clone(); // inline: no allocation, no reference count
+/// assert_eq!(copy, "2041fb87-3bea-4e66-a9d8-6f7d05133f7f");
 /// assert!(id.starts_with("2041"));
 /// assert_eq!(serde_json::to_string(&id).unwrap(), r#""2041fb87-3bea-4e66-a9d8-6f7d05133f7f""#);
 /// let back: Str = serde_json::from_str(r#""caf\u00e9""#).unwrap();
 /// assert_eq!(back, "café");
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Str(SmolStr);
+#[derive(Clone)]
+pub struct Str(Repr);
+
+/// How a [`Str`] holds its text. Private: `Inline` is only ever built from a whole `&str`
+/// (see `From<&str>`), which is what makes reading it back without a check sound.
+#[derive(Clone)]
+enum Repr {
+    /// `buf[..len]` is the text, copied from a `&str` at construction and never changed.
+    Inline { len: u8, buf: [u8; INLINE] },
+    /// A longer text, shared by the clones.
+    Heap(Arc<str>),
+    /// A string of the program, neither copied nor counted.
+    Static(&'static str),
+}
 
 impl Str {
     /// A `Str` of `text` (copied: inline when short, else into one shared allocation).
@@ -45,49 +59,98 @@ impl Str {
 
     /// A `Str` of a static string, without copying or allocating.
     pub const fn from_static(text: &'static str) -> Self {
-        Self(SmolStr::new_static(text))
+        Self(Repr::Static(text))
     }
 
     /// The text.
+    #[inline]
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        match &self.0 {
+            Repr::Inline { len, buf } => inline_text(&buf[..usize::from(*len)]),
+            Repr::Heap(text) => text,
+            Repr::Static(text) => text,
+        }
+    }
+}
+
+/// The text of an inline `Str`.
+#[inline]
+#[allow(unsafe_code)]
+fn inline_text(bytes: &[u8]) -> &str {
+    // SAFETY: `bytes` is `buf[..len]` of a `Repr::Inline`, which only `From<&str>` builds, by
+    // copying all `len` bytes of a `&str` (valid UTF-8, cut at its end, so at a character
+    // boundary); the fields are private and never written after. Checking again on every
+    // read cost about 5% of a page's decode and normalization.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+impl Default for Str {
+    fn default() -> Self {
+        Self::from_static("")
+    }
+}
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Str {}
+
+impl PartialOrd for Str {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Str {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Str {
+    /// Hashes as the `str` it holds, so that a set of `Str` can be searched with a `&str`.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
 impl Deref for Str {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0.as_str()
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Str {
     fn as_ref(&self) -> &str {
-        self.0.as_str()
+        self.as_str()
     }
 }
 
 impl AsRef<[u8]> for Str {
     fn as_ref(&self) -> &[u8] {
-        self.0.as_bytes()
+        self.as_str().as_bytes()
     }
 }
 
 impl Borrow<str> for Str {
     fn borrow(&self) -> &str {
-        self.0.as_str()
+        self.as_str()
     }
 }
 
 impl fmt::Debug for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0.as_str(), f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Display for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.0.as_str(), f)
+        fmt::Display::fmt(self.as_str(), f)
     }
 }
 
@@ -95,10 +158,13 @@ impl From<&str> for Str {
     #[inline]
     fn from(text: &str) -> Self {
         // Short texts inline, longer ones copied once into their shared allocation.
-        if text.len() <= INLINE {
-            Self(SmolStr::new_inline(text))
-        } else {
-            Self(SmolStr::from(Arc::<str>::from(text)))
+        match u8::try_from(text.len()) {
+            Ok(len) if text.len() <= INLINE => {
+                let mut buf = [0; INLINE];
+                buf[..text.len()].copy_from_slice(text.as_bytes());
+                Self(Repr::Inline { len, buf })
+            }
+            _ => Self(Repr::Heap(Arc::from(text))),
         }
     }
 }
@@ -111,13 +177,13 @@ impl From<&String> for Str {
 
 impl From<String> for Str {
     fn from(text: String) -> Self {
-        Self(SmolStr::from(text))
+        Self::from(text.as_str())
     }
 }
 
 impl From<Box<str>> for Str {
     fn from(text: Box<str>) -> Self {
-        Self(SmolStr::from(text))
+        Self::from(&*text)
     }
 }
 
@@ -135,13 +201,13 @@ impl From<&Str> for Str {
 
 impl From<Str> for String {
     fn from(text: Str) -> Self {
-        text.0.into()
+        text.as_str().to_owned()
     }
 }
 
 impl From<&Str> for String {
     fn from(text: &Str) -> Self {
-        text.0.as_str().to_owned()
+        text.as_str().to_owned()
     }
 }
 
@@ -154,7 +220,7 @@ impl FromStr for Str {
 
 impl FromIterator<char> for Str {
     fn from_iter<I: IntoIterator<Item = char>>(iter: I) -> Self {
-        Self(iter.into_iter().collect())
+        Self::from(iter.into_iter().collect::<String>())
     }
 }
 
@@ -162,12 +228,12 @@ macro_rules! eq_with {
     ($($other:ty),+) => {$(
         impl PartialEq<$other> for Str {
             fn eq(&self, other: &$other) -> bool {
-                self.0.as_str() == AsRef::<str>::as_ref(other)
+                self.as_str() == AsRef::<str>::as_ref(other)
             }
         }
         impl PartialEq<Str> for $other {
             fn eq(&self, other: &Str) -> bool {
-                AsRef::<str>::as_ref(self) == other.0.as_str()
+                AsRef::<str>::as_ref(self) == other.as_str()
             }
         }
     )+};
@@ -177,7 +243,7 @@ eq_with!(str, &str, String, &String, Cow<'_, str>);
 
 impl Serialize for Str {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.0.as_str())
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -219,6 +285,39 @@ mod tests {
             assert_eq!(json, serde_json::to_string(text).unwrap_or_default());
             assert_eq!(serde_json::from_str::<Str>(&json).ok(), Some(s));
         }
+    }
+
+    #[test]
+    fn texts_at_the_inline_boundary_keep_every_byte() {
+        // 38 bytes fit inline, 39 do not; a multi-byte character either side of the limit.
+        let uuid = "2041fb87-3bea-4e66-a9d8-6f7d05133f7f";
+        for text in [
+            uuid.to_owned(),
+            format!("{uuid}é"),
+            format!("{uuid}éa"),
+            format!("{uuid}ab"),
+            format!("{uuid}abc"),
+            "é".repeat(19),
+            "é".repeat(20),
+            "日本".repeat(7),
+        ] {
+            let s = Str::from(text.as_str());
+            assert_eq!(s.as_str(), text, "{} bytes", text.len());
+            assert_eq!(s.clone(), s);
+            assert_eq!(Str::from(text.clone()), s);
+        }
+    }
+
+    #[test]
+    fn inline_heap_and_static_texts_compare_and_hash_by_their_text() {
+        use std::collections::HashSet;
+        let inline = Str::from("x".repeat(30));
+        let heap = Str::from("x".repeat(30) + &"y".repeat(20));
+        assert_eq!(Str::from_static("abc"), Str::from("abc"));
+        assert!(inline < heap);
+        let set: HashSet<Str> = [Str::from_static("abc"), Str::from("abc")].into();
+        assert_eq!(set.len(), 1);
+        assert_eq!(Str::default(), "");
     }
 
     #[test]
