@@ -335,7 +335,8 @@ impl Client {
     }
 
     /// Every conversation matching `query`; undecodable ones come as [`Error::InvalidItem`]
-    /// in their place and the stream goes on.
+    /// in their place and the stream goes on. Conversations come boxed, as the page holds
+    /// them.
     pub fn conversations(
         &self,
         query: ListConversationsQuery,

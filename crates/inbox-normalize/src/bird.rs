@@ -133,7 +133,13 @@ impl From<Box<wire::Message>> for Message {
                     .or_else(|| non_empty(c.identifier_value.as_ref()))
             }),
         };
-        let recipients = m.recipients.as_deref().unwrap_or_default().iter().map(recipient).collect();
+        let recipients = m
+            .recipients
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(recipient)
+            .collect();
         let interactions = m.interactions().iter().map(interaction).collect();
         Message {
             provider: Provider::Bird,
@@ -333,7 +339,13 @@ fn body_content(body: &wire::Body) -> Content {
             interactive: InteractiveKind::Carousel,
             title: None,
             text: b.text.clone(),
-            items: b.items.as_deref().unwrap_or_default().iter().map(item).collect(),
+            items: b
+                .items
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(item)
+                .collect(),
             actions: Vec::new(),
         },
         B::List(b) => Content::Interactive {

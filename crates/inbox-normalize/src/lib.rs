@@ -5,7 +5,8 @@
 //! every documented wire variant maps to a specific [`Content`] kind, [`Status`] and
 //! [`Role`]; only what a provider did not document becomes `unknown`, with the raw value
 //! kept. The provider's message rides along whole in [`Message::origin`], so nothing is lost.
-//! The mapping tables are in the [`partoo`] and [`bird`] modules.
+//! A page's items come boxed, and `Message::from(Box<_>)` makes the box the `origin` as it is,
+//! without a copy. The mapping tables are in the [`partoo`] and [`bird`] modules.
 //!
 //! `ConversationSummary::from(partoo_types::Conversation)` and
 //! `ConversationSummary::from(bird_types::Conversation)` are total too: one entry of a

@@ -174,7 +174,7 @@ pub fn decode_bird(body: &[u8]) -> Result<BirdEvent, Undecodable> {
     match envelope.payload {
         Payload::Conversation(conversation) => Ok(BirdEvent::Conversation {
             kind,
-            conversation: Box::new(ConversationSummary::from(*conversation)),
+            conversation: Box::new(ConversationSummary::from(conversation)),
         }),
         _ => Ok(BirdEvent::Other {
             event: envelope.event,

@@ -64,24 +64,20 @@ impl Str {
 
     /// The text.
     #[inline]
+    #[allow(unsafe_code)]
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            Repr::Inline { len, buf } => inline_text(&buf[..usize::from(*len)]),
+            // SAFETY: a `Repr::Inline` is only built by `From<&str>`, which copies all `len`
+            // bytes of a `&str` (valid UTF-8, cut at its end, so at a character boundary);
+            // the fields are private and never written after. Checking again on every read
+            // cost about 5% of a page's decode and normalization.
+            Repr::Inline { len, buf } => unsafe {
+                std::str::from_utf8_unchecked(&buf[..usize::from(*len)])
+            },
             Repr::Heap(text) => text,
             Repr::Static(text) => text,
         }
     }
-}
-
-/// The text of an inline `Str`.
-#[inline]
-#[allow(unsafe_code)]
-fn inline_text(bytes: &[u8]) -> &str {
-    // SAFETY: `bytes` is `buf[..len]` of a `Repr::Inline`, which only `From<&str>` builds, by
-    // copying all `len` bytes of a `&str` (valid UTF-8, cut at its end, so at a character
-    // boundary); the fields are private and never written after. Checking again on every
-    // read cost about 5% of a page's decode and normalization.
-    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 impl Default for Str {
@@ -91,6 +87,7 @@ impl Default for Str {
 }
 
 impl PartialEq for Str {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.as_str() == other.as_str()
     }
@@ -105,6 +102,7 @@ impl PartialOrd for Str {
 }
 
 impl Ord for Str {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         self.as_str().cmp(other.as_str())
     }
@@ -112,6 +110,7 @@ impl Ord for Str {
 
 impl Hash for Str {
     /// Hashes as the `str` it holds, so that a set of `Str` can be searched with a `&str`.
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.as_str().hash(state);
     }
@@ -119,24 +118,28 @@ impl Hash for Str {
 
 impl Deref for Str {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }
 }
 
 impl AsRef<str> for Str {
+    #[inline]
     fn as_ref(&self) -> &str {
         self.as_str()
     }
 }
 
 impl AsRef<[u8]> for Str {
+    #[inline]
     fn as_ref(&self) -> &[u8] {
         self.as_str().as_bytes()
     }
 }
 
 impl Borrow<str> for Str {
+    #[inline]
     fn borrow(&self) -> &str {
         self.as_str()
     }
@@ -227,11 +230,13 @@ impl FromIterator<char> for Str {
 macro_rules! eq_with {
     ($($other:ty),+) => {$(
         impl PartialEq<$other> for Str {
+            #[inline]
             fn eq(&self, other: &$other) -> bool {
                 self.as_str() == AsRef::<str>::as_ref(other)
             }
         }
         impl PartialEq<Str> for $other {
+            #[inline]
             fn eq(&self, other: &Str) -> bool {
                 AsRef::<str>::as_ref(self) == other.as_str()
             }

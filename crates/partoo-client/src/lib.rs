@@ -296,6 +296,7 @@ impl Client {
     }
 
     /// Every conversation matching `query`; undecodable ones come as [`Error::InvalidItem`].
+    /// Conversations come boxed, as the page holds them.
     pub fn conversations(
         &self,
         query: ListConversationsQuery,
