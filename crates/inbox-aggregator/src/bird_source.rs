@@ -261,18 +261,20 @@ impl MessageSource for BirdSource {
                         class: inbox_http::ErrorClass::Transient,
                         message: e.to_string(),
                     })?;
-            let found = page.results.iter().find(|m| {
+            let MessagesPage {
+                results,
+                next_page_token,
+                ..
+            } = page;
+            let found = results.into_iter().find(|m| {
                 m.reference.as_deref() == Some(lookup.reference)
                     && !lookup.exclude.contains(&m.id.to_string())
             });
             if let Some(m) = found {
-                return Ok(Some(Sent::new(
-                    m.id.to_string(),
-                    Some(Message::from(m.clone())),
-                )));
+                return Ok(Some(Sent::new(m.id.to_string(), Some(Message::from(m)))));
             }
             pages += 1;
-            match page.next_page_token {
+            match next_page_token {
                 Some(next) if pages < 10_000 => token = Some(next),
                 _ => return Ok(None),
             }

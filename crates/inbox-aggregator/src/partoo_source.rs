@@ -352,19 +352,21 @@ impl MessageSource for PartooSource {
                         class: inbox_http::ErrorClass::Transient,
                         message: e.to_string(),
                     })?;
-            let found = page.messages.iter().find(|m| {
+            let MessagesPage {
+                messages,
+                next_cursor,
+                ..
+            } = page;
+            let found = messages.into_iter().find(|m| {
                 m.date >= since
                     && same_content(m, &message)
                     && !lookup.exclude.contains(&m.id.to_string())
             });
             if let Some(m) = found {
-                return Ok(Some(Sent::new(
-                    m.id.to_string(),
-                    Some(Message::from(m.clone())),
-                )));
+                return Ok(Some(Sent::new(m.id.to_string(), Some(Message::from(m)))));
             }
             pages += 1;
-            match page.next_cursor {
+            match next_cursor {
                 Some(next) if pages < 10_000 => cursor = Some(next),
                 _ => return Ok(None),
             }
