@@ -25,8 +25,8 @@ inbox_wire::wire_struct! {
     #[derive(Debug, Clone, PartialEq)]
     pub struct MessagesPage {
         /// The messages, each in its own box: a page grows by pointers, not by copies of
-        /// 700-byte messages, and a message becomes a unified message's `origin` without
-        /// being copied.
+        /// whole messages (most of a kilobyte each), and a message becomes a unified
+        /// message's `origin` without being copied.
         results: req List<Box<Message>> = "results",
         /// The token for the next page; absent on the last page.
         next_page_token: opt String = "nextPageToken",
